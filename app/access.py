@@ -1,0 +1,96 @@
+"""Who may see what: course roles, group membership, and load-or-404 helpers for services.
+
+A caller who may not see a resource gets NotFound, never Forbidden, so ids leak nothing.
+"""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.errors import NotFound
+from app.models import Course, CourseMember, GroupMembership, ProjectGroup, User
+
+LECTURER = "lecturer"
+TA = "ta"
+STUDENT = "student"
+STAFF_ROLES = frozenset({LECTURER, TA})
+ALL_ROLES = frozenset({LECTURER, TA, STUDENT})
+
+
+@dataclass(frozen=True)
+class CourseAccess:
+    """A course as seen by one user, with that user's role in it (admins act as lecturers)."""
+
+    course: Course
+    role: str
+
+    @property
+    def is_staff(self) -> bool:
+        """Lecturer, TA or admin."""
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_lecturer(self) -> bool:
+        """Lecturer or admin."""
+        return self.role == LECTURER
+
+
+@dataclass(frozen=True)
+class GroupAccess:
+    """A group as seen by one user: their role in its course and whether they are a member."""
+
+    group: ProjectGroup
+    course: Course
+    role: str
+    is_member: bool
+
+    @property
+    def is_staff(self) -> bool:
+        """Lecturer, TA or admin of the group's course."""
+        return self.role in STAFF_ROLES
+
+
+def course_role(session: Session, *, course_id: int, user: User) -> str | None:
+    """The user's role in the course, "lecturer" for admins, None for outsiders."""
+    if user.is_admin:
+        return LECTURER
+    return session.exec(
+        select(CourseMember.role).where(CourseMember.course_id == course_id, CourseMember.user_id == user.id)
+    ).first()
+
+
+def course_for(session: Session, *, course_id: int, user: User, roles: frozenset[str] = ALL_ROLES) -> CourseAccess:
+    """The course if the user holds one of `roles` in it; NotFound otherwise."""
+    course = session.get(Course, course_id)
+    role = course_role(session, course_id=course_id, user=user) if course else None
+    if course is None or role is None or role not in roles:
+        raise NotFound("No such course.")
+    return CourseAccess(course=course, role=role)
+
+
+def current_group_id(session: Session, *, course_id: int, user_id: int) -> int | None:
+    """The id of the user's current group in the course, if any."""
+    return session.exec(
+        select(GroupMembership.group_id).where(
+            GroupMembership.course_id == course_id,
+            GroupMembership.user_id == user_id,
+            col(GroupMembership.left_at).is_(None),
+        )
+    ).first()
+
+
+def group_for(
+    session: Session, *, group_id: int, user: User, members: bool = True, staff: bool = True
+) -> GroupAccess:
+    """The group if the user is a current member (when `members`) or staff (when `staff`); NotFound otherwise."""
+    group = session.get(ProjectGroup, group_id)
+    if group is None:
+        raise NotFound("No such group.")
+    course = session.get(Course, group.course_id)
+    role = course_role(session, course_id=group.course_id, user=user)
+    assert course is not None
+    is_member = role == STUDENT and current_group_id(session, course_id=group.course_id, user_id=user.id) == group.id
+    allowed = (members and is_member) or (staff and role in STAFF_ROLES)
+    if not allowed:
+        raise NotFound("No such group.")
+    return GroupAccess(group=group, course=course, role=role or "", is_member=is_member)

@@ -1,0 +1,49 @@
+"""SPEC.md's default course rules; every one is a per-course setting."""
+
+from typing import Any
+
+DEFAULT_WEEKS = 16
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_MIN_GROUP_SIZE = 3
+DEFAULT_MAX_GROUP_SIZE = 5
+DEFAULT_PRESENTATION_SLOTS = 10
+DEFAULT_REQUIRED_REVIEWS = 1
+DEFAULT_ASSIGNMENT_SHARE = 40.0
+
+# Upper bound in hours (None = no bound) and the multiplier applied to a mark that late.
+DEFAULT_LATE_TIERS: list[dict[str, Any]] = [
+    {"max_hours": 24, "multiplier": 0.9},
+    {"max_hours": 72, "multiplier": 0.7},
+    {"max_hours": None, "multiplier": 0.5},
+]
+
+DEFAULT_RUBRIC: list[dict[str, Any]] = [{"key": "overall", "label": "Overall", "max_points": 100}]
+
+# key, title, week, weight (% of the project mark), format rule set, page limit, needs approved topic
+DEFAULT_MILESTONES: list[dict[str, Any]] = [
+    {"key": "proposal", "title": "Proposal", "week": 8, "weight": 20.0, "ruleset": "proposal", "page_limit": 3,
+     "requires_approved_topic": True},
+    {"key": "report", "title": "Report", "week": 15, "weight": 60.0, "ruleset": "report", "page_limit": 6,
+     "requires_approved_topic": False},
+    {"key": "final", "title": "Presentation or poster", "week": 16, "weight": 20.0, "ruleset": "final",
+     "page_limit": None, "requires_approved_topic": False},
+]
+
+DEFAULT_REQUIRED_SECTIONS: dict[str, list[str]] = {
+    "proposal": ["abstract", "introduction", "related-work", "plan"],
+    "report": ["abstract", "introduction", "related-work", "proposed-solution", "experiments", "conclusion"],
+}
+
+DEFAULT_SECTION_SYNONYMS: dict[str, list[str]] = {
+    "abstract": ["abstract"],
+    "introduction": ["introduction"],
+    "related-work": ["related work", "related works", "literature review", "prior work",
+                     "background and related work", "related research"],
+    "plan": ["plan", "timeline", "proposed approach", "proposed method", "methodology"],
+    "proposed-solution": ["proposed solution", "proposed method", "method", "methods", "methodology", "approach",
+                          "our approach", "proposed approach", "model"],
+    "experiments": ["experiment", "experiments", "experimental results", "experimental setup",
+                    "experiments and results", "evaluation", "results"],
+    "conclusion": ["conclusion", "conclusions", "conclusion and future work", "conclusions and future work",
+                   "discussion and conclusion", "discussion and conclusions", "summary"],
+}

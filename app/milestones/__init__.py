@@ -1,0 +1,1 @@
+"""Milestones, deadlines, extensions and the late policy."""

@@ -1,0 +1,31 @@
+"""Every table of the service; Alembic reads `SQLModel.metadata` through this package."""
+
+from app.models.audit import AuditEvent
+from app.models.courses import Course, CourseMember
+from app.models.groups import GroupMembership, ProjectGroup, Topic
+from app.models.milestones import Extension, Milestone
+from app.models.people import ActivationCode, ApiToken, User
+from app.models.reviews import Review, ReviewAssignment
+from app.models.selection import AssignmentMark, SelectionOverride, SelectionRun
+from app.models.submissions import GradedPin, Submission
+
+__all__ = [
+    "ActivationCode",
+    "ApiToken",
+    "AssignmentMark",
+    "AuditEvent",
+    "Course",
+    "CourseMember",
+    "Extension",
+    "GradedPin",
+    "GroupMembership",
+    "Milestone",
+    "ProjectGroup",
+    "Review",
+    "ReviewAssignment",
+    "SelectionOverride",
+    "SelectionRun",
+    "Submission",
+    "Topic",
+    "User",
+]

@@ -1,0 +1,51 @@
+"""Request and response models for people and login."""
+
+from pydantic import BaseModel, Field
+
+
+class TokenPublic(BaseModel):
+    """An OAuth2 bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class ActivateIn(BaseModel):
+    """A one-time code and the password to set."""
+
+    code: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class CourseRolePublic(BaseModel):
+    """A user's role in a course."""
+
+    course_id: int
+    role: str
+
+
+class GroupRefPublic(BaseModel):
+    """A group the user belongs to."""
+
+    group_id: int
+    course_id: int
+    name: str
+
+
+class UserPublic(BaseModel):
+    """A user as others may see them."""
+
+    id: int
+    username: str
+    name: str
+    email: str | None
+    student_no: str | None
+
+
+class MePublic(UserPublic):
+    """The caller, with their roles and groups."""
+
+    is_admin: bool
+    courses: list[CourseRolePublic]
+    groups: list[GroupRefPublic]

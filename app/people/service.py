@@ -1,0 +1,137 @@
+"""Users, bearer tokens, and activation codes."""
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from app.config import get_settings
+from app.errors import BadRequest, Conflict, InvalidInput, NotAuthenticated
+from app.models import ActivationCode, ApiToken, CourseMember, GroupMembership, ProjectGroup, User
+from app.security import digest, hash_password, new_secret, verify_password
+
+MIN_PASSWORD_LENGTH = 8
+ERR_BAD_LOGIN = "Wrong username or password."
+ERR_BAD_TOKEN = "The token is unknown, expired or revoked; log in again."
+ERR_BAD_CODE = "The activation code is unknown, used or expired."
+
+
+def password_check(password: str) -> None:
+    """Refuse passwords too short to be safe."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+
+
+def user_create(
+    session: Session,
+    *,
+    username: str,
+    now: datetime,
+    password: str | None = None,
+    name: str = "",
+    email: str | None = None,
+    student_no: str | None = None,
+    is_admin: bool = False,
+) -> User:
+    """Create a user; 409 when the username, email or student number is taken."""
+    if password is not None:
+        password_check(password)
+    clashes = [
+        (User.username, username, "username"),
+        (User.email, email, "email"),
+        (User.student_no, student_no, "student number"),
+    ]
+    for column, value, label in clashes:
+        if value is not None and session.exec(select(User.id).where(column == value)).first() is not None:
+            raise Conflict(f"A user with this {label} already exists: {value}.")
+    user = User(
+        username=username,
+        name=name,
+        email=email,
+        student_no=student_no,
+        is_admin=is_admin,
+        password_hash=hash_password(password) if password is not None else None,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def token_issue(session: Session, *, user: User, now: datetime, kind: str = "api") -> tuple[str, ApiToken]:
+    """A new bearer token (or web session) for the user; only its hash is stored."""
+    secret = new_secret()
+    ttl = timedelta(minutes=get_settings().token_ttl_minutes)
+    token = ApiToken(user_id=user.id, token_hash=digest(secret), kind=kind, created_at=now, expires_at=now + ttl)
+    session.add(token)
+    session.flush()
+    return secret, token
+
+
+def login(session: Session, *, username: str, password: str, now: datetime, kind: str = "api") -> tuple[str, ApiToken]:
+    """Check the credentials and issue a token; 401 with one message for every failure."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        raise NotAuthenticated(ERR_BAD_LOGIN)
+    return token_issue(session, user=user, now=now, kind=kind)
+
+
+def _live_token(session: Session, *, secret: str, now: datetime, kind: str) -> ApiToken | None:
+    token = session.exec(
+        select(ApiToken).where(ApiToken.token_hash == digest(secret), ApiToken.kind == kind)
+    ).first()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    return token
+
+
+def user_from_token(session: Session, *, token: str, now: datetime, kind: str) -> User:
+    """The active user a live token belongs to; 401 otherwise."""
+    live = _live_token(session, secret=token, now=now, kind=kind)
+    user = session.get(User, live.user_id) if live else None
+    if user is None or not user.is_active:
+        raise NotAuthenticated(ERR_BAD_TOKEN)
+    return user
+
+
+def token_revoke(session: Session, *, token: str, now: datetime, kind: str = "api") -> None:
+    """Revoke a token (logout); revoking an unknown or dead token is a no-op."""
+    live = _live_token(session, secret=token, now=now, kind=kind)
+    if live is not None:
+        live.revoked_at = now
+        session.add(live)
+
+
+def activation_issue(session: Session, *, user: User, now: datetime) -> str:
+    """A one-time activation code for the user (earlier unused codes stay valid until they expire)."""
+    code = new_secret(9)
+    ttl = timedelta(days=get_settings().activation_ttl_days)
+    session.add(ActivationCode(user_id=user.id, code_hash=digest(code), created_at=now, expires_at=now + ttl))
+    return code
+
+
+def activate(session: Session, *, code: str, password: str, now: datetime) -> User:
+    """Set a new user's password from a one-time code; the code is spent."""
+    password_check(password)
+    row = session.exec(select(ActivationCode).where(ActivationCode.code_hash == digest(code))).first()
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise BadRequest(ERR_BAD_CODE, code="bad_activation_code")
+    user = session.get(User, row.user_id)
+    assert user is not None
+    user.password_hash = hash_password(password)
+    row.used_at = now
+    session.add_all([user, row])
+    return user
+
+
+def user_memberships(session: Session, *, user: User) -> tuple[list[CourseMember], list[ProjectGroup]]:
+    """The user's course roles and current groups."""
+    roles = list(session.exec(select(CourseMember).where(CourseMember.user_id == user.id).order_by(CourseMember.course_id)))
+    groups = list(
+        session.exec(
+            select(ProjectGroup)
+            .join(GroupMembership, col(GroupMembership.group_id) == col(ProjectGroup.id))
+            .where(GroupMembership.user_id == user.id, col(GroupMembership.left_at).is_(None))
+            .order_by(ProjectGroup.course_id)
+        )
+    )
+    return roles, groups

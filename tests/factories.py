@@ -1,0 +1,103 @@
+"""Small factories: each test builds exactly the rows it needs and sees no other test's rows."""
+
+import itertools
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.courses.schemas import CourseCreate
+from app.courses.service import course_create
+from app.models import Course, CourseMember, GroupMembership, ProjectGroup, Topic, User
+from app.people.service import token_issue, user_create
+
+T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+COURSE_START = date(2026, 9, 7)  # a Monday
+FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
+_seq = itertools.count(1)
+
+
+def make_user(session: Session, *, username: str | None = None, name: str | None = None,
+              student_no: str | None = None, email: str | None = None, password: str | None = None,
+              admin: bool = False) -> User:
+    """A user; no password unless given (hashing is slow and most tests log in by token)."""
+    n = next(_seq)
+    username = username or f"user{n}"
+    return user_create(session, username=username, name=name or f"User {n}", student_no=student_no,
+                       email=email, password=password, is_admin=admin, now=T0)
+
+
+def make_course(session: Session, *, lecturer: User | None = None, code: str | None = None,
+                **settings: Any) -> Course:
+    """A course with SPEC.md's defaults (start Monday 2026-09-07); `lecturer` (or a new admin) is its lecturer."""
+    creator = lecturer or make_user(session, admin=True)
+    data = CourseCreate(code=code or f"DL{next(_seq)}", title="Deep Learning", start_date=COURSE_START, **settings)
+    return course_create(session, user=creator, data=data, now=T0)
+
+
+def enrol(session: Session, course: Course, user: User, role: str) -> CourseMember:
+    """Give `user` a role in `course`."""
+    member = CourseMember(course_id=course.id, user_id=user.id, role=role)  # type: ignore[arg-type]
+    session.add(member)
+    session.flush()
+    return member
+
+
+def make_student(session: Session, course: Course, **kwargs: Any) -> User:
+    """A new user enrolled as a student of `course`."""
+    n = next(_seq)
+    kwargs.setdefault("student_no", f"S{n:05d}")
+    user = make_user(session, **kwargs)
+    enrol(session, course, user, "student")
+    return user
+
+
+def make_staff(session: Session, course: Course, role: str = "ta", **kwargs: Any) -> User:
+    """A new user enrolled as TA (or lecturer) of `course`."""
+    user = make_user(session, **kwargs)
+    enrol(session, course, user, role)
+    return user
+
+
+def make_group(session: Session, course: Course, *, members: list[User] | None = None, size: int = 0,
+               name: str | None = None, joined_at: datetime = T0) -> ProjectGroup:
+    """A group of `members` (or `size` new students) in `course`."""
+    n = next(_seq)
+    group = ProjectGroup(course_id=course.id, name=name or f"Group {n}", join_code=f"J{n:07d}",  # type: ignore[arg-type]
+                         created_at=joined_at)
+    session.add(group)
+    session.flush()
+    people = list(members or []) + [make_student(session, course) for _ in range(size)]
+    for user in people:
+        session.add(GroupMembership(group_id=group.id, course_id=course.id, user_id=user.id,  # type: ignore[arg-type]
+                                    joined_at=joined_at))
+    session.flush()
+    return group
+
+
+def make_topic(session: Session, group: ProjectGroup, *, status: str = "approved", title: str = "Seeing in the dark",
+               area: str = "computer vision") -> Topic:
+    """A topic of `group` in the given state."""
+    topic = Topic(group_id=group.id, title=title, area=area, summary="Low-light image enhancement.",  # type: ignore[arg-type]
+                  status=status, updated_at=T0)
+    session.add(topic)
+    session.flush()
+    return topic
+
+
+def auth(session: Session, user: User) -> dict[str, str]:
+    """Bearer headers for `user` with a token that outlives any clock a test sets."""
+    secret, token = token_issue(session, user=user, now=T0)
+    token.expires_at = FAR_FUTURE
+    session.add(token)
+    session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def member_ids(group: ProjectGroup, session: Session) -> list[int]:
+    """The ids of the group's current members, sorted."""
+    rows = session.exec(
+        select(GroupMembership.user_id).where(GroupMembership.group_id == group.id, col(GroupMembership.left_at).is_(None))
+    )
+    return sorted(rows)
+
