@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.courses.schemas import CourseCreate
 from app.courses.service import course_create
-from app.models import Course, CourseMember, GroupMembership, ProjectGroup, Topic, User
+from app.models import Course, CourseMember, GroupMembership, Milestone, ProjectGroup, Submission, Topic, User
 from app.people.service import token_issue, user_create
 
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -101,3 +101,28 @@ def member_ids(group: ProjectGroup, session: Session) -> list[int]:
     )
     return sorted(rows)
 
+
+
+def make_submission(session: Session, group: ProjectGroup, milestone_key: str, *, received_at: datetime,
+                    uploader: User | None = None, version: int | None = None, verdict: str = "accept",
+                    errors: list[str] | None = None, sha256: str | None = None) -> Submission:
+    """A stored version row (no file) of `group`'s work for a milestone, received at `received_at`."""
+    milestone = session.exec(
+        select(Milestone).where(Milestone.course_id == group.course_id, Milestone.key == milestone_key)
+    ).one()
+    if version is None:
+        previous = session.exec(
+            select(Submission.version).where(Submission.group_id == group.id, Submission.milestone_id == milestone.id)
+        ).all()
+        version = max(previous, default=0) + 1
+    n = next(_seq)
+    report = {"ruleset": milestone.ruleset, "verdict": verdict, "pages": 2,
+              "errors": [{"code": c, "message": c, "pages": []} for c in errors or []],
+              "warnings": [], "facts": {}}
+    sub = Submission(group_id=group.id, milestone_id=milestone.id, version=version,  # type: ignore[arg-type]
+                     uploader_id=uploader.id if uploader else None, received_at=received_at,
+                     filename=f"{milestone_key}.pdf", size_bytes=1000 + n, sha256=sha256 or f"{n:064x}",
+                     ruleset=milestone.ruleset, verdict=verdict, format_report=report)
+    session.add(sub)
+    session.flush()
+    return sub

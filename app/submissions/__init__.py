@@ -1,0 +1,1 @@
+"""Versioned submissions of milestone work."""
