@@ -2,6 +2,9 @@
 
 from typing import Any
 
+from app.formatcheck import DEFAULT_REQUIRED_SECTIONS as FORMATCHECK_REQUIRED_SECTIONS
+from app.formatcheck import DEFAULT_SYNONYMS as FORMATCHECK_SYNONYMS
+
 DEFAULT_WEEKS = 16
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_MIN_GROUP_SIZE = 3
@@ -29,21 +32,6 @@ DEFAULT_MILESTONES: list[dict[str, Any]] = [
      "page_limit": None, "requires_approved_topic": False},
 ]
 
-DEFAULT_REQUIRED_SECTIONS: dict[str, list[str]] = {
-    "proposal": ["abstract", "introduction", "related-work", "plan"],
-    "report": ["abstract", "introduction", "related-work", "proposed-solution", "experiments", "conclusion"],
-}
-
-DEFAULT_SECTION_SYNONYMS: dict[str, list[str]] = {
-    "abstract": ["abstract"],
-    "introduction": ["introduction"],
-    "related-work": ["related work", "related works", "literature review", "prior work",
-                     "background and related work", "related research"],
-    "plan": ["plan", "timeline", "proposed approach", "proposed method", "methodology"],
-    "proposed-solution": ["proposed solution", "proposed method", "method", "methods", "methodology", "approach",
-                          "our approach", "proposed approach", "model"],
-    "experiments": ["experiment", "experiments", "experimental results", "experimental setup",
-                    "experiments and results", "evaluation", "results"],
-    "conclusion": ["conclusion", "conclusions", "conclusion and future work", "conclusions and future work",
-                   "discussion and conclusion", "discussion and conclusions", "summary"],
-}
+# The format checker owns the section rules; a course starts from a copy it may edit.
+DEFAULT_REQUIRED_SECTIONS: dict[str, list[str]] = {k: list(v) for k, v in FORMATCHECK_REQUIRED_SECTIONS.items()}
+DEFAULT_SECTION_SYNONYMS: dict[str, list[str]] = {k: list(v) for k, v in FORMATCHECK_SYNONYMS.items()}

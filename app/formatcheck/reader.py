@@ -74,6 +74,7 @@ class Run:
     y: float
     size: float
     bold: bool
+    italic: bool
     text: str
 
 
@@ -125,13 +126,13 @@ def read_structure(data: bytes) -> Structure:
     except DependencyError:
         return _structure_from_pdfium(data, encrypted=True)
     except RecursionError as exc:
-        raise UnreadablePdf("its page tree loops back on itself") from exc
+        raise UnreadablePdf("the page tree loops back on itself") from exc
     except MemoryError:
         raise
     except Exception as exc:  # pypdf raises many kinds on malformed input
         raise UnreadablePdf(str(exc) or type(exc).__name__) from exc
     if not pages:
-        raise UnreadablePdf("it has no pages")
+        raise UnreadablePdf("the document has no pages")
     return Structure(pages=pages, encrypted=encrypted)
 
 
@@ -177,7 +178,7 @@ def _structure_from_pdfium(data: bytes, *, encrypted: bool) -> Structure:
     finally:
         doc.close()
     if not pages:
-        raise UnreadablePdf("it has no pages")
+        raise UnreadablePdf("the document has no pages")
     return Structure(pages=pages, encrypted=encrypted)
 
 
@@ -192,24 +193,27 @@ def open_text_document(data: bytes) -> pdfium.PdfDocument:
 
 
 class _FontCache:
-    """Bold flag per pdfium font handle (fonts live as long as the document)."""
+    """(bold, italic) per pdfium font handle (fonts live as long as the document)."""
 
     def __init__(self) -> None:
-        self._bold: dict[int, bool] = {}
+        self._style: dict[int, tuple[bool, bool]] = {}
         self._buf = ctypes.create_string_buffer(256)
 
-    def bold(self, text_obj: object) -> bool:
+    def style(self, text_obj: object) -> tuple[bool, bool]:
+        """(bold, italic) of a text object's font, from its PostScript name."""
         font = pdfium_c.FPDFTextObj_GetFont(text_obj)
         key = ctypes.cast(font, ctypes.c_void_p).value or 0
-        cached = self._bold.get(key)
+        cached = self._style.get(key)
         if cached is None:
-            cached = False
+            cached = (False, False)
             if key:
                 n = pdfium_c.FPDFFont_GetBaseFontName(font, self._buf, 256)
                 name = _SUBSET_PREFIX.sub("", self._buf.raw[: max(n - 1, 0)].decode("latin-1"))
-                weight = pdfium_c.FPDFFont_GetWeight(font)
-                cached = bool(_BOLD_NAME.search(name)) or (not name and weight >= 600)
-            self._bold[key] = cached
+                # Unnamed (Type 3) fonts carry no weight word; the descriptor weight is all there is.
+                bold = bool(_BOLD_NAME.search(name)) or (not name and pdfium_c.FPDFFont_GetWeight(font) >= 600)
+                italic = bool(_ITALIC_NAME.search(name))
+                cached = (bold, italic)
+            self._style[key] = cached
         return cached
 
 
@@ -294,8 +298,8 @@ def _read_runs(textpage: pdfium.PdfTextPage, box: PageBox, fonts: _FontCache) ->
         x1 = max(corners[0][0], corners[1][0])
         if x1 < x0:
             x1 = x0
-        bold = fonts.bold(get_obj(raw, a))
-        runs.append(Run(x0, x1, y, size, bold, stripped))
+        bold, italic = fonts.style(get_obj(raw, a))
+        runs.append(Run(x0, x1, y, size, bold, italic, stripped))
     return runs, chars
 
 

@@ -1,0 +1,111 @@
+"""`tracker check FILE... --ruleset R [--json]`: check PDFs from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TextIO
+
+from app.formatcheck.isolate import check_pdf_isolated, default_pool
+from app.formatcheck.report import CheckReport
+from app.formatcheck.rules import RULESETS
+
+EXIT_ACCEPTED = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+
+
+def run_check_command(files: list[str], ruleset: str, as_json: bool) -> int:
+    """Check each file; print reports; return 0 if all are accepted, 1 if any is rejected, 2 on a usage error."""
+    return _run(files, ruleset, as_json, stdout=sys.stdout, stderr=sys.stderr)
+
+
+def _run(files: list[str], ruleset: str, as_json: bool, *, stdout: TextIO, stderr: TextIO) -> int:
+    if ruleset not in RULESETS:
+        print(f"error: unknown rule set {ruleset!r}; choose one of: {', '.join(RULESETS)}", file=stderr)
+        return EXIT_USAGE
+    if not files:
+        print("error: give at least one PDF file to check", file=stderr)
+        return EXIT_USAGE
+    problems = [_file_problem(path) for path in files]
+    if any(problems):
+        for problem in filter(None, problems):
+            print(f"error: {problem}", file=stderr)
+        return EXIT_USAGE
+    reports = _check_all(files, ruleset, stderr)
+    for path, report in zip(files, reports):
+        if as_json:
+            stdout.write(json.dumps({"file": path, **report.to_dict()}, ensure_ascii=False) + "\n")
+        else:
+            stdout.write(format_report(path, report))
+    stdout.flush()
+    return EXIT_REJECTED if any(r.verdict == "reject" for r in reports) else EXIT_ACCEPTED
+
+
+def _file_problem(path: str) -> str | None:
+    if not os.path.exists(path):
+        return f"no such file: {path}"
+    if os.path.isdir(path):
+        return f"is a directory, not a PDF file: {path}"
+    if not os.access(path, os.R_OK):
+        return f"cannot read file: {path}"
+    return None
+
+
+def _check_all(files: list[str], ruleset: str, stderr: TextIO) -> list[CheckReport]:
+    """Check the files in parallel on the worker pool (one worker per core), in input order."""
+    pool = default_pool()
+    if len(files) > 1:
+        pool.warm()  # start the workers side by side instead of one after the other
+    with ThreadPoolExecutor(max_workers=min(pool.size, len(files))) as executor:
+        futures = [executor.submit(check_pdf_isolated, path, ruleset) for path in files]
+        if len(files) > 1 and stderr.isatty():
+            _show_progress(futures, stderr)
+        return [future.result() for future in futures]
+
+
+def _show_progress(futures: list, stderr: TextIO) -> None:
+    from concurrent.futures import as_completed
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(file=stderr)
+    columns = (TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # Reports are printed after the bar is gone, so stdout never interleaves with it.
+    with Progress(*columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False) as bar:
+        task = bar.add_task("check", total=len(futures))
+        for _ in as_completed(futures):
+            bar.advance(task)
+
+
+def format_report(path: str, report: CheckReport) -> str:
+    """The human-readable report of one file."""
+    pages = f"{report.pages} page{'s' if report.pages != 1 else ''}"
+    verdict = "accepted" if report.verdict == "accept" else "REJECTED"
+    lines = [f"{path}: {verdict} ({report.ruleset}, {pages})"]
+    for label, findings in (("error", report.errors), ("warning", report.warnings)):
+        for finding in findings:
+            lines.append(f"  {label:<7} {finding.code}: {finding.message}")
+    facts = report.facts
+    if facts.get("headings"):
+        lines.append(f"  headings found: {'; '.join(facts['headings'])}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None, run: Callable[[list[str], str, bool], int] = run_check_command) -> int:
+    """Command-line entry point for `python -m app.formatcheck.cli`."""
+    parser = argparse.ArgumentParser(prog="tracker check", description="Check PDFs against the AAAI format rules.")
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--ruleset", default="proposal", help=f"one of {', '.join(RULESETS)} (default: proposal)")
+    parser.add_argument("--json", action="store_true", help="one JSON report per line, each with a 'file' key")
+    args = parser.parse_args(argv)
+    return run(args.files, args.ruleset, args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

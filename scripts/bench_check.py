@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Benchmark the format checker on a folder of PDFs against two baselines measured in the same run.
+
+Usage: scripts/bench_check.py DIR [--banal PATH] [--runs N] [--ruleset R] [--all-as R]
+
+For every PDF in DIR it reports the best of N in-process runs of
+  - the checker (`check_pdf`, with the file's rule set from DIR/EXPECTED.tsv, else --ruleset;
+    --all-as R checks every file with R, e.g. posters as reports),
+  - pypdf opening the file and extracting the text of every page,
+  - HotCRP's banal as HotCRP runs it (`perl banal -json FILE`), when --banal is given and
+    `perl` and `pdftohtml` (Debian: poppler-utils) are installed,
+then the median per file of each and its ratio to the checker, the checker's peak memory
+(peak resident set of a child process that checks every file) and the wall time of one
+`python -m app.formatcheck.cli DIR/*.pdf --json` call (what `tracker check` runs).
+
+banal is not part of this project: get it from HotCRP's repository,
+https://github.com/kohler/hotcrp, file src/banal (e.g. `curl -o /tmp/banal
+https://raw.githubusercontent.com/kohler/hotcrp/master/src/banal`). Do not commit it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def rulesets_for(folder: Path, default: str) -> dict[str, str]:
+    """The first rule set EXPECTED.tsv names for each file (the folder's own labels)."""
+    table: dict[str, str] = {}
+    expected = folder / "EXPECTED.tsv"
+    if expected.is_file():
+        with expected.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                table.setdefault(row["file"], row["ruleset"])
+    return table
+
+
+def best_of(runs: int, action: Callable[[], object]) -> float:
+    """The fastest of `runs` timed calls, in seconds."""
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def pypdf_extract(path: Path) -> None:
+    """Baseline 1: open with pypdf and extract every page's text (errors count as done)."""
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(path)
+        if reader.is_encrypted:
+            reader.decrypt("")
+        for page in reader.pages:
+            page.extract_text()
+    except Exception:
+        pass
+
+
+def banal(banal_path: Path, path: Path) -> None:
+    """Baseline 2: HotCRP's banal, as HotCRP runs it."""
+    subprocess.run(["perl", str(banal_path), "-json", str(path)], capture_output=True, check=False)
+
+
+def peak_memory_mb(files: list[Path], rulesets: list[str]) -> tuple[float, float]:
+    """Peak resident memory of a fresh child after importing the checker, and after checking every file.
+
+    Read from VmHWM in /proc (reset by exec, unlike ru_maxrss, which a child inherits from
+    this already large benchmark process); ru_maxrss where /proc is missing.
+    """
+    code = (
+        "import json, resource, sys\n"
+        "def peak():\n"
+        "    try:\n"
+        "        for line in open('/proc/self/status'):\n"
+        "            if line.startswith('VmHWM:'):\n"
+        "                return int(line.split()[1])\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "from app.formatcheck import check_pdf\n"
+        "base = peak()\n"
+        "for path, ruleset in json.loads(sys.argv[1]):\n"
+        "    check_pdf(path, ruleset)\n"
+        "print(json.dumps([base, peak()]))\n"
+    )
+    pairs = json.dumps([[str(f), r] for f, r in zip(files, rulesets)])
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-c", code, pairs], capture_output=True, text=True, check=True, env=env, cwd=ROOT
+    )
+    base, peak = json.loads(result.stdout.strip().splitlines()[-1])
+    return base / 1024, peak / 1024
+
+
+def cli_wall_time(files: list[Path], runs: int) -> float:
+    """Best wall time of one `python -m app.formatcheck.cli FILES --ruleset report --json` call."""
+    command = [sys.executable, "-m", "app.formatcheck.cli", *map(str, files), "--ruleset", "report", "--json"]
+
+    def once() -> None:
+        subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+
+    return best_of(runs, once)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--banal", type=Path, help="path to a copy of HotCRP's src/banal (see above)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per file; the best one counts (default 5)")
+    parser.add_argument("--ruleset", default="report", help="rule set for files EXPECTED.tsv does not name")
+    parser.add_argument("--all-as", metavar="R", help="check every file with this rule set, ignoring EXPECTED.tsv")
+    args = parser.parse_args(argv)
+
+    import logging
+
+    from app.formatcheck import check_pdf
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # broken files are part of the corpus
+    warnings.simplefilter("ignore")
+
+    files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() == ".pdf")
+    if not files:
+        print(f"error: no PDF files in {args.folder}", file=sys.stderr)
+        return 2
+    labels = rulesets_for(args.folder, args.ruleset)
+    rulesets = [args.all_as or labels.get(f.name, args.ruleset) for f in files]
+
+    use_banal = False
+    if args.banal:
+        missing = [tool for tool in ("perl", "pdftohtml") if shutil.which(tool) is None]
+        if missing or not args.banal.is_file():
+            print(f"note: banal baseline skipped (missing: {', '.join(missing) or args.banal})", file=sys.stderr)
+        else:
+            use_banal = True
+
+    rows = []
+    for path, ruleset in zip(files, rulesets):
+        ours = best_of(args.runs, lambda: check_pdf(path, ruleset))
+        text = best_of(args.runs, lambda: pypdf_extract(path))
+        hotcrp = best_of(args.runs, lambda: banal(args.banal, path)) if use_banal else None
+        rows.append((path.name, ruleset, ours, text, hotcrp))
+
+    out = io.StringIO()
+    header = f"{'file':<52} {'ruleset':<8} {'checker':>9} {'pypdf text':>11}"
+    header += f" {'banal':>9}" if use_banal else ""
+    print(header, file=out)
+    for name, ruleset, ours, text, hotcrp in rows:
+        line = f"{name[:52]:<52} {ruleset:<8} {ours * 1000:>7.1f}ms {text * 1000:>9.1f}ms"
+        line += f" {hotcrp * 1000:>7.1f}ms" if hotcrp is not None else ""
+        print(line, file=out)
+    med_ours = statistics.median(r[2] for r in rows)
+    med_text = statistics.median(r[3] for r in rows)
+    line = f"{'median per file':<61} {med_ours * 1000:>7.1f}ms {med_text * 1000:>9.1f}ms"
+    ratios = f"{'ratio to the checker':<61} {1:>8.2f}x {med_text / med_ours:>10.2f}x"
+    if use_banal:
+        med_banal = statistics.median(r[4] for r in rows)
+        line += f" {med_banal * 1000:>7.1f}ms"
+        ratios += f" {med_banal / med_ours:>8.2f}x"
+    print(line, file=out)
+    print(ratios, file=out)
+    total_ours = sum(r[2] for r in rows)
+    print(f"sum over {len(rows)} files, checker in process: {total_ours * 1000:.0f} ms", file=out)
+    base, peak = peak_memory_mb(files, rulesets)
+    print(f"peak memory (VmHWM of a child checking every file): {peak:.0f} MB (after imports: {base:.0f} MB)", file=out)
+    wall = cli_wall_time(files, max(1, min(args.runs, 3)))
+    print(f"one `python -m app.formatcheck.cli <all {len(files)} files> --json` call: {wall:.2f} s wall", file=out)
+    cpu = platform.processor() or platform.machine()
+    print(f"machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
+          f"Python {platform.python_version()}; runs per file: {args.runs}", file=out)
+    print(out.getvalue(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    sys.exit(main())
