@@ -1,0 +1,1 @@
+"""Project groups: formation, membership, and the size rules."""

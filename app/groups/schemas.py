@@ -1,0 +1,51 @@
+"""Request and response models for groups."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class GroupCreate(BaseModel):
+    """A new group's name."""
+
+    name: str = Field(min_length=1, max_length=120)
+
+
+class GroupJoin(BaseModel):
+    """The join code a group member shared."""
+
+    code: str = Field(min_length=1, max_length=16)
+
+
+class MemberAdd(BaseModel):
+    """A student staff put into a group."""
+
+    user_id: int
+
+
+class MemberPublic(BaseModel):
+    """A current member of a group."""
+
+    user_id: int
+    username: str
+    name: str
+    joined_at: datetime
+
+
+class GroupPublic(BaseModel):
+    """A group with its current members; the join code only for its members and staff."""
+
+    id: int
+    course_id: int
+    name: str
+    join_code: str
+    deliverable: str | None
+    created_at: datetime
+    members: list[MemberPublic]
+
+
+class FormationPublic(BaseModel):
+    """Whether group formation of a course is locked."""
+
+    course_id: int
+    formation_locked: bool

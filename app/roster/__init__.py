@@ -1,0 +1,1 @@
+"""Importing a course roster from CSV."""

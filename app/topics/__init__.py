@@ -1,0 +1,1 @@
+"""Project topics: a group proposes, staff decide."""

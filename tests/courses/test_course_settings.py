@@ -1,0 +1,75 @@
+"""PATCH /courses/{id}: an inconsistent setting is refused with 422 naming the field, and nothing changes."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import AuditEvent, Course
+from tests.factories import auth, make_course, make_staff
+
+BAD_SETTINGS = [
+    ({"min_group_size": 6}, "min_group_size", "The minimum group size exceeds the maximum."),
+    ({"min_group_size": 4, "max_group_size": 3}, "min_group_size", "The minimum group size exceeds the maximum."),
+    ({"milestones": [{"key": "report", "weight": 50}]}, "milestones",
+     "Milestone weights must sum to 100 %; they sum to 90 %."),
+    ({"late_tiers": [{"max_hours": 72, "multiplier": 0.7}, {"max_hours": 24, "multiplier": 0.9}]}, "late_tiers",
+     "Late tiers must be ordered by strictly increasing max_hours."),
+    ({"late_tiers": [{"max_hours": None, "multiplier": 0.5}, {"max_hours": 24, "multiplier": 0.9}]}, "late_tiers",
+     "Only the last late tier may be unbounded (max_hours null)."),
+    ({"late_tiers": [{"max_hours": 24, "multiplier": 0.5}, {"max_hours": None, "multiplier": 0.9}]}, "late_tiers",
+     "A later late tier may not have a larger multiplier."),
+    ({"start_date": "2026-09-08"}, "start_date", "The start date must be a Monday; 2026-09-08 is not."),
+    ({"timezone": "Mars/Olympus_Mons"}, "timezone", "Unknown time zone: 'Mars/Olympus_Mons'."),
+    ({"milestones": [{"key": "poster", "weight": 20}]}, "milestones", "Unknown milestone 'poster'."),
+    ({"title": None}, "title", "title may not be null."),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "detail"), BAD_SETTINGS)
+def test_a_bad_setting_is_refused_naming_the_field(
+    client: TestClient, session: Session, change: dict[str, object], field: str, detail: str
+) -> None:
+    course = make_course(session)
+    headers = auth(session, make_staff(session, course, role="lecturer"))
+    response = client.patch(f"/api/v1/courses/{course.id}", json=change, headers=headers)
+    assert response.status_code == 422
+    assert response.json() == {"error": "invalid", "detail": detail, "field": field}
+    session.expire_all()
+    stored = session.get(Course, course.id)
+    assert stored is not None
+    assert (stored.min_group_size, stored.max_group_size, stored.timezone, str(stored.start_date)) == (
+        3, 5, "Asia/Shanghai", "2026-09-07")
+    assert session.exec(select(AuditEvent.action).where(AuditEvent.action == "course.update")).all() == []
+
+
+def test_a_schema_violation_is_a_422_naming_the_field(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    headers = auth(session, make_staff(session, course, role="lecturer"))
+    response = client.patch(f"/api/v1/courses/{course.id}", json={"max_group_size": 0}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["field"] == "max_group_size"
+    unknown = client.patch(f"/api/v1/courses/{course.id}", json={"colour": "red"}, headers=headers)
+    assert (unknown.status_code, unknown.json()["field"]) == (422, "colour")
+
+
+def test_a_consistent_change_is_kept_and_audited(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    lecturer = make_staff(session, course, role="lecturer")
+    headers = auth(session, lecturer)
+    change = {"min_group_size": 2, "max_group_size": 4, "timezone": "Europe/Berlin",
+              "milestones": [{"key": "proposal", "weight": 10}, {"key": "report", "weight": 70}]}
+    response = client.patch(f"/api/v1/courses/{course.id}", json=change, headers=headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["min_group_size"], body["max_group_size"], body["timezone"]) == (2, 4, "Europe/Berlin")
+    assert [(m["key"], m["weight"]) for m in body["milestones"]] == [("proposal", 10.0), ("report", 70.0), ("final", 20.0)]
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "course.update")).one()
+    assert event.actor_id == lecturer.id
+    assert event.before == {"min_group_size": 3, "max_group_size": 5, "timezone": "Asia/Shanghai",
+                            "milestones": [{"key": "proposal", "week": 8, "weight": 20.0},
+                                           {"key": "report", "week": 15, "weight": 60.0},
+                                           {"key": "final", "week": 16, "weight": 20.0}]}
+    assert event.after == {"min_group_size": 2, "max_group_size": 4, "timezone": "Europe/Berlin",
+                           "milestones": [{"key": "proposal", "week": 8, "weight": 10.0},
+                                          {"key": "report", "week": 15, "weight": 70.0},
+                                          {"key": "final", "week": 16, "weight": 20.0}]}
