@@ -1,0 +1,1 @@
+"""The staff dashboard of a milestone: one row per group."""

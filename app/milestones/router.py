@@ -1,0 +1,76 @@
+"""Milestone, extension and calendar endpoints."""
+
+from fastapi import APIRouter, Response, status
+
+from app.deps import ClockDep, CurrentUser, SessionDep
+from app.milestones import service
+from app.milestones.schemas import ExtensionIn, ExtensionPublic, MilestonePublic, MilestoneUpdate
+from app.models import Course, Extension, Milestone
+from app.submissions.grading import milestone_deadline
+
+router = APIRouter(tags=["milestones"])
+
+
+def milestone_public(course: Course, milestone: Milestone) -> MilestonePublic:
+    """A milestone as returned by the API, its deadline in the course time zone."""
+    return MilestonePublic(
+        key=milestone.key, title=milestone.title, week=milestone.week, weight=milestone.weight,
+        ruleset=milestone.ruleset, page_limit=milestone.page_limit, errors_block=milestone.errors_block,
+        requires_approved_topic=milestone.requires_approved_topic,
+        due_at=service.local_instant(milestone_deadline(course, milestone), course),
+        due_at_is_default=milestone.due_at_override is None,
+    )
+
+
+def extension_public(course: Course, extension: Extension, milestone: Milestone) -> ExtensionPublic:
+    """An extension as returned by the API, its instants in the course time zone."""
+    return ExtensionPublic(
+        group_id=extension.group_id, milestone=milestone.key,
+        due_at=service.local_instant(extension.due_at, course), reason=extension.reason,
+        granted_by=extension.granted_by, created_at=service.local_instant(extension.created_at, course),
+    )
+
+
+@router.get("/courses/{course_id}/milestones")
+def list_milestones(session: SessionDep, user: CurrentUser, course_id: int) -> list[MilestonePublic]:
+    """The course's milestones with their deadline instants and rules (course members)."""
+    course, milestones = service.milestone_list(session, user=user, course_id=course_id)
+    return [milestone_public(course, m) for m in milestones]
+
+
+@router.patch("/courses/{course_id}/milestones/{key}")
+def update_milestone(
+    session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, key: str, body: MilestoneUpdate
+) -> MilestonePublic:
+    """Change a deadline (null: back to the week's Sunday 23:59), errors_block or page_limit (lecturer)."""
+    return milestone_public(*service.milestone_update(session, user=user, course_id=course_id, key=key, data=body,
+                                                      now=clock()))
+
+
+@router.get("/groups/{group_id}/extensions")
+def list_extensions(session: SessionDep, user: CurrentUser, group_id: int) -> list[ExtensionPublic]:
+    """The group's extensions (members and staff)."""
+    course, rows = service.extension_list(session, user=user, group_id=group_id)
+    return [extension_public(course, e, m) for e, m in rows]
+
+
+@router.post("/groups/{group_id}/extensions")
+def grant_extension(
+    session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, body: ExtensionIn
+) -> ExtensionPublic:
+    """Grant or change the group's extension for a milestone (staff)."""
+    return extension_public(*service.extension_grant(session, user=user, group_id=group_id, data=body, now=clock()))
+
+
+@router.delete("/groups/{group_id}/extensions/{key}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_extension(session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, key: str) -> None:
+    """Withdraw the group's extension for a milestone (staff)."""
+    service.extension_revoke(session, user=user, group_id=group_id, key=key, now=clock())
+
+
+@router.get("/courses/{course_id}/calendar.ics", response_class=Response)
+def course_calendar(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
+    """The course's deadlines as iCalendar (course members; a group's members see its extensions)."""
+    body = service.calendar_ics(session, user=user, course_id=course_id, now=clock())
+    return Response(content=body, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="course-{course_id}.ics"'})

@@ -1,0 +1,182 @@
+"""Milestone deadlines and rules, per-group extensions, and the course calendar."""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+from sqlmodel import Session, col, select
+
+from app.access import course_for, current_group_id, group_for
+from app.audit.service import audit_record
+from app.courses.service import course_milestones
+from app.errors import Forbidden, InvalidInput, NotFound
+from app.milestones.rules import effective_deadline
+from app.milestones.schemas import ExtensionIn, MilestoneUpdate
+from app.models import Course, Extension, Milestone, ProjectGroup, User
+from app.submissions.grading import milestone_deadline
+
+ERR_NO_MILESTONE = "No such milestone."
+ERR_LECTURER_ONLY = "Only the course's lecturer changes milestones."
+ERR_STAFF_ONLY = "Only course staff grant or withdraw extensions."
+ERR_NO_EXTENSION = "This group has no extension for this milestone."
+ERR_EXTENSION_NOT_LATER = "An extension must end after the milestone's deadline."
+CALENDAR_PRODID = "-//Course Project Tracker//Deadlines//EN"
+
+
+def local_instant(instant: datetime, course: Course) -> datetime:
+    """The instant in the course's time zone (for responses: ISO 8601 with the course's offset)."""
+    return instant.astimezone(ZoneInfo(course.timezone))
+
+
+def milestone_for(session: Session, *, course_id: int, key: str) -> Milestone:
+    """The course's milestone with this key; NotFound otherwise."""
+    milestone = session.exec(
+        select(Milestone).where(Milestone.course_id == course_id, Milestone.key == key)
+    ).first()
+    if milestone is None:
+        raise NotFound(ERR_NO_MILESTONE)
+    return milestone
+
+
+def milestone_list(session: Session, *, user: User, course_id: int) -> tuple[Course, list[Milestone]]:
+    """A course's milestones, for anyone with a role in the course."""
+    access = course_for(session, course_id=course_id, user=user)
+    return access.course, course_milestones(session, course_id=course_id)
+
+
+def _milestone_snapshot(course: Course, milestone: Milestone) -> dict[str, Any]:
+    return {
+        "due_at": milestone_deadline(course, milestone).isoformat(),
+        "due_at_override": milestone.due_at_override.isoformat() if milestone.due_at_override else None,
+        "errors_block": milestone.errors_block,
+        "page_limit": milestone.page_limit,
+    }
+
+
+def milestone_update(
+    session: Session, *, user: User, course_id: int, key: str, data: MilestoneUpdate, now: datetime
+) -> tuple[Course, Milestone]:
+    """Change a milestone's deadline, blocking of format errors or page limit (lecturer); audited."""
+    access = course_for(session, course_id=course_id, user=user)
+    if not access.is_lecturer:
+        raise Forbidden(ERR_LECTURER_ONLY)
+    course = access.course
+    milestone = milestone_for(session, course_id=course_id, key=key)
+    before = _milestone_snapshot(course, milestone)
+    given = data.model_fields_set
+    if "due_at" in given:
+        milestone.due_at_override = data.due_at
+    if "errors_block" in given:
+        if data.errors_block is None:
+            raise InvalidInput("errors_block may not be null.", field="errors_block")
+        milestone.errors_block = data.errors_block
+    if "page_limit" in given:
+        if data.page_limit is None and milestone.ruleset in ("proposal", "report"):
+            raise InvalidInput("A paper milestone needs a page limit.", field="page_limit")
+        milestone.page_limit = data.page_limit
+    session.add(milestone)
+    after = _milestone_snapshot(course, milestone)
+    changed = [k for k in after if after[k] != before[k]]
+    if changed:
+        audit_record(session, at=now, actor=user, action="milestone.update", entity="milestone",
+                     entity_id=milestone.id, course_id=course.id,
+                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    return course, milestone
+
+
+def _extension_snapshot(extension: Extension, key: str) -> dict[str, Any]:
+    return {"group_id": extension.group_id, "milestone": key, "due_at": extension.due_at.isoformat(),
+            "reason": extension.reason}
+
+
+def extension_grant(
+    session: Session, *, user: User, group_id: int, data: ExtensionIn, now: datetime
+) -> tuple[Course, Extension, Milestone]:
+    """Grant or change a group's extension for a milestone (staff); audited."""
+    access = group_for(session, group_id=group_id, user=user)
+    if not access.is_staff:
+        raise Forbidden(ERR_STAFF_ONLY)
+    milestone = milestone_for(session, course_id=access.course.id or 0, key=data.milestone)
+    if data.due_at <= milestone_deadline(access.course, milestone):
+        raise InvalidInput(ERR_EXTENSION_NOT_LATER, field="due_at")
+    extension = session.exec(
+        select(Extension).where(Extension.group_id == group_id, Extension.milestone_id == milestone.id)
+    ).first()
+    before = _extension_snapshot(extension, milestone.key) if extension else None
+    if extension is None:
+        extension = Extension(group_id=group_id, milestone_id=milestone.id or 0, due_at=data.due_at,
+                              reason=data.reason, granted_by=user.id, created_at=now)
+    else:
+        extension.due_at, extension.reason, extension.granted_by = data.due_at, data.reason, user.id
+    session.add(extension)
+    session.flush()
+    audit_record(session, at=now, actor=user, action="extension.grant", entity="extension",
+                 entity_id=extension.id, course_id=access.course.id, before=before,
+                 after=_extension_snapshot(extension, milestone.key))
+    return access.course, extension, milestone
+
+
+def extension_revoke(session: Session, *, user: User, group_id: int, key: str, now: datetime) -> None:
+    """Withdraw a group's extension for a milestone (staff); audited."""
+    access = group_for(session, group_id=group_id, user=user)
+    if not access.is_staff:
+        raise Forbidden(ERR_STAFF_ONLY)
+    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
+    extension = session.exec(
+        select(Extension).where(Extension.group_id == group_id, Extension.milestone_id == milestone.id)
+    ).first()
+    if extension is None:
+        raise NotFound(ERR_NO_EXTENSION)
+    audit_record(session, at=now, actor=user, action="extension.revoke", entity="extension",
+                 entity_id=extension.id, course_id=access.course.id,
+                 before=_extension_snapshot(extension, milestone.key))
+    session.delete(extension)
+
+
+def extension_list(session: Session, *, user: User, group_id: int) -> tuple[Course, list[tuple[Extension, Milestone]]]:
+    """A group's extensions with their milestones (members and staff)."""
+    access = group_for(session, group_id=group_id, user=user)
+    rows = session.exec(
+        select(Extension, Milestone).join(Milestone, col(Milestone.id) == col(Extension.milestone_id))
+        .where(Extension.group_id == group_id).order_by(col(Milestone.week), col(Milestone.id))
+    ).all()
+    return access.course, [(e, m) for e, m in rows]
+
+
+def calendar_ics(session: Session, *, user: User, course_id: int, now: datetime) -> bytes:
+    """The course's deadlines as iCalendar, in the course time zone; a member sees their group's extensions."""
+    access = course_for(session, course_id=course_id, user=user)
+    course = access.course
+    milestones = course_milestones(session, course_id=course_id)
+    extended: dict[int, datetime] = {}
+    group = None
+    if not access.is_staff:
+        group_id = current_group_id(session, course_id=course_id, user_id=user.id or 0)
+        if group_id is not None:
+            group = session.get(ProjectGroup, group_id)
+            extended = {e.milestone_id: e.due_at for e in session.exec(
+                select(Extension).where(Extension.group_id == group_id))}
+    calendar = Calendar()
+    calendar.add("prodid", CALENDAR_PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", f"{course.code} deadlines")
+    calendar.add("x-wr-timezone", course.timezone)
+    for milestone in milestones:
+        due = milestone_deadline(course, milestone)
+        deadline = effective_deadline(due, extended.get(milestone.id or 0))
+        event = Event()
+        if group is not None and deadline != due:
+            event.add("uid", f"course-{course.id}-milestone-{milestone.key}-group-{group.id}@tracker")
+            event.add("summary", f"{course.code}: {milestone.title} due (extended for {group.name})")
+            event.add("description", f"Extended from {local_instant(due, course).isoformat()}.")
+        else:
+            event.add("uid", f"course-{course.id}-milestone-{milestone.key}@tracker")
+            event.add("summary", f"{course.code}: {milestone.title} due")
+        event.add("dtstamp", now)
+        event.add("dtstart", local_instant(deadline, course))
+        event.add("categories", ["deadline"])
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

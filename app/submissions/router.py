@@ -1,0 +1,122 @@
+"""Upload, list and download versions, pin the graded one, and check a PDF without storing it."""
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+from sqlmodel import Session
+
+from app.clock import Clock
+from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, get_current_user, oauth2_scheme
+from app.milestones.service import local_instant
+from app.models import Course
+from app.storage import StagedUploadDep, StoreDep
+from app.submissions import service
+from app.submissions.schemas import PinIn, SubmissionPublic
+from app.submissions.upload import receive_pdf
+
+router = APIRouter(tags=["submissions"])
+T = TypeVar("T")
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def submission_public(course: Course, view: service.VersionView) -> SubmissionPublic:
+    """A version as returned by the API, its instants in the course time zone."""
+    sub = view.submission
+    return SubmissionPublic(
+        id=sub.id or 0, group_id=sub.group_id, milestone=view.milestone.key, version=sub.version,
+        filename=sub.filename, uploader_id=sub.uploader_id, received_at=local_instant(sub.received_at, course),
+        size_bytes=sub.size_bytes, sha256=sub.sha256, ruleset=sub.ruleset, verdict=sub.verdict,
+        format_report=sub.format_report, deadline=local_instant(view.deadline, course),
+        late_by_seconds=view.lateness.late_by.total_seconds(), multiplier=view.lateness.multiplier,
+        graded=view.graded, pinned=view.pinned,
+    )
+
+
+def _own_transaction(session: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run `work` and end its transaction in the same worker thread.
+
+    On SQLite every transaction holds the database write lock (BEGIN IMMEDIATE), and any
+    transaction holds a pooled connection. Held across an await, a lock or connection waits
+    for a free worker thread while the threads wait for it: under a rush the server wedged
+    ("database is locked", pool timeouts). Ended in the same thread, nothing is held while
+    waiting. The session dependency's own commit then has nothing left to do.
+    """
+    try:
+        result = work(session, **kwargs)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+def _open_upload(session: Session, *, clock: Clock, token: str | None, group_id: int,
+                 key: str) -> service.UploadTarget:
+    user = get_current_user(session, clock, token)
+    return service.submission_target(session, user=user, group_id=group_id, key=key)
+
+
+# Declared before SessionDep, the staged upload is torn down after the session, so a failure
+# at any point (even the commit) removes the files this request wrote.
+@router.post("/groups/{group_id}/milestones/{key}/submissions", status_code=status.HTTP_201_CREATED)
+async def upload_submission(
+    request: Request, staged: StagedUploadDep, session: SessionDep, clock: ClockDep, token: TokenDep,
+    settings: SettingsDep, group_id: int, key: str,
+) -> SubmissionPublic:
+    """Upload a new version (members; multipart field `file`): stored with its format report and lateness."""
+    target = await run_in_threadpool(_own_transaction, session, _open_upload, clock=clock, token=token,
+                                     group_id=group_id, key=key)
+    filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
+    received_at = clock()
+    report = await run_in_threadpool(service.submission_check, target=target, path=staged.path, settings=settings)
+    view = await run_in_threadpool(_own_transaction, session, service.submission_create, user=target.user,
+                                   group_id=group_id, key=key, staged=staged, filename=filename, report=report,
+                                   now=received_at)
+    return submission_public(target.course, view)
+
+
+@router.get("/groups/{group_id}/milestones/{key}/submissions")
+def list_submissions(session: SessionDep, user: CurrentUser, group_id: int, key: str) -> list[SubmissionPublic]:
+    """Every version of the group's work for the milestone, oldest first (members and staff)."""
+    course, views = service.submission_list(session, user=user, group_id=group_id, key=key)
+    return [submission_public(course, v) for v in views]
+
+
+@router.get("/submissions/{submission_id}/file", response_class=FileResponse)
+def download_submission(session: SessionDep, store: StoreDep, user: CurrentUser, submission_id: int) -> FileResponse:
+    """The PDF of a version (the group's members and the course staff)."""
+    sub = service.submission_get(session, user=user, submission_id=submission_id)
+    return FileResponse(store.path_of(sub.sha256), media_type="application/pdf", filename=sub.filename)
+
+
+@router.post("/groups/{group_id}/milestones/{key}/graded")
+def pin_graded(
+    session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, key: str, body: PinIn
+) -> SubmissionPublic:
+    """Grade this version instead of the latest (staff)."""
+    return submission_public(*service.graded_pin(session, user=user, group_id=group_id, key=key,
+                                                 submission_id=body.submission_id, now=clock()))
+
+
+@router.delete("/groups/{group_id}/milestones/{key}/graded", status_code=status.HTTP_204_NO_CONTENT)
+def unpin_graded(session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, key: str) -> None:
+    """Grade the latest version again (staff)."""
+    service.graded_unpin(session, user=user, group_id=group_id, key=key, now=clock())
+
+
+@router.post("/check")
+async def check_pdf_dry_run(
+    request: Request, staged: StagedUploadDep, session: SessionDep, clock: ClockDep, token: TokenDep,
+    settings: SettingsDep,
+    ruleset: str = Query(default="proposal", description="proposal, report, poster or slides"),
+) -> dict[str, Any]:
+    """Check a PDF against a rule set with the default course rules; nothing is stored (any user)."""
+    await run_in_threadpool(_own_transaction, session, get_current_user, clock=clock, token=token)
+    service.check_ruleset(ruleset)
+    await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
+    report = await run_in_threadpool(service.format_check, staged.path, ruleset=ruleset, course=None,
+                                     milestone=None, settings=settings)
+    return report.to_dict()

@@ -1,0 +1,36 @@
+"""Request and response models for submissions."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class SubmissionPublic(BaseModel):
+    """One stored version with its format report and its lateness against the group's deadline."""
+
+    id: int
+    group_id: int
+    milestone: str
+    version: int
+    filename: str
+    uploader_id: int | None
+    received_at: datetime
+    size_bytes: int
+    sha256: str
+    ruleset: str
+    verdict: str
+    format_report: dict[str, Any]
+    deadline: datetime
+    late_by_seconds: float
+    multiplier: float
+    graded: bool
+    pinned: bool
+
+
+class PinIn(BaseModel):
+    """The version staff want graded instead of the latest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submission_id: int

@@ -1,0 +1,258 @@
+"""Versioned uploads of milestone work, the graded pin, downloads, dry-run checks and the store's gc.
+
+An upload runs in two phases. First the refusal rules are checked (visibility, group size,
+approved topic, published selection) and the read transaction ends, so that on SQLite its
+write lock is not held while the body streams in and the PDF is checked. Then the rules are
+checked again with the group row locked, the next version number is taken, the row is
+inserted and the file is published under its hash; the request's session commits it.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from app.access import group_for
+from app.audit.service import audit_record
+from app.config import Settings
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.formatcheck import RULESETS, CheckReport, check_pdf_isolated
+from app.groups.service import group_can_submit
+from app.milestones.rules import Lateness, lateness
+from app.milestones.service import milestone_for
+from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, Topic, User
+from app.storage import FileStore, LocalStagedFile, orphan_files
+from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
+
+ERR_MEMBERS_ONLY = "Only the group's members upload its work."
+ERR_TOPIC_NOT_APPROVED = "The proposal can be submitted once the group's topic is approved."
+ERR_SELECTION_NOT_PUBLISHED = (
+    "The final deliverable opens when the presentation selection is published: it decides slides or poster."
+)
+ERR_FORMAT_BLOCKS = "This milestone refuses files with format errors; fix them and upload again"
+ERR_RULES_CHANGED = "The milestone's rule set changed while the file was being checked; upload it again."
+ERR_NO_SUBMISSION = "No such submission."
+ERR_OTHER_MILESTONE = "This version belongs to another group or milestone."
+ERR_NOT_PINNED = "No version is pinned for this milestone."
+ERR_STAFF_ONLY = "Only course staff choose the graded version."
+ERR_UNKNOWN_RULESET = f"Unknown rule set; expected one of {', '.join(RULESETS)}."
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """Who uploads where, and which rule set checks it."""
+
+    user: User
+    course: Course
+    group: ProjectGroup
+    milestone: Milestone
+    ruleset: str
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """A stored version with its lateness against the group's effective deadline."""
+
+    submission: Submission
+    milestone: Milestone
+    deadline: datetime
+    lateness: Lateness
+    graded: bool
+    pinned: bool
+
+
+def topic_is_approved(session: Session, *, group_id: int) -> bool:
+    """Whether the group's topic has been approved."""
+    return session.exec(select(Topic.status).where(Topic.group_id == group_id)).first() == "approved"
+
+
+def submission_target(session: Session, *, user: User, group_id: int, key: str, lock: bool = False) -> UploadTarget:
+    """Apply the refusal rules in order (404, too small 409, topic 409, selection 409); `lock` locks the group."""
+    access = group_for(session, group_id=group_id, user=user)
+    if not access.is_member:
+        raise Forbidden(ERR_MEMBERS_ONLY)
+    group = access.group
+    if lock:
+        # Waits for a concurrent upload of this group to commit, so max(version) below sees it.
+        group = session.exec(select(ProjectGroup).where(ProjectGroup.id == group_id).with_for_update()).one()
+    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
+    group_can_submit(session, group=group, course=access.course)
+    if milestone.requires_approved_topic and not topic_is_approved(session, group_id=group_id):
+        raise Conflict(ERR_TOPIC_NOT_APPROVED, code="topic_not_approved")
+    ruleset = milestone.ruleset
+    if ruleset == "final":
+        if group.deliverable is None:
+            raise Conflict(ERR_SELECTION_NOT_PUBLISHED, code="selection_not_published")
+        ruleset = group.deliverable
+    return UploadTarget(user=user, course=access.course, group=group, milestone=milestone, ruleset=ruleset)
+
+
+def format_check(path: Path, *, ruleset: str, course: Course | None, milestone: Milestone | None,
+                 settings: Settings) -> CheckReport:
+    """The format report of a file under the course's sections and synonyms and the milestone's page limit."""
+    paper = ruleset in ("proposal", "report") and course is not None
+    options: dict[str, Any] = {
+        "required_sections": course.required_sections.get(ruleset) if paper and course else None,
+        "synonyms": course.section_synonyms if paper and course else None,
+        "page_limit": milestone.page_limit if paper and milestone is not None else None,
+        "time_limit": settings.check_time_limit_s, "memory_limit_mb": settings.check_memory_limit_mb,
+    }
+    try:
+        return check_pdf_isolated(str(path), ruleset, **options)
+    except BrokenPipeError:
+        # A pooled worker died while idle (seen once in 1,200 rush uploads); the pool has dropped
+        # it, so one more try gets a fresh worker instead of failing the student's upload.
+        return check_pdf_isolated(str(path), ruleset, **options)
+
+
+def submission_check(*, target: UploadTarget, path: Path, settings: Settings) -> CheckReport:
+    """Check an upload; 422 when the milestone makes format errors blocking and there are some."""
+    report = format_check(path, ruleset=target.ruleset, course=target.course, milestone=target.milestone,
+                          settings=settings)
+    _refuse_blocking_errors(target, report)
+    return report
+
+
+def _refuse_blocking_errors(target: UploadTarget, report: CheckReport) -> None:
+    if target.milestone.errors_block and report.errors:
+        raise InvalidInput(f"{ERR_FORMAT_BLOCKS}: {', '.join(report.error_codes)}.", field="file",
+                           code="format_errors")
+
+
+def _views(session: Session, *, course: Course, milestone: Milestone, group_id: int,
+           versions: list[Submission]) -> list[VersionView]:
+    graded = graded_versions(session, course=course, milestone=milestone, group_ids=[group_id]).get(group_id)
+    deadline = group_deadlines(session, course=course, milestone=milestone, group_ids=[group_id]).get(
+        group_id, milestone_deadline(course, milestone))
+    return [
+        VersionView(
+            submission=s, milestone=milestone, deadline=deadline,
+            lateness=lateness(received_at=s.received_at, deadline=deadline, grace_seconds=course.grace_seconds,
+                              tiers=course.late_tiers),
+            graded=graded is not None and graded.submission.id == s.id,
+            pinned=graded is not None and graded.pinned and graded.submission.id == s.id,
+        )
+        for s in versions
+    ]
+
+
+def submission_create(
+    session: Session, *, user: User, group_id: int, key: str, staged: LocalStagedFile, filename: str,
+    report: CheckReport, now: datetime,
+) -> VersionView:
+    """Store an uploaded version: rules re-checked under the group lock, next number, row, then the file."""
+    target = submission_target(session, user=user, group_id=group_id, key=key, lock=True)
+    if target.ruleset != report.ruleset:
+        raise Conflict(ERR_RULES_CHANGED, code="rules_changed")
+    _refuse_blocking_errors(target, report)
+    latest = session.exec(
+        select(func.max(Submission.version)).where(Submission.group_id == group_id,
+                                                    Submission.milestone_id == target.milestone.id)
+    ).one()
+    submission = Submission(
+        group_id=group_id, milestone_id=target.milestone.id or 0, version=(latest or 0) + 1, uploader_id=user.id,
+        received_at=now, filename=filename, size_bytes=staged.size, sha256=staged.sha256, ruleset=target.ruleset,
+        verdict=report.verdict, format_report=report.to_dict(),
+    )
+    session.add(submission)
+    session.flush()
+    audit_record(session, at=now, actor=user, action="submission.create", entity="submission",
+                 entity_id=submission.id, course_id=target.course.id,
+                 after={"group_id": group_id, "milestone": key, "version": submission.version,
+                        "sha256": submission.sha256, "size_bytes": submission.size_bytes,
+                        "verdict": submission.verdict})
+    staged.publish()  # fsync'd and renamed before the session commits the row
+    views = _views(session, course=target.course, milestone=target.milestone, group_id=group_id,
+                   versions=[submission])
+    return views[0]
+
+
+def submission_list(session: Session, *, user: User, group_id: int, key: str) -> tuple[Course, list[VersionView]]:
+    """Every version of the group's work for a milestone, oldest first (members and staff)."""
+    access = group_for(session, group_id=group_id, user=user)
+    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
+    versions = list(session.exec(
+        select(Submission).where(Submission.group_id == group_id, Submission.milestone_id == milestone.id)
+        .order_by(col(Submission.version))
+    ))
+    return access.course, _views(session, course=access.course, milestone=milestone, group_id=group_id,
+                                 versions=versions)
+
+
+def submission_get(session: Session, *, user: User, submission_id: int) -> Submission:
+    """A version its group's members and the course staff may see; NotFound otherwise."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound(ERR_NO_SUBMISSION)
+    try:
+        group_for(session, group_id=submission.group_id, user=user)
+    except NotFound:
+        raise NotFound(ERR_NO_SUBMISSION) from None
+    return submission
+
+
+def graded_pin(
+    session: Session, *, user: User, group_id: int, key: str, submission_id: int, now: datetime
+) -> tuple[Course, VersionView]:
+    """Pin the version to grade instead of the latest (staff); audited."""
+    access = group_for(session, group_id=group_id, user=user)
+    if not access.is_staff:
+        raise Forbidden(ERR_STAFF_ONLY)
+    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
+    submission = session.get(Submission, submission_id)
+    if submission is None or submission.group_id != group_id or submission.milestone_id != milestone.id:
+        raise InvalidInput(ERR_OTHER_MILESTONE, field="submission_id")
+    pin = session.exec(
+        select(GradedPin).where(GradedPin.group_id == group_id, GradedPin.milestone_id == milestone.id)
+    ).first()
+    before = {"submission_id": pin.submission_id} if pin else None
+    if pin is None:
+        pin = GradedPin(group_id=group_id, milestone_id=milestone.id or 0, submission_id=submission_id,
+                        pinned_by=user.id, pinned_at=now)
+    else:
+        pin.submission_id, pin.pinned_by, pin.pinned_at = submission_id, user.id, now
+    session.add(pin)
+    session.flush()
+    audit_record(session, at=now, actor=user, action="submission.pin", entity="graded_pin", entity_id=pin.id,
+                 course_id=access.course.id, before=before,
+                 after={"group_id": group_id, "milestone": key, "submission_id": submission_id,
+                        "version": submission.version})
+    view = _views(session, course=access.course, milestone=milestone, group_id=group_id, versions=[submission])[0]
+    return access.course, view
+
+
+def graded_unpin(session: Session, *, user: User, group_id: int, key: str, now: datetime) -> None:
+    """Remove the pin, so the latest version is graded again (staff); audited."""
+    access = group_for(session, group_id=group_id, user=user)
+    if not access.is_staff:
+        raise Forbidden(ERR_STAFF_ONLY)
+    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
+    pin = session.exec(
+        select(GradedPin).where(GradedPin.group_id == group_id, GradedPin.milestone_id == milestone.id)
+    ).first()
+    if pin is None:
+        raise NotFound(ERR_NOT_PINNED)
+    audit_record(session, at=now, actor=user, action="submission.unpin", entity="graded_pin", entity_id=pin.id,
+                 course_id=access.course.id, before={"group_id": group_id, "milestone": key,
+                                                     "submission_id": pin.submission_id})
+    session.delete(pin)
+
+
+def check_ruleset(ruleset: str) -> str:
+    """The rule set of a dry run, 422 when unknown ("final" is not a rule set of its own)."""
+    if ruleset not in RULESETS:
+        raise InvalidInput(ERR_UNKNOWN_RULESET, field="ruleset")
+    return ruleset
+
+
+def storage_gc(session: Session, *, store: FileStore, now: datetime, dry_run: bool = False) -> list[str]:
+    """Remove stored files no version names, and staged leftovers, older than an hour; returns their names."""
+    referenced = set(session.exec(select(Submission.sha256).distinct()))
+    names = orphan_files(store, referenced=referenced, now=now)
+    if not dry_run:
+        for name in names:
+            store.remove(name)
+    return names
+

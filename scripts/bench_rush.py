@@ -1,0 +1,385 @@
+#!/usr/bin/env python3
+"""Deadline-rush benchmark: many groups upload real-sized PDFs at once, against a baseline sink.
+
+For each backend (SQLite, PostgreSQL) it migrates a fresh database, creates a course with N
+groups of three through the services, starts the server (uvicorn on 127.0.0.1, one worker)
+and then replays a rush twice with the same arrival times and files:
+
+  sink     POST /api/v1/_bench/sink: the body is only streamed to a staged file in the
+           storage folder (hashed, fsynced) and dropped; no login, no database, no check.
+           The route exists only in this benchmark's own app instance.
+  upload   POST /api/v1/groups/{id}/milestones/report/submissions: the real upload, with
+           login, the refusal rules, streaming, the format check, the version row and the file.
+
+Arrivals are spread uniformly at random over the duration (default 300 uploads in 60 s) and
+sent on time whatever the server's speed (open loop), so latency includes queueing. It
+reports uploads per second, p50/p99/max latency and errors, then checks the database and the
+store: one row and one file per accepted upload, versions 1..k per group with no gap.
+
+    .venv/bin/python scripts/bench_rush.py                      # both backends, defaults
+    .venv/bin/python scripts/bench_rush.py --backend sqlite --uploads 600 --duration 60
+
+PostgreSQL comes from scripts/pg-test-server (Debian's postgresql 15), on a loopback port.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SINK_PATH = "/api/v1/_bench/sink"
+HOST = "127.0.0.1"
+
+
+# --- the server side: this project's app plus the baseline sink, served by uvicorn --------------------------
+
+def serve(port: int) -> None:
+    """Run the app with the extra sink route (child process)."""
+    import uvicorn
+    from fastapi import Request
+
+    from app.config import get_settings
+    from app.main import create_app
+    from app.storage import StagedUploadDep
+    from app.submissions.upload import receive_pdf
+
+    app = create_app()
+
+    @app.post(SINK_PATH, include_in_schema=False)
+    async def sink(request: Request, staged: StagedUploadDep) -> dict[str, Any]:
+        """Baseline: stream the body to a staged file (hashed, fsynced), then drop it."""
+        await receive_pdf(request, staged, max_bytes=get_settings().max_upload_bytes)
+        return {"size": staged.size, "sha256": staged.sha256}
+
+    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
+
+
+# --- test data ----------------------------------------------------------------------------------------------
+
+def make_pdfs(count: int, min_mb: float, max_mb: float, seed: int) -> list[bytes]:
+    """`count` report-like PDFs (US Letter, two columns, the report's sections, one incompressible figure)."""
+    from fpdf import FPDF
+    from PIL import Image
+
+    rng = random.Random(seed)
+    words = ("deep network training loss gradient attention image token dataset benchmark accuracy model "
+             "layer convolution transformer embedding baseline ablation experiment result").split()
+    pdfs = []
+    for n in range(count):
+        target = rng.uniform(min_mb, max_mb) * 1024 * 1024
+        side = int((target / 3) ** 0.5)  # raw RGB noise does not compress: the figure is the file's bulk
+        noise = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+        pdf = FPDF(unit="pt", format="letter")
+        pdf.set_margins(54, 54, 54)
+        pdf.set_auto_page_break(True, margin=54)
+        pdf.add_page()
+        pdf.set_font("Times", style="B", size=14)
+        pdf.cell(0, 20, f"Rush report {n}", align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.image(noise, x=54, y=90, w=240)
+        pdf.set_y(340)
+        sections = ["Abstract", "Introduction", "Related Work", "Proposed Solution", "Experiments", "Conclusion"]
+        with pdf.text_columns(ncols=2, gutter=18) as cols:
+            for number, title in enumerate(sections, start=1):
+                pdf.set_font("Times", style="B", size=12)
+                cols.write(text=f"{number} {title}\n")
+                pdf.set_font("Times", size=10)
+                cols.write(text=" ".join(rng.choice(words) for _ in range(520)) + "\n")
+            pdf.set_font("Times", style="B", size=12)
+            cols.write(text="References\n")
+            pdf.set_font("Times", size=9)
+            for ref in range(40):
+                cols.write(text=f"[{ref + 1}] A. Author and B. Author. 20{10 + ref % 15}. A study of {rng.choice(words)}. "
+                                "In Proceedings of AAAI.\n")
+        pdfs.append(bytes(pdf.output()))
+    return pdfs
+
+
+def setup_course(url: str, groups: int) -> tuple[list[int], list[list[str]]]:
+    """Migrate, then create a course with `groups` groups of three through the services; ids and tokens."""
+    os.environ["TRACKER_DATABASE_URL"] = url
+    from alembic import command
+    from sqlmodel import Session
+
+    from app.cli import alembic_config
+    from app.config import get_settings
+    from app.courses.schemas import CourseCreate
+    from app.courses.service import course_create
+    from app.db import get_engine
+    from app.groups.service import group_create, group_join
+    from app.models import CourseMember
+    from app.people.service import token_issue, user_create
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    command.upgrade(alembic_config(url), "head")
+    now = datetime.now(UTC)
+    group_ids: list[int] = []
+    tokens: list[list[str]] = []
+    with Session(get_engine(), expire_on_commit=False) as session:
+        admin = user_create(session, username="bench-admin", password=None, name="Admin", is_admin=True, now=now)
+        # A course that started 14 weeks ago: the report (week 15) is due within days, as in a real rush.
+        monday = date.today() - timedelta(days=date.today().weekday() + 14 * 7)
+        course = course_create(session, user=admin, data=CourseCreate(code="RUSH", title="Rush", start_date=monday),
+                               now=now)
+        for g in range(groups):
+            members = []
+            for m in range(3):
+                user = user_create(session, username=f"g{g}m{m}", password=None, name=f"Student {g}.{m}",
+                                   student_no=f"R{g:03d}{m}", now=now)
+                session.add(CourseMember(course_id=course.id or 0, user_id=user.id or 0, role="student"))
+                session.flush()
+                members.append(user)
+            view = group_create(session, user=members[0], course_id=course.id or 0, name=f"Group {g}", now=now)
+            for user in members[1:]:
+                group_join(session, user=user, course_id=course.id or 0, code=view.group.join_code, now=now)
+            group_ids.append(view.group.id or 0)
+            secrets = []
+            for user in members:
+                secret, token = token_issue(session, user=user, now=now)
+                token.expires_at = now + timedelta(days=1)
+                session.add(token)
+                secrets.append(secret)
+            tokens.append(secrets)
+        session.commit()
+    get_engine().dispose()
+    return group_ids, tokens
+
+
+def verify(url: str, storage: Path, accepted: int) -> str:
+    """One row and one stored file per accepted upload; versions 1..k per group without gaps."""
+    from sqlmodel import Session, select
+
+    from app.db import make_engine
+    from app.models import Submission
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        rows = session.exec(select(Submission.group_id, Submission.version, Submission.sha256)).all()
+    engine.dispose()
+    by_group: dict[int, list[int]] = {}
+    for group_id, version, _ in rows:
+        by_group.setdefault(group_id, []).append(version)
+    contiguous = all(sorted(v) == list(range(1, len(v) + 1)) for v in by_group.values())
+    files = [p for p in storage.iterdir() if not p.name.startswith(".")]
+    staged = [p for p in storage.iterdir() if p.name.startswith(".upload-")]
+    hashes = {sha for _, _, sha in rows}
+    ok = len(rows) == accepted and contiguous and {p.name for p in files} == hashes and not staged
+    return (f"{'OK' if ok else 'MISMATCH'}: {len(rows)} rows for {accepted} accepted uploads, "
+            f"versions contiguous in {len(by_group)} groups: {contiguous}, {len(files)} stored files, "
+            f"{len(staged)} staged leftovers")
+
+
+# --- the load -----------------------------------------------------------------------------------------------
+
+@dataclass
+class Phase:
+    """Results of one replay of the rush."""
+
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    started: float = 0.0
+    finished: float = 0.0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    bytes_sent: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        """Figures for the report."""
+        lat = sorted(self.latencies)
+        wall = self.finished - self.started
+
+        def pct(p: float) -> float:
+            return lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))] if lat else 0.0
+
+        return {
+            "phase": self.name, "ok": len(lat), "errors": sum(self.errors.values()), "error_kinds": self.errors,
+            "wall_s": round(wall, 2), "per_s": round(len(lat) / wall, 2) if wall else 0.0,
+            "p50_ms": round(pct(50) * 1000), "p99_ms": round(pct(99) * 1000), "max_ms": round(lat[-1] * 1000) if lat else 0,
+            "mean_mb": round(self.bytes_sent / max(1, len(lat) + sum(self.errors.values())) / 2**20, 2),
+            "max_in_flight": self.max_in_flight,
+        }
+
+
+async def replay(name: str, base: str, schedule: list[tuple[float, int, int, bytes]], group_ids: list[int],
+                 tokens: list[list[str]]) -> Phase:
+    """Send every request of the schedule at its time; the sink and the upload phase share the schedule."""
+    import httpx
+
+    phase = Phase(name)
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+        async def one(at: float, group: int, member: int, body: bytes) -> None:
+            await asyncio.sleep(max(0.0, phase.started + at - time.perf_counter()))
+            if name == "sink":
+                url, headers = SINK_PATH, {}
+            else:
+                url = f"/api/v1/groups/{group_ids[group]}/milestones/report/submissions"
+                headers = {"Authorization": f"Bearer {tokens[group][member]}"}
+            phase.in_flight += 1
+            phase.max_in_flight = max(phase.max_in_flight, phase.in_flight)
+            sent = time.perf_counter()
+            try:
+                response = await client.post(url, headers=headers,
+                                             files={"file": ("report.pdf", body, "application/pdf")})
+                kind = None if response.status_code in (200, 201) else f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                kind = type(exc).__name__
+            phase.in_flight -= 1
+            phase.bytes_sent += len(body)
+            if kind is None:
+                phase.latencies.append(time.perf_counter() - sent)
+            else:
+                phase.errors[kind] = phase.errors.get(kind, 0) + 1
+            phase.finished = max(phase.finished, time.perf_counter())
+
+        phase.started = time.perf_counter()
+        await asyncio.gather(*(one(*item) for item in schedule))
+    return phase
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Poll the OpenAPI document until the server answers."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the server exited during start-up")
+        try:
+            if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work: Path) -> list[dict[str, Any]]:
+    """Set up one backend, start the server, replay the rush against the sink and the upload."""
+    storage = work / f"files-{backend}"
+    pg_dir = None
+    if backend == "sqlite":
+        url = f"sqlite:///{work / 'rush.sqlite'}"
+    else:
+        pg_dir = work / "pg"
+        admin_url = subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)], check=True,
+                                   capture_output=True, text=True).stdout.strip()
+        from sqlalchemy import create_engine
+
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE DATABASE rush")
+        engine.dispose()
+        url = admin_url.rsplit("/", 1)[0] + "/rush"
+    try:
+        group_ids, tokens = setup_course(url, args.groups)
+        rng = random.Random(args.seed)
+        arrivals = sorted(rng.uniform(0, args.duration) for _ in range(args.uploads))
+        schedule = []
+        for i, at in enumerate(arrivals):
+            body = pdfs[i % len(pdfs)] + f"\n%rush upload {i}\n".encode()  # unique bytes: one file per version
+            schedule.append((at, i % args.groups, (i // args.groups) % 3, body))
+        port = free_port()
+        env = {**os.environ, "TRACKER_DATABASE_URL": url, "TRACKER_STORAGE_DIR": str(storage)}
+        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env, cwd=ROOT)
+        base = f"http://{HOST}:{port}"
+        try:
+            wait_ready(base, server)
+            import httpx
+
+            # Warm the format checker's worker processes, as a running server would be.
+            warm = httpx.post(f"{base}/api/v1/check?ruleset=report", files={"file": ("w.pdf", pdfs[0])},
+                              headers={"Authorization": f"Bearer {tokens[0][0]}"}, timeout=60)
+            warm.raise_for_status()
+            results = []
+            for name in ("sink", "upload"):
+                phase = asyncio.run(replay(name, base, schedule, group_ids, tokens))
+                results.append({"backend": backend, **phase.summary()})
+                print(json.dumps(results[-1]), flush=True)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        accepted = results[-1]["ok"]
+        results[-1]["verified"] = verify(url, storage, accepted)
+        print(f"{backend}: {results[-1]['verified']}", flush=True)
+        return results
+    finally:
+        if pg_dir is not None:
+            subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "stop", str(pg_dir)], check=False)
+
+
+def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
+    """The figures as a Markdown table."""
+    lines = [
+        f"{args.uploads} requests arriving at random over {args.duration:g} s from {args.groups} groups "
+        f"(PDFs of {args.min_mb:g}-{args.max_mb:g} MB), one uvicorn worker:",
+        "",
+        "| backend | endpoint | ok | errors | wall s | ok/s | p50 ms | p99 ms | max ms | max in flight |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        endpoint = "baseline sink (stream to disk)" if r["phase"] == "sink" else "upload (real)"
+        lines.append(f"| {r['backend']} | {endpoint} | {r['ok']} | {r['errors']} | {r['wall_s']} | {r['per_s']} | "
+                     f"{r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['max_in_flight']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse the options and run the benchmark."""
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--groups", type=int, default=50, help="groups of three (default 50)")
+    parser.add_argument("--uploads", type=int, default=300, help="requests per phase (default 300)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds over which they arrive (default 60)")
+    parser.add_argument("--min-mb", type=float, default=1.0)
+    parser.add_argument("--max-mb", type=float, default=3.0)
+    parser.add_argument("--files", type=int, default=8, help="distinct generated PDFs (default 8)")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    print(f"generating {args.files} PDFs of {args.min_mb:g}-{args.max_mb:g} MB ...", flush=True)
+    pdfs = make_pdfs(args.files, args.min_mb, args.max_mb, args.seed)
+    print("sizes MB: " + ", ".join(f"{len(p) / 2**20:.2f}" for p in pdfs), flush=True)
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="tracker-rush-") as tmp:
+        work = Path(tmp)
+        os.chmod(work, 0o755)  # the PostgreSQL server runs as `postgres` when we are root
+        for backend in backends:
+            results.extend(run_backend(backend, args, pdfs, work))
+    print()
+    print(table(results, args))
+    for r in results:
+        if "verified" in r:
+            print(f"- {r['backend']}: {r['verified']}")
+
+
+if __name__ == "__main__":
+    main()

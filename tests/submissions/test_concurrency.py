@@ -1,0 +1,43 @@
+"""Members uploading at the same moment: every version is kept, with distinct numbers."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.config import get_settings
+from app.models import Submission
+from tests.factories import auth, make_course, make_group, make_student, make_topic
+from tests.submissions.pdfs import tiny_pdf
+
+
+@pytest.mark.postgres_only
+def test_concurrent_uploads_keep_every_version(client: TestClient, session: Session, backend: str) -> None:
+    course = make_course(session)
+    members = [make_student(session, course) for _ in range(4)]
+    group = make_group(session, course, members=members)
+    make_topic(session, group)
+    headers = [auth(session, m) for m in members]
+    url = f"/api/v1/groups/{group.id}/milestones/proposal/submissions"
+    uploads = 12
+    barrier = threading.Barrier(uploads)
+
+    def upload(n: int) -> int:
+        pdf = tiny_pdf(text=f"draft {n}")
+        barrier.wait()
+        response = client.post(url, headers=headers[n % 4], files={"file": ("p.pdf", pdf, "application/pdf")})
+        assert response.status_code == 201, response.text
+        return response.json()["version"]
+
+    with ThreadPoolExecutor(max_workers=uploads) as pool:
+        versions = list(pool.map(upload, range(uploads)))
+    assert sorted(versions) == list(range(1, uploads + 1))
+    rows = session.exec(select(Submission.version, Submission.uploader_id, Submission.sha256)).all()
+    assert sorted(v for v, _, _ in rows) == list(range(1, uploads + 1))
+    assert {u for _, u, _ in rows} == {m.id for m in members}
+    stored = sorted(p.name for p in Path(get_settings().storage_dir).iterdir())
+    assert stored == sorted({sha for _, _, sha in rows})
+    assert len(stored) == uploads
