@@ -1,0 +1,1 @@
+"""Milestone, project and course marks; release to students; marks.csv; assignment marks."""

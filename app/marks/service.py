@@ -1,0 +1,248 @@
+"""Marks per student: computing them, releasing them, exporting marks.csv, importing assignment marks."""
+
+import csv
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.access import LECTURER, STAFF_ROLES, STUDENT, course_for
+from app.audit.service import audit_record
+from app.courses.service import course_milestones
+from app.errors import InvalidInput
+from app.marks.compute import NOTHING_SUBMITTED, MilestoneResult, course_mark, milestone_result, project_mark
+from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
+from app.reviews.service import milestone_by_key, milestone_scores
+from app.submissions.grading import group_deadlines, milestone_deadline
+
+ASSIGNMENT_HEADER = ["student_no", "assignment_mark"]
+ERR_EMPTY_IMPORT = "The file holds no assignment marks."
+ERR_IMPORT_HEADER = "line 1: the header must be student_no,assignment_mark."
+
+
+@dataclass(frozen=True)
+class StudentRef:
+    """The student a row of marks is for."""
+
+    id: int
+    student_no: str | None
+    name: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of group membership (columns only: loading thousands of ORM rows is slow)."""
+
+    group_id: int
+    joined_at: datetime
+    left_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StudentMarks:
+    """One student's marks: per milestone key, then project, assignments and course."""
+
+    user: StudentRef
+    group_name: str | None  # the student's current group
+    milestones: dict[str, MilestoneResult]
+    project: float | None
+    assignment: float | None
+    course: float | None
+
+
+@dataclass(frozen=True)
+class MarksTable:
+    """Every student's marks for a course, ordered by student number."""
+
+    course: Course
+    milestones: list[Milestone]
+    rows: list[StudentMarks]
+    has_assignment_marks: bool
+
+
+def _member_at(spans: list[Span], deadlines: dict[int, datetime]) -> int | None:
+    # The group whose (effective) deadline falls inside one of the student's membership spans.
+    for span in spans:
+        due = deadlines[span.group_id]
+        if span.joined_at <= due and (span.left_at is None or span.left_at > due):
+            return span.group_id
+    return None
+
+
+def marks_table(session: Session, *, course: Course, normalise: bool = False,
+                user_ids: set[int] | None = None) -> MarksTable:
+    """Compute every student's marks (no access check; callers check). A fixed number of queries.
+
+    A student gets, for each milestone, the marks of the group they belonged to at that group's
+    effective deadline (joined at or before it, not left by then); no such group means 0.
+    """
+    milestones = course_milestones(session, course_id=course.id or 0)
+    statement = (select(User.id, User.student_no, User.name)
+                 .join(CourseMember, col(CourseMember.user_id) == col(User.id))
+                 .where(CourseMember.course_id == course.id, CourseMember.role == STUDENT))
+    if user_ids is not None:
+        statement = statement.where(col(User.id).in_(sorted(user_ids)))
+    students = sorted((StudentRef(id=i, student_no=no, name=name) for i, no, name in session.exec(statement)),
+                      key=lambda u: (u.student_no is None, u.student_no or "", u.id))
+    groups = dict(session.exec(
+        select(ProjectGroup.id, ProjectGroup.name).where(ProjectGroup.course_id == course.id)).all())
+    spans: dict[int, list[Span]] = defaultdict(list)
+    for user_id, group_id, joined_at, left_at in session.exec(
+        select(GroupMembership.user_id, GroupMembership.group_id, GroupMembership.joined_at, GroupMembership.left_at)
+        .where(GroupMembership.course_id == course.id).order_by(col(GroupMembership.joined_at))
+    ):
+        spans[user_id].append(Span(group_id=group_id, joined_at=joined_at, left_at=left_at))
+    per_milestone: dict[str, tuple[dict[int, datetime], dict[int, MilestoneResult]]] = {}
+    for m in milestones:
+        due = milestone_deadline(course, m)
+        extended = group_deadlines(session, course=course, milestone=m)
+        deadlines = {gid: extended.get(gid, due) for gid in groups}
+        results = {gid: milestone_result(scores=s.scores, multiplier=s.graded.lateness.multiplier)
+                   for gid, s in milestone_scores(session, course=course, milestone=m, normalise=normalise).items()}
+        per_milestone[m.key] = (deadlines, results)
+    assignment = {a.user_id: a.mark for a in session.exec(
+        select(AssignmentMark).where(AssignmentMark.course_id == course.id))}
+    weights = {m.key: m.weight for m in milestones}
+    rows = []
+    for user in students:
+        uid = user.id
+        results: dict[str, MilestoneResult] = {}
+        for m in milestones:
+            deadlines, by_group = per_milestone[m.key]
+            gid = _member_at(spans[uid], deadlines)
+            results[m.key] = by_group.get(gid, NOTHING_SUBMITTED) if gid is not None else NOTHING_SUBMITTED
+        current = next((s.group_id for s in spans[uid] if s.left_at is None), None)
+        project = project_mark(results, weights)
+        rows.append(StudentMarks(
+            user=user, group_name=groups[current] if current is not None else None, milestones=results,
+            project=project, assignment=assignment.get(uid),
+            course=course_mark(assignment=assignment.get(uid), project=project,
+                               assignment_share=course.assignment_share),
+        ))
+    return MarksTable(course=course, milestones=milestones, rows=rows, has_assignment_marks=bool(assignment))
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def marks_csv(table: MarksTable) -> str:
+    """The table as CSV: one row per student, numbers rounded to 2 decimals only here."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    header = ["student_no", "name", "group"]
+    for m in table.milestones:
+        header += [f"{m.key}_score", f"{m.key}_multiplier", f"{m.key}_mark"]
+    header.append("project_mark")
+    if table.has_assignment_marks:
+        header += ["assignment_mark", "course_mark"]
+    writer.writerow(header)
+    for row in table.rows:
+        line = [row.user.student_no or "", row.user.name, row.group_name or ""]
+        for m in table.milestones:
+            r = row.milestones[m.key]
+            line += [_fmt(r.score), _fmt(r.multiplier), _fmt(r.mark)]
+        line.append(_fmt(row.project))
+        if table.has_assignment_marks:
+            line += [_fmt(row.assignment), _fmt(row.course)]
+        writer.writerow(line)
+    return out.getvalue()
+
+
+def marks_export(session: Session, *, user: User, course_id: int, normalise: bool = False) -> tuple[Course, str]:
+    """The course's marks.csv (staff), optionally with per-reviewer normalised review scores."""
+    course = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES).course
+    return course, marks_csv(marks_table(session, course=course, normalise=normalise))
+
+
+def marks_release(session: Session, *, user: User, course_id: int, key: str, now: datetime) -> Milestone:
+    """Release a milestone's marks and reviews to students (staff); releasing again changes nothing."""
+    course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
+    milestone = milestone_by_key(session, course_id=course_id, key=key)
+    if milestone.marks_released_at is None:
+        milestone.marks_released_at = now
+        session.add(milestone)
+        audit_record(session, at=now, actor=user, action="marks.release", entity="milestone",
+                     entity_id=milestone.id, course_id=course_id, before={"marks_released_at": None},
+                     after={"marks_released_at": now.isoformat()})
+    return milestone
+
+
+@dataclass(frozen=True)
+class MyMarks:
+    """What a student sees: released milestones only; the project and course marks once all are released."""
+
+    course: Course
+    released: list[Milestone]
+    marks: StudentMarks | None
+    all_released: bool
+
+
+def my_marks(session: Session, *, user: User, course_id: int) -> MyMarks:
+    """The caller's own marks for the released milestones (students)."""
+    course = course_for(session, course_id=course_id, user=user, roles=frozenset({STUDENT})).course
+    milestones = course_milestones(session, course_id=course_id)
+    released = [m for m in milestones if m.marks_released_at is not None]
+    if not released:
+        return MyMarks(course=course, released=[], marks=None, all_released=False)
+    table = marks_table(session, course=course, user_ids={user.id or 0})
+    return MyMarks(course=course, released=released, marks=table.rows[0] if table.rows else None,
+                   all_released=len(released) == len(milestones))
+
+
+def _parse_assignment_csv(text: str, students: dict[str, int]) -> tuple[dict[int, float], list[str]]:
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or [c.strip().lower() for c in rows[0]] != ASSIGNMENT_HEADER:
+        return {}, [ERR_IMPORT_HEADER]
+    marks: dict[int, float] = {}
+    first_line: dict[str, int] = {}
+    errors: list[str] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != 2:
+            errors.append(f"line {number}: expected 2 fields, found {len(row)}.")
+            continue
+        student_no, raw = row[0].strip(), row[1].strip()
+        if student_no not in students:
+            errors.append(f"line {number}: no student {student_no!r} in this course.")
+            continue
+        if student_no in first_line:
+            errors.append(f"line {number}: student {student_no!r} already appears on line {first_line[student_no]}.")
+            continue
+        first_line[student_no] = number
+        try:
+            mark = float(raw)
+        except ValueError:
+            mark = math.nan
+        if not (math.isfinite(mark) and 0 <= mark <= 100):
+            errors.append(f"line {number}: assignment_mark must be a number from 0 to 100, not {raw!r}.")
+            continue
+        marks[students[student_no]] = mark
+    if not marks and not errors:
+        errors.append(ERR_EMPTY_IMPORT)
+    return marks, errors
+
+
+def assignment_marks_import(session: Session, *, user: User, course_id: int, text: str, now: datetime) -> int:
+    """Import `student_no,assignment_mark` rows (lecturer); any bad line refuses the whole file with every error."""
+    course_for(session, course_id=course_id, user=user, roles=frozenset({LECTURER}))
+    students = dict(session.exec(
+        select(User.student_no, User.id).join(CourseMember, col(CourseMember.user_id) == col(User.id))
+        .where(CourseMember.course_id == course_id, CourseMember.role == STUDENT, col(User.student_no).is_not(None))
+    ).all())
+    marks, errors = _parse_assignment_csv(text, students)
+    if errors:
+        raise InvalidInput(" ".join(errors), field="file")
+    existing = {a.user_id: a for a in session.exec(
+        select(AssignmentMark).where(AssignmentMark.course_id == course_id))}
+    for user_id, mark in marks.items():
+        row = existing.get(user_id) or AssignmentMark(course_id=course_id, user_id=user_id, mark=mark, imported_at=now)
+        row.mark, row.imported_at = mark, now
+        session.add(row)
+    audit_record(session, at=now, actor=user, action="marks.assignments_import", entity="course", entity_id=course_id,
+                 course_id=course_id, after={"imported": len(marks)})
+    return len(marks)

@@ -1,0 +1,1 @@
+"""Rubrics, staff reviews of submissions, reviewer assignment and score aggregation."""

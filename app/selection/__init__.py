@@ -1,0 +1,1 @@
+"""The presentation selection: ranking reports, overrides, publishing deliverables."""

@@ -1,0 +1,205 @@
+"""Marks: late multipliers and extensions, membership at the deadline, release, marks.csv, assignment marks."""
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.marks.compute import MilestoneResult
+from app.marks.service import ERR_IMPORT_HEADER, marks_table
+from app.models import AssignmentMark, AuditEvent, Course, Extension, GroupMembership, Milestone, ProjectGroup, User
+from tests.conftest import FakeClock
+from tests.factories import (
+    T0,
+    auth,
+    make_course,
+    make_group,
+    make_review,
+    make_staff,
+    make_student,
+    make_submission,
+    make_user,
+)
+
+PROPOSAL_DUE = datetime(2026, 11, 1, 15, 59, tzinfo=UTC)  # Sunday of week 8, 23:59 Asia/Shanghai
+REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # week 15
+FINAL_DUE = datetime(2026, 12, 27, 15, 59, tzinfo=UTC)  # week 16
+NOW = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
+
+
+def _milestone(session: Session, course: Course, key: str) -> Milestone:
+    return session.exec(select(Milestone).where(Milestone.course_id == course.id, Milestone.key == key)).one()
+
+
+def _submit(session: Session, group: ProjectGroup, key: str, received_at: datetime, reviewers: list[User],
+            scores: list[float]) -> None:
+    sub = make_submission(session, group, key, received_at=received_at)
+    for reviewer, score in zip(reviewers, scores, strict=True):
+        make_review(session, sub, reviewer, score)
+
+
+def _owls(session: Session, course: Course, staff: list[User], members: list[User]) -> ProjectGroup:
+    """On time for the proposal thanks to an extension, 30 h late with the report, on time with the poster."""
+    owls = make_group(session, course, members=members, name="Owls")
+    proposal = _milestone(session, course, "proposal")
+    extended = PROPOSAL_DUE + timedelta(days=2)
+    session.add(Extension(group_id=owls.id, milestone_id=proposal.id, due_at=extended,  # type: ignore[arg-type]
+                          reason="Illness", created_at=T0))
+    # 42 h after the milestone deadline, but before the group's extended deadline: multiplier 1.
+    _submit(session, owls, "proposal", PROPOSAL_DUE + timedelta(hours=42), staff[:2], [80.0, 70.0])
+    _submit(session, owls, "report", REPORT_DUE + timedelta(hours=30), staff, [90.0, 80.0, 85.0])
+    _submit(session, owls, "final", FINAL_DUE - timedelta(hours=1), staff[:1], [88.0])
+    return owls
+
+
+def test_late_report_and_extended_proposal(session: Session) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer)
+    staff = [lecturer, make_staff(session, course), make_staff(session, course)]
+    student = make_student(session, course)
+    _owls(session, course, staff, [student])
+    table = marks_table(session, course=course)
+    (row,) = table.rows
+    assert row.milestones == {
+        "proposal": MilestoneResult(submitted=True, score=75.0, multiplier=1.0, mark=75.0),
+        "report": MilestoneResult(submitted=True, score=85.0, multiplier=0.7, mark=85.0 * 0.7),
+        "final": MilestoneResult(submitted=True, score=88.0, multiplier=1.0, mark=88.0),
+    }
+    # 0.2 × 75 + 0.6 × 59.5 + 0.2 × 88 = 15 + 35.7 + 17.6
+    assert round(row.project or 0, 9) == 68.3
+    assert (row.group_name, row.assignment, row.course) == ("Owls", None, None)
+
+
+def test_marks_csv_for_a_small_course(client: TestClient, session: Session, clock: FakeClock) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer, code="DL-CSV")
+    staff = [lecturer, make_staff(session, course), make_staff(session, course)]
+    s = {no: make_student(session, course, student_no=no, name=name) for no, name in (
+        ("2026001", "Ada Lovelace"), ("2026002", "Alan Turing"), ("2026003", "Grace Hopper"),
+        ("2026004", "Katherine Johnson"), ("2026005", "Edsger Dijkstra"), ("2026006", "Barbara Liskov"),
+        ("2026000", "Claude Shannon, Jr."))}
+    owls = _owls(session, course, staff, [s["2026001"], s["2026002"], s["2026003"]])
+    larks = make_group(session, course, members=[s["2026004"], s["2026005"]], name="Larks")
+    # Barbara joins after the proposal deadline; Grace moves from Owls to Larks before the report's.
+    moved = datetime(2026, 12, 1, tzinfo=UTC)
+    barbara, grace_id = s["2026006"].id, s["2026003"].id
+    session.add(GroupMembership(group_id=larks.id, course_id=course.id, user_id=barbara,  # type: ignore[arg-type]
+                                joined_at=datetime(2026, 11, 10, tzinfo=UTC)))
+    grace = session.exec(select(GroupMembership).where(GroupMembership.user_id == grace_id)).one()
+    grace.left_at = moved
+    session.add(grace)
+    session.add(GroupMembership(group_id=larks.id, course_id=course.id, user_id=grace_id,  # type: ignore[arg-type]
+                                joined_at=moved))
+    _submit(session, larks, "proposal", PROPOSAL_DUE + timedelta(hours=2), staff[1:2], [60.0])  # 0.9
+    _submit(session, larks, "report", REPORT_DUE - timedelta(days=1), staff[1:], [70.0, 75.0])
+    assert owls.id and larks.id
+    headers = auth(session, lecturer)
+    clock.set(NOW)
+    response = client.get(f"/api/v1/courses/{course.id}/marks.csv", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"] == 'attachment; filename="DL-CSV-marks.csv"'
+    header = ("student_no,name,group,proposal_score,proposal_multiplier,proposal_mark,report_score,"
+              "report_multiplier,report_mark,final_score,final_multiplier,final_mark,project_mark")
+    assert response.text == "\n".join([
+        header,
+        '2026000,"Claude Shannon, Jr.",,,,0.00,,,0.00,,,0.00,0.00',
+        "2026001,Ada Lovelace,Owls,75.00,1.00,75.00,85.00,0.70,59.50,88.00,1.00,88.00,68.30",
+        "2026002,Alan Turing,Owls,75.00,1.00,75.00,85.00,0.70,59.50,88.00,1.00,88.00,68.30",
+        "2026003,Grace Hopper,Larks,75.00,1.00,75.00,72.50,1.00,72.50,,,0.00,58.50",
+        "2026004,Katherine Johnson,Larks,60.00,0.90,54.00,72.50,1.00,72.50,,,0.00,54.30",
+        "2026005,Edsger Dijkstra,Larks,60.00,0.90,54.00,72.50,1.00,72.50,,,0.00,54.30",
+        "2026006,Barbara Liskov,Larks,,,0.00,72.50,1.00,72.50,,,0.00,43.50",
+    ]) + "\n"
+
+    marks_csv = b"student_no,assignment_mark\n2026001,90\n2026002,77.5\n2026004,64.25\n"
+    response = client.post(f"/api/v1/courses/{course.id}/assignment-marks", headers=headers,
+                           files={"file": ("marks.csv", marks_csv, "text/csv")})
+    assert response.status_code == 200
+    assert response.json() == {"imported": 3}
+    lines = client.get(f"/api/v1/courses/{course.id}/marks.csv", headers=headers).text.splitlines()
+    assert lines[0] == header + ",assignment_mark,course_mark"
+    # course mark = 0.4 × assignments + 0.6 × project
+    assert [line.rsplit(",", 3)[1:] for line in lines[1:]] == [
+        ["0.00", "", ""], ["68.30", "90.00", "76.98"], ["68.30", "77.50", "71.98"], ["58.50", "", ""],
+        ["54.30", "64.25", "58.28"], ["54.30", "", ""], ["43.50", "", ""]]
+    student_headers = auth(session, s["2026001"])
+    assert client.get(f"/api/v1/courses/{course.id}/marks.csv", headers=student_headers).status_code == 404
+
+
+def test_a_bad_assignment_file_imports_nothing_and_names_every_bad_line(
+    client: TestClient, session: Session
+) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer)
+    make_student(session, course, student_no="A1")
+    make_student(session, course, student_no="A2")
+    headers = auth(session, lecturer)
+    url = f"/api/v1/courses/{course.id}/assignment-marks"
+    text = "student_no,assignment_mark\nA1,88\nZZ,70\nA1,60\nA2,101\nA2\n\nA2,nan\n"
+    response = client.post(url, headers=headers, files={"file": ("m.csv", text.encode(), "text/csv")})
+    assert response.status_code == 422
+    assert response.json() == {"error": "invalid", "field": "file", "detail": (
+        "line 3: no student 'ZZ' in this course. "
+        "line 4: student 'A1' already appears on line 2. "
+        "line 5: assignment_mark must be a number from 0 to 100, not '101'. "
+        "line 6: expected 2 fields, found 1. "
+        "line 8: student 'A2' already appears on line 5.")}
+    response = client.post(url, headers=headers, files={"file": ("m.csv", b"no,mark\nA1,5\n", "text/csv")})
+    assert response.json() == {"error": "invalid", "field": "file", "detail": ERR_IMPORT_HEADER}
+    assert session.exec(select(AssignmentMark)).all() == []
+
+
+def test_students_see_no_marks_before_release_and_only_released_ones_after(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer)
+    ta = make_staff(session, course)
+    staff = [lecturer, ta, make_staff(session, course)]
+    student = make_student(session, course)
+    _owls(session, course, staff, [student])
+    headers, ta_headers = auth(session, student), auth(session, ta)
+    url = f"/api/v1/courses/{course.id}/my-marks"
+    nothing = {"course_id": course.id, "milestones": [], "project_mark": None, "assignment_mark": None,
+               "course_mark": None}
+    assert client.get(url, headers=headers).json() == nothing
+    assert client.post(f"/api/v1/courses/{course.id}/milestones/report/release", headers=headers).status_code == 404
+    clock.set(NOW)
+    response = client.post(f"/api/v1/courses/{course.id}/milestones/report/release", headers=ta_headers)
+    assert response.json() == {"milestone": "report", "marks_released_at": "2027-01-10T02:00:00Z"}
+    clock.advance(hours=1)
+    again = client.post(f"/api/v1/courses/{course.id}/milestones/report/release", headers=ta_headers)
+    assert again.json() == response.json()
+    assert client.get(url, headers=headers).json() == {
+        "course_id": course.id, "project_mark": None, "assignment_mark": None, "course_mark": None,
+        "milestones": [{"key": "report", "title": "Report", "score": 85.0, "multiplier": 0.7, "mark": 59.5}]}
+    for key in ("proposal", "final"):
+        client.post(f"/api/v1/courses/{course.id}/milestones/{key}/release", headers=ta_headers)
+    body = client.get(url, headers=headers).json()
+    assert [m["key"] for m in body["milestones"]] == ["proposal", "report", "final"]
+    assert body["project_mark"] == 68.3
+    releases = session.exec(select(AuditEvent.after).where(AuditEvent.action == "marks.release")).all()
+    assert len(releases) == 3
+    session.commit()  # SQLite: end the read so the API can write
+    assert client.get(url, headers=ta_headers).status_code == 404
+
+
+def test_marks_csv_can_use_normalised_review_scores(client: TestClient, session: Session) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer)
+    harsh, kind = make_staff(session, course), make_staff(session, course)
+    for no, (reviewer, score) in enumerate([(harsh, 40.0), (harsh, 50.0), (harsh, 75.0),
+                                            (kind, 70.0), (kind, 80.0), (kind, 90.0)]):
+        group = make_group(session, course, members=[make_student(session, course, student_no=f"N{no}")])
+        _submit(session, group, "report", REPORT_DUE, [reviewer], [score])
+    headers = auth(session, lecturer)
+    url = f"/api/v1/courses/{course.id}/marks.csv"
+
+    def report_scores(query: str) -> list[str]:
+        lines = client.get(url + query, headers=headers).text.splitlines()[1:]
+        return [line.split(",")[6] for line in lines]
+
+    assert report_scores("") == ["40.00", "50.00", "75.00", "70.00", "80.00", "90.00"]
+    # Same figures as the selection's normalisation test: harsh 75 -> 90.95, kind 90 -> 88.64.
+    assert report_scores("?normalise=true") == ["49.91", "61.64", "90.95", "46.36", "67.50", "88.64"]
