@@ -1,0 +1,84 @@
+"""The Jinja2 environment of the pages and the filters that present times, durations and numbers."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def local_time(instant: datetime | None, timezone: str = "UTC") -> str:
+    """An instant in the course's time zone: '2026-11-01 23:59 (UTC+08:00)'."""
+    if instant is None:
+        return "—"
+    local = instant.astimezone(ZoneInfo(timezone))
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def local_input(instant: datetime | None, timezone: str = "UTC") -> str:
+    """An instant as a `datetime-local` field value in the course's time zone."""
+    if instant is None:
+        return ""
+    return f"{instant.astimezone(ZoneInfo(timezone)):%Y-%m-%dT%H:%M}"
+
+
+def duration(delta: timedelta | None) -> str:
+    """A lateness as people read it: '1 d 6 h 0 min', '59 s', '—' for none."""
+    if delta is None or delta <= timedelta(0):
+        return "—"
+    seconds = int(delta.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h {minutes} min"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    """A score or multiplier rounded for display only; '—' when absent."""
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}"
+
+
+# Pages hold private data and forms: never cached, never framed, scripts and posts to this site only.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+    "Referrer-Policy": "same-origin",
+}
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html", "svg"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.filters.update(local_time=local_time, local_input=local_input, duration=duration, number=number)
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           status_code: int = 200) -> HTMLResponse:
+    """Render a page; the signed-in user and the form's CSRF token come from the request state."""
+    values = {
+        "request": request,
+        "user": getattr(request.state, "web_user", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        **(context or {}),
+    }
+    html = environment.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)

@@ -1,0 +1,105 @@
+"""Fixtures of the page tests: a live server on this test's database, and Debian's Chromium via Playwright.
+
+Browser tests (marked `browser`) run on SQLite only: they test the pages, and the pages' services
+are tested on both backends elsewhere. The plain TestClient page tests run on both backends.
+"""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.clock import get_clock
+from tests.conftest import FakeClock
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep browser tests to their SQLite run."""
+    dropped = [item for item in items
+               if item.get_closest_marker("browser") and "[sqlite]" not in item.name]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(db_url: str, clock: FakeClock) -> Iterator[str]:
+    """The app served by uvicorn in a thread on a free loopback port, on this test's database and clock."""
+    import uvicorn
+
+    from app.main import app
+
+    app.dependency_overrides[get_clock] = lambda: clock
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none",
+                                           lifespan="off", http="h11"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        app.dependency_overrides.pop(get_clock, None)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, shared by the browser tests of a run."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: ./scripts/test installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any, live_server: str) -> Iterator[Any]:
+    """A fresh browser context (no cookies) on the live server, 1280 px wide."""
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def screenshot(page: Any, name: str) -> list[Path]:
+    """Save the page at 1280 px and at 390 px wide; at 390 px nothing may overflow the window sideways."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} overflows by {overflow} px at {width} px"
+        path = SCREENSHOTS / f"{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        paths.append(path)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return paths

@@ -1,0 +1,94 @@
+"""The students' one page, and every staff page closed to students (404, as the API does)."""
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import AuditEvent, Milestone, SelectionRun
+from app.selection.service import selection_run
+from tests.factories import make_course, make_group, make_review, make_staff, make_student, make_submission, make_topic
+from tests.web.helpers import text_of, web_login
+
+REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)
+
+
+def test_a_student_sees_the_status_of_their_own_group(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    ada, bob = make_student(session, course, name="Ada"), make_student(session, course, name="Bob")
+    group = make_group(session, course, members=[ada, bob], name="Owls")
+    make_topic(session, group)
+    sub = make_submission(session, group, "report", received_at=datetime(2026, 12, 21, 21, 59, tzinfo=UTC),
+                          verdict="reject", errors=["page-limit"])
+    make_review(session, sub, make_staff(session, course), 64)
+    web_login(client, session, ada)
+    assert f'href="/ui/groups/{group.id}/status"' in client.get("/ui").text
+    page = text_of(client.get(f"/ui/groups/{group.id}/status").text)
+    assert "Members Ada, Bob Topic Seeing in the dark approved Week 16 not decided yet" in page
+    assert ("Report Deadline 2026-12-20 23:59 (UTC+08:00) Status late by 1 d 6 h 0 min, × 0.70 (v1 counts) "
+            "v1 · report.pdf · 2026-12-22 05:59 (UTC+08:00) · reject error page-limit page-limit") in page
+    assert "Proposal Deadline 2026-11-01 23:59 (UTC+08:00) Status nothing submitted" in page
+    assert "No marks released yet." in page
+    assert page.endswith("Marks No marks released yet.")
+    assert "64.00" not in page  # no score before release
+
+
+def test_another_student_and_staff_get_404_on_a_groups_status_page(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    group = make_group(session, course, size=3)
+    outsider = make_student(session, course)
+    make_group(session, course, members=[outsider])
+    web_login(client, session, outsider)
+    assert client.get(f"/ui/groups/{group.id}/status").status_code == 404
+    web_login(client, session, make_staff(session, course))
+    assert client.get(f"/ui/groups/{group.id}/status").status_code == 404
+
+
+def test_a_student_gets_404_on_every_staff_page_and_form(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    student = make_student(session, course)
+    group = make_group(session, course, members=[student, *(make_student(session, course) for _ in range(2))])
+    make_topic(session, group, status="proposed")
+    sub = make_submission(session, group, "report", received_at=REPORT_DUE)
+    lecturer = make_staff(session, course, role="lecturer")
+    run = selection_run(session, user=lecturer, course_id=course.id, force=True, now=REPORT_DUE)
+    csrf = web_login(client, session, student)
+    pages = [
+        f"/ui/courses/{course.id}",
+        f"/ui/courses/{course.id}/milestones/report",
+        f"/ui/courses/{course.id}/milestones/report?filter=late",
+        f"/ui/courses/{course.id}/milestones/report/dashboard.csv",
+        f"/ui/groups/{group.id}",
+        f"/ui/groups/{group.id}?milestone=proposal",
+        f"/ui/courses/{course.id}/selection",
+    ]
+    assert {path: client.get(path).status_code for path in pages} == dict.fromkeys(pages, 404)
+    forms = {
+        f"/ui/groups/{group.id}/extension": {"milestone": "report", "due_at": "2026-12-30T08:00", "reason": "x"},
+        f"/ui/submissions/{sub.id}/review": {"points.overall": "100"},
+        f"/ui/groups/{group.id}/topic": {"decision": "approve"},
+        f"/ui/groups/{group.id}/graded": {"milestone": "report", "submission_id": str(sub.id)},
+        f"/ui/courses/{course.id}/selection": {"force": "true"},
+        f"/ui/selections/{run.id}/overrides": {"add_group_id": str(group.id), "remove_group_id": str(group.id),
+                                                "reason": "x"},
+        f"/ui/selections/{run.id}/publish": {},
+    }
+    statuses = {path: client.post(path, data={"csrf_token": csrf, **data}).status_code for path, data in forms.items()}
+    assert statuses == dict.fromkeys(forms, 404)
+    assert "There is no such page." not in client.get(f"/ui/groups/{group.id}").text  # the service's own 404 text
+    assert session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all() == ["course.create", "selection.run"]
+    assert session.exec(select(SelectionRun.status)).all() == ["draft"]
+
+
+def test_released_marks_appear_on_the_status_page(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    ada = make_student(session, course, name="Ada")
+    group = make_group(session, course, members=[ada, make_student(session, course), make_student(session, course)])
+    sub = make_submission(session, group, "report", received_at=REPORT_DUE + timedelta(hours=2))  # 0.9
+    make_review(session, sub, make_staff(session, course), 80)
+    report = session.exec(select(Milestone).where(Milestone.course_id == course.id, Milestone.key == "report")).one()
+    report.marks_released_at = REPORT_DUE + timedelta(days=10)
+    session.add(report)
+    web_login(client, session, ada)
+    page = text_of(client.get(f"/ui/groups/{group.id}/status").text)
+    assert page.endswith("Marks Milestone Score Multiplier Mark Report 80.00 0.90 72.00")
