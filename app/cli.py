@@ -76,6 +76,107 @@ def create_user(
         typer.echo(f"Created user {user.username} (id {user.id}){' with admin rights' if admin else ''}.")
 
 
+@cli.command()
+def gc(dry_run: Annotated[bool, typer.Option("--dry-run", help="list the files, remove nothing")] = False) -> None:
+    """Remove uploaded files that no version names (a crash's leftovers), older than an hour."""
+    from sqlmodel import Session
+
+    from app.db import get_engine, utcnow
+    from app.storage import get_store
+    from app.submissions.service import storage_gc
+
+    store = get_store()
+    with Session(get_engine()) as session:
+        names = storage_gc(session, store=store, now=utcnow(), dry_run=dry_run)
+        session.rollback()
+    for name in names:
+        typer.echo(f"{'would remove' if dry_run else 'removed'} {name}")
+    plural = "" if len(names) == 1 else "s"
+    typer.echo(f"{'Would remove' if dry_run else 'Removed'} {len(names)} orphaned file{plural} from {store.root}.")
+
+
+@cli.command()
+def check(
+    files: Annotated[list[str], typer.Argument(help="PDF files to check", show_default=False)],
+    ruleset: Annotated[str, typer.Option(help="rule set: proposal, report, poster or slides")] = "report",
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON report per line, each with a 'file' key")] = False,
+) -> None:
+    """Check PDFs against the AAAI format rules; exit 0 all accepted, 1 any rejected, 2 usage error."""
+    from app.formatcheck.cli import run_check_command
+
+    raise typer.Exit(run_check_command(files, ruleset, as_json))
+
+
+@cli.command("import-roster")
+def import_roster(
+    course: Annotated[str, typer.Argument(help="the course's id or code")],
+    file: Annotated[Path, typer.Argument(help="roster CSV: student_no,name,email[,role]", exists=True, dir_okay=False)],
+    codes: Annotated[Path | None, typer.Option("--codes", help="write the new users' activation codes to this CSV",
+                                               dir_okay=False)] = None,
+) -> None:
+    """Import a roster CSV into a course (like the API); new users' codes go to --codes (else stdout)."""
+    import csv
+    import sys
+
+    from sqlmodel import Session, select
+
+    from app.db import get_engine, utcnow
+    from app.errors import InvalidInput
+    from app.models import Course
+    from app.roster.service import roster_import
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        found = session.get(Course, int(course)) if course.isdigit() else None
+        found = found or session.exec(select(Course).where(Course.code == course)).first()
+        if found is None:
+            typer.echo(f"error: no course with id or code {course!r}", err=True)
+            raise typer.Exit(1)
+        try:
+            result = roster_import(session, course=found, actor=None, data=file.read_bytes(), now=utcnow())
+        except InvalidInput as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            for error in exc.errors or []:
+                typer.echo(f"  line {error['line']}: {error['message']}", err=True)
+            raise typer.Exit(1) from None
+        session.commit()
+    rows = [(u.student_no or "", u.username, u.email or "", code) for u, code in result.codes]
+    out = codes.open("w", newline="", encoding="utf-8") if codes else sys.stdout
+    try:
+        writer = csv.writer(out)
+        writer.writerow(["student_no", "username", "email", "code"])
+        writer.writerows(rows)
+    finally:
+        if codes:
+            out.close()
+    typer.echo(f"{found.code}: {len(result.codes)} users created, {len(result.enrolled_existing)} existing users "
+               f"enrolled, {len(result.already_enrolled)} already enrolled."
+               + (f" Activation codes written to {codes}." if codes else ""), err=codes is None)
+
+
+@cli.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the demo course exists")] = False,
+) -> None:
+    """Load the demo course DL2026: staff, 40 students in 10 groups, topics (README: Demo logins)."""
+    from sqlmodel import Session
+
+    from app.db import get_engine, utcnow
+    from app.demo import DEMO_COURSE_CODE, demo_course, demo_load
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        if demo_course(session) is not None:
+            if if_empty:
+                typer.echo(f"The demo course {DEMO_COURSE_CODE} is already loaded; nothing to do.")
+                return
+            typer.echo(f"error: the demo course {DEMO_COURSE_CODE} already exists.", err=True)
+            raise typer.Exit(1)
+        summary = demo_load(session, now=utcnow())
+        session.commit()
+    typer.echo(f"Loaded the demo course {summary.course.code} (id {summary.course.id}, starts "
+               f"{summary.course.start_date}): {summary.students} students in {summary.groups} groups. "
+               "Logins: admin/admin-pass, lecturer/lecturer-pass, ta1 and ta2/ta-pass, s01..s40/student-pass.")
+
+
 def main() -> None:
     """Entry point of the `tracker` console script."""
     cli()

@@ -10,8 +10,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.audit.router import router as audit_router
 from app.courses.router import router as courses_router
+from app.dashboard.router import router as dashboard_router
 from app.errors import AppError, InvalidInput
+from app.groups.router import router as groups_router
+from app.marks.router import router as marks_router
+from app.milestones.router import router as milestones_router
 from app.people.router import router as people_router
+from app.roster.router import router as roster_router
+from app.topics.router import router as topics_router
+from app.reviews.router import router as reviews_router
+from app.selection.router import router as selection_router
+from app.submissions.router import router as submissions_router
+from app.web.router import mount_web
 
 API_PREFIX = "/api/v1"
 
@@ -23,7 +33,9 @@ def _error(status_code: int, code: str, detail: str, **extra: object) -> JSONRes
 async def app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     """AppError and subclasses: their own status and code."""
     assert isinstance(exc, AppError)
-    extra = {"field": exc.field} if isinstance(exc, InvalidInput) and exc.field else {}
+    extra: dict[str, object] = {"field": exc.field} if isinstance(exc, InvalidInput) and exc.field else {}
+    if isinstance(exc, InvalidInput) and exc.errors:
+        extra["errors"] = exc.errors
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     response = _error(exc.status_code, exc.code, exc.detail, **extra)
     if headers:
@@ -68,8 +80,10 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)
-    for router in (people_router, courses_router, audit_router):
+    for router in (people_router, courses_router, audit_router, groups_router, topics_router, roster_router, milestones_router, reviews_router,
+                   selection_router, marks_router, submissions_router, dashboard_router):
         app.include_router(router, prefix=API_PREFIX)
+    mount_web(app)
     return app
 
 

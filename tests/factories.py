@@ -126,3 +126,15 @@ def make_submission(session: Session, group: ProjectGroup, milestone_key: str, *
     session.add(sub)
     session.flush()
     return sub
+
+
+def make_review(session: Session, submission: Submission, reviewer: User, score: float, *,
+                comment: str = "", at: datetime = T0) -> "Review":
+    """A review row of `submission` by `reviewer` with a 0-100 score on the default "overall" criterion."""
+    from app.models import Review
+
+    review = Review(submission_id=submission.id, reviewer_id=reviewer.id, points={"overall": score},  # type: ignore[arg-type]
+                    score=score, comment=comment, created_at=at, updated_at=at)
+    session.add(review)
+    session.flush()
+    return review
