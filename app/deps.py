@@ -26,7 +26,11 @@ def get_current_user(session: SessionDep, clock: ClockDep, token: Annotated[str 
     """The user behind the bearer token; 401 when it is missing, expired or revoked."""
     if not token:
         raise NotAuthenticated("Log in first: send 'Authorization: Bearer <token>'.")
-    return user_from_token(session, token=token, now=clock(), kind="api")
+    user = user_from_token(session, token=token, now=clock(), kind="api")
+    # End the read transaction here: on SQLite every transaction holds the write lock, and this
+    # one would otherwise stay open across the thread hop to the route.
+    session.commit()
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -128,12 +128,27 @@ class WorkerPool:
             worker.wait_ready()
             self._give(worker)
 
-    def run(self, task: tuple[Any, ...], time_limit: float) -> tuple[str, Any]:
-        """Send one task to a worker and wait at most time_limit seconds for its answer."""
-        with self._slots:
+    def _send(self, task: tuple[Any, ...]) -> _Worker:
+        """Hand the task to a live worker; one that died while idle is replaced once."""
+        for attempt in range(2):
             worker = self._take()
             try:
                 worker.outbox.send(task)
+                return worker
+            except (BrokenPipeError, ConnectionResetError):
+                worker.kill()
+                if attempt:
+                    raise
+            except BaseException:
+                worker.kill()
+                raise
+        raise AssertionError("unreachable")
+
+    def run(self, task: tuple[Any, ...], time_limit: float) -> tuple[str, Any]:
+        """Send one task to a worker and wait at most time_limit seconds for its answer."""
+        with self._slots:
+            worker = self._send(task)
+            try:
                 if not worker.inbox.poll(time_limit):
                     worker.kill()
                     return ("timeout", None)

@@ -20,6 +20,9 @@ from app.submissions.upload import receive_pdf
 router = APIRouter(tags=["submissions"])
 T = TypeVar("T")
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+# The body is parsed from the raw stream, so FastAPI cannot infer it: describe it for /docs.
+PDF_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
 
 
 def submission_public(course: Course, view: service.VersionView) -> SubmissionPublic:
@@ -61,7 +64,8 @@ def _open_upload(session: Session, *, clock: Clock, token: str | None, group_id:
 
 # Declared before SessionDep, the staged upload is torn down after the session, so a failure
 # at any point (even the commit) removes the files this request wrote.
-@router.post("/groups/{group_id}/milestones/{key}/submissions", status_code=status.HTTP_201_CREATED)
+@router.post("/groups/{group_id}/milestones/{key}/submissions", status_code=status.HTTP_201_CREATED,
+             openapi_extra=PDF_FORM)
 async def upload_submission(
     request: Request, staged: StagedUploadDep, session: SessionDep, clock: ClockDep, token: TokenDep,
     settings: SettingsDep, group_id: int, key: str,
@@ -107,7 +111,7 @@ def unpin_graded(session: SessionDep, clock: ClockDep, user: CurrentUser, group_
     service.graded_unpin(session, user=user, group_id=group_id, key=key, now=clock())
 
 
-@router.post("/check")
+@router.post("/check", openapi_extra=PDF_FORM)
 async def check_pdf_dry_run(
     request: Request, staged: StagedUploadDep, session: SessionDep, clock: ClockDep, token: TokenDep,
     settings: SettingsDep,

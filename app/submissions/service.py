@@ -22,9 +22,10 @@ from app.formatcheck import RULESETS, CheckReport, check_pdf_isolated
 from app.groups.service import group_can_submit
 from app.milestones.rules import Lateness, lateness
 from app.milestones.service import milestone_for
-from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, Topic, User
+from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
 from app.storage import FileStore, LocalStagedFile, orphan_files
 from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
+from app.topics.service import topic_is_approved
 
 ERR_MEMBERS_ONLY = "Only the group's members upload its work."
 ERR_TOPIC_NOT_APPROVED = "The proposal can be submitted once the group's topic is approved."
@@ -63,11 +64,6 @@ class VersionView:
     pinned: bool
 
 
-def topic_is_approved(session: Session, *, group_id: int) -> bool:
-    """Whether the group's topic has been approved."""
-    return session.exec(select(Topic.status).where(Topic.group_id == group_id)).first() == "approved"
-
-
 def submission_target(session: Session, *, user: User, group_id: int, key: str, lock: bool = False) -> UploadTarget:
     """Apply the refusal rules in order (404, too small 409, topic 409, selection 409); `lock` locks the group."""
     access = group_for(session, group_id=group_id, user=user)
@@ -99,12 +95,7 @@ def format_check(path: Path, *, ruleset: str, course: Course | None, milestone: 
         "page_limit": milestone.page_limit if paper and milestone is not None else None,
         "time_limit": settings.check_time_limit_s, "memory_limit_mb": settings.check_memory_limit_mb,
     }
-    try:
-        return check_pdf_isolated(str(path), ruleset, **options)
-    except BrokenPipeError:
-        # A pooled worker died while idle (seen once in 1,200 rush uploads); the pool has dropped
-        # it, so one more try gets a fresh worker instead of failing the student's upload.
-        return check_pdf_isolated(str(path), ruleset, **options)
+    return check_pdf_isolated(str(path), ruleset, **options)
 
 
 def submission_check(*, target: UploadTarget, path: Path, settings: Settings) -> CheckReport:

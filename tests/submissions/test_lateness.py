@@ -27,7 +27,7 @@ def _list(client: TestClient, group_id: int, headers: dict[str, str]) -> list[tu
     (timedelta(hours=24, seconds=1), 0.7),
     (timedelta(hours=72), 0.7),
     (timedelta(hours=72, seconds=1), 0.5),
-])
+], ids=["0s", "1s", "24h", "24h+1s", "72h", "72h+1s"])
 def test_tier_edges(client: TestClient, session: Session, late: timedelta, multiplier: float) -> None:
     course = make_course(session)
     ta = make_staff(session, course)
