@@ -15,6 +15,14 @@ TA = "ta"
 STUDENT = "student"
 STAFF_ROLES = frozenset({LECTURER, TA})
 ALL_ROLES = frozenset({LECTURER, TA, STUDENT})
+# Ids are INTEGER columns (32-bit on PostgreSQL); a larger number in a URL names nothing, and
+# binding it would crash the driver (SQLite: OverflowError past 64 bits) instead of giving 404.
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """Whether `value` can be the id of a row (positive and within the id column's range)."""
+    return 0 < value <= MAX_ROW_ID
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ def course_role(session: Session, *, course_id: int, user: User) -> str | None:
 
 def course_for(session: Session, *, course_id: int, user: User, roles: frozenset[str] = ALL_ROLES) -> CourseAccess:
     """The course if the user holds one of `roles` in it; NotFound otherwise."""
-    course = session.get(Course, course_id)
+    course = session.get(Course, course_id) if is_row_id(course_id) else None
     role = course_role(session, course_id=course_id, user=user) if course else None
     if course is None or role is None or role not in roles:
         raise NotFound("No such course.")
@@ -83,7 +91,7 @@ def group_for(
     session: Session, *, group_id: int, user: User, members: bool = True, staff: bool = True
 ) -> GroupAccess:
     """The group if the user is a current member (when `members`) or staff (when `staff`); NotFound otherwise."""
-    group = session.get(ProjectGroup, group_id)
+    group = session.get(ProjectGroup, group_id) if is_row_id(group_id) else None
     if group is None:
         raise NotFound("No such group.")
     course = session.get(Course, group.course_id)

@@ -120,13 +120,14 @@ def import_roster(
 
     from sqlmodel import Session, select
 
+    from app.access import is_row_id
     from app.db import get_engine, utcnow
     from app.errors import InvalidInput
     from app.models import Course
     from app.roster.service import roster_import
 
     with Session(get_engine(), expire_on_commit=False) as session:
-        found = session.get(Course, int(course)) if course.isdigit() else None
+        found = session.get(Course, int(course)) if course.isdigit() and is_row_id(int(course)) else None
         found = found or session.exec(select(Course).where(Course.code == course)).first()
         if found is None:
             typer.echo(f"error: no course with id or code {course!r}", err=True)

@@ -5,7 +5,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.audit.router import router as audit_router
@@ -69,6 +69,11 @@ async def integrity_error_handler(_request: Request, _exc: Exception) -> JSONRes
     return _error(409, "conflict", "The change conflicts with the current state; reload and try again.")
 
 
+async def data_error_handler(_request: Request, _exc: Exception) -> JSONResponse:
+    """A value the database refuses to store (PostgreSQL: a NUL in text, an integer out of range): bad input."""
+    return _error(422, "invalid", "A value cannot be stored: it holds a NUL character or a number out of range.")
+
+
 def create_app() -> FastAPI:
     """Build the application with every router and error handler."""
     app = FastAPI(
@@ -80,6 +85,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)
+    app.add_exception_handler(DataError, data_error_handler)
     for router in (people_router, courses_router, audit_router, groups_router, topics_router, roster_router, milestones_router, reviews_router,
                    selection_router, marks_router, submissions_router, dashboard_router):
         app.include_router(router, prefix=API_PREFIX)

@@ -4,11 +4,16 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Upper bounds that keep every figure computable: lateness is timedelta arithmetic, which overflows
+# (a 500 on every later read) for absurd values, and the columns are 32-bit integers on PostgreSQL.
+MAX_LATE_HOURS = 24 * 366
+MAX_GRACE_SECONDS = 7 * 24 * 3600
+
 
 class LateTier(BaseModel):
     """Lateness up to `max_hours` (None: any) multiplies the mark by `multiplier`."""
 
-    max_hours: float | None = Field(default=None, gt=0)
+    max_hours: float | None = Field(default=None, gt=0, le=MAX_LATE_HOURS)
     multiplier: float = Field(ge=0, le=1)
 
 
@@ -35,9 +40,9 @@ class CourseSettings(BaseModel):
     min_group_size: int | None = Field(default=None, ge=1, le=50)
     max_group_size: int | None = Field(default=None, ge=1, le=50)
     late_tiers: list[LateTier] | None = Field(default=None, min_length=1)
-    grace_seconds: int | None = Field(default=None, ge=0)
-    presentation_slots: int | None = Field(default=None, ge=0)
-    required_reviews: int | None = Field(default=None, ge=0)
+    grace_seconds: int | None = Field(default=None, ge=0, le=MAX_GRACE_SECONDS)
+    presentation_slots: int | None = Field(default=None, ge=0, le=1000)
+    required_reviews: int | None = Field(default=None, ge=0, le=100)
     assignment_share: float | None = Field(default=None, ge=0, le=100)
     required_sections: dict[str, list[str]] | None = None
     section_synonyms: dict[str, list[str]] | None = None

@@ -1,6 +1,6 @@
 """Creating, reading and changing courses and their settings."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,9 +11,16 @@ from app.audit.service import audit_record
 from app.courses import defaults
 from app.courses.schemas import CourseCreate, CourseSettings, MilestoneSettings
 from app.errors import Conflict, Forbidden, InvalidInput
+from app.milestones.rules import milestone_due_at
 from app.models import Course, CourseMember, Milestone, User
 
 ERR_NOT_CREATOR = "Only an admin or a lecturer may create a course."
+ERR_DEADLINES_LECTURER_ONLY = (
+    "Only the course's lecturer moves deadlines; this change (start date, time zone or a milestone's week) "
+    "would move {keys}."
+)
+EARLIEST_START = date(2000, 1, 1)
+LATEST_START = date(2999, 12, 31)
 SCALAR_SETTINGS = (
     "title", "start_date", "weeks", "timezone", "min_group_size", "max_group_size", "grace_seconds",
     "presentation_slots", "required_reviews", "assignment_share", "required_sections", "section_synonyms",
@@ -35,6 +42,10 @@ def _tiers_check(tiers: list[dict[str, Any]]) -> None:
 
 def course_settings_check(course: Course, milestones: list[Milestone]) -> None:
     """Refuse an inconsistent set of course settings with a 422 naming the field."""
+    if not EARLIEST_START <= course.start_date <= LATEST_START:
+        # Far-off dates make the deadline arithmetic overflow (a 500 instead of a 422).
+        raise InvalidInput(f"The start date must lie between {EARLIEST_START} and {LATEST_START}.",
+                           field="start_date")
     if course.start_date.weekday() != 0:
         raise InvalidInput(f"The start date must be a Monday; {course.start_date} is not.", field="start_date")
     try:
@@ -79,6 +90,9 @@ def course_create(session: Session, *, user: User, data: CourseCreate, now: date
     if session.exec(select(Course.id).where(Course.code == data.code)).first() is not None:
         raise Conflict(f"A course with code {data.code!r} already exists.")
     given = data.model_dump(exclude_unset=True, exclude={"milestones", "late_tiers"})
+    for name, value in given.items():
+        if value is None:
+            raise InvalidInput(f"{name} may not be null.", field=name)
     course = Course(
         code=data.code,
         title=data.title,
@@ -141,14 +155,20 @@ def course_get(session: Session, *, user: User, course_id: int) -> tuple[CourseA
     return access, course_milestones(session, course_id=course_id)
 
 
+def _deadlines(course: Course, milestones: list[Milestone]) -> dict[str, datetime]:
+    return {m.key: milestone_due_at(start_date=course.start_date, week=m.week, timezone=course.timezone,
+                                    override=m.due_at_override) for m in milestones}
+
+
 def course_update(
     session: Session, *, user: User, course_id: int, data: CourseSettings, now: datetime
 ) -> tuple[CourseAccess, list[Milestone]]:
-    """Change course settings (staff); the whole result is validated before anything is kept."""
+    """Change course settings (staff; deadlines only the lecturer); the whole result is validated first."""
     access = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
     course = access.course
     milestones = course_milestones(session, course_id=course_id)
     before = course_snapshot(course, milestones)
+    deadlines_before = _deadlines(course, milestones)
     changes = data.model_dump(exclude_unset=True, exclude={"milestones", "late_tiers"})
     for name, value in changes.items():
         if value is None:
@@ -158,6 +178,11 @@ def course_update(
         course.late_tiers = [t.model_dump() for t in data.late_tiers]
     _apply_milestone_settings(milestones, data.milestones or [])
     course_settings_check(course, milestones)
+    deadlines_after = _deadlines(course, milestones)
+    moved = [key for key, due in deadlines_after.items() if due != deadlines_before[key]]
+    if moved and not access.is_lecturer:
+        # Deadlines are the lecturer's (PATCH .../milestones/{key}); a TA must not move them by the back door.
+        raise Forbidden(ERR_DEADLINES_LECTURER_ONLY.format(keys=", ".join(moved)), code="lecturer_only")
     session.add(course)
     session.add_all(milestones)
     after = course_snapshot(course, milestones)

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.access import MAX_ROW_ID
+
 
 class GroupCreate(BaseModel):
     """A new group's name."""
@@ -20,7 +22,7 @@ class GroupJoin(BaseModel):
 class MemberAdd(BaseModel):
     """A student staff put into a group."""
 
-    user_id: int
+    user_id: int = Field(ge=1, le=MAX_ROW_ID)
 
 
 class MemberPublic(BaseModel):

@@ -13,7 +13,16 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from app.access import STAFF_ROLES, STUDENT, CourseAccess, GroupAccess, course_for, current_group_id, group_for
+from app.access import (
+    STAFF_ROLES,
+    STUDENT,
+    CourseAccess,
+    GroupAccess,
+    course_for,
+    current_group_id,
+    group_for,
+    is_row_id,
+)
 from app.audit.service import audit_record
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Course, CourseMember, GroupMembership, ProjectGroup, User
@@ -178,6 +187,8 @@ def group_member_remove(session: Session, *, user: User, group_id: int, user_id:
     if not access.is_staff and user_id != user.id:
         raise Forbidden(ERR_ONLY_SELF)
     _ensure_formation_open(access)
+    if not is_row_id(user_id):
+        raise NotFound(ERR_NOT_A_MEMBER)
     _lock_group(session, group_id=group_id)
     membership = session.exec(
         select(GroupMembership).where(

@@ -1,8 +1,21 @@
 """Request and response models for milestones and extensions."""
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+INSTANT_YEARS = (2000, 2999)
+
+
+def _plausible_instant(value: datetime) -> datetime:
+    # Years near 1 or 9999 overflow when converted to UTC or compared with a deadline (a 500).
+    if not INSTANT_YEARS[0] <= value.year <= INSTANT_YEARS[1]:
+        raise ValueError(f"the instant must lie in the years {INSTANT_YEARS[0]}-{INSTANT_YEARS[1]}")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
 
 
 class MilestonePublic(BaseModel):
@@ -25,7 +38,7 @@ class MilestoneUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    due_at: AwareDatetime | None = None
+    due_at: Instant | None = None
     errors_block: bool | None = None
     page_limit: int | None = Field(default=None, ge=1, le=100)
 
@@ -36,7 +49,7 @@ class ExtensionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     milestone: str = Field(min_length=1, max_length=20)
-    due_at: AwareDatetime
+    due_at: Instant
     reason: str = Field(min_length=1, max_length=2000)
 
 

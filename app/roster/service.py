@@ -16,9 +16,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from app.access import ALL_ROLES, STAFF_ROLES, STUDENT, course_for
+from app.access import ALL_ROLES, LECTURER, STAFF_ROLES, STUDENT, course_for
 from app.audit.service import audit_record
-from app.errors import InvalidInput
+from app.errors import Forbidden, InvalidInput
 from app.models import Course, CourseMember, User
 from app.people.service import activation_issue
 
@@ -30,6 +30,8 @@ STUDENT_NO_RE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 ERR_BAD_ROSTER = "The roster has errors; nothing was imported. Fix the lines listed and upload it again."
 MSG_EMPTY = "The file is empty; the first line must be the header student_no,name,email[,role]."
 MSG_NO_ROWS = "The file has a header but no students."
+MAX_ROSTER_ROWS = 10_000  # far above any course; keeps the lookups below the databases' bind-parameter limits
+MSG_TOO_MANY_ROWS = f"The roster holds more than {MAX_ROSTER_ROWS} students; is this the right file?"
 MSG_NOT_UTF8 = "This line is not valid UTF-8; save the file as UTF-8 (CSV UTF-8)."
 MSG_BAD_EMAIL = "{email!r} is not a valid email address."
 MSG_BAD_STUDENT_NO = "student_no {value!r} may hold only letters, digits, '.', '_' and '-' (at most 40)."
@@ -45,6 +47,8 @@ MSG_TWO_USERS = "student_no {sno} belongs to user {a} but email {email} to user 
 MSG_USERNAME_TAKEN = "The username {username} (from the student number) is taken by another user."
 MSG_SAME_USER = "This line matches user {username}, as line {first} does."
 MSG_OTHER_ROLE = "{username} is already enrolled in this course as {role}."
+MSG_UNREADABLE_CSV = "This line cannot be read as CSV: {problem}."
+ERR_LECTURER_ROWS = "Only a lecturer of the course enrols lecturers; a TA may import students and TAs (lines {lines})."
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,14 @@ def roster_parse(data: bytes) -> list[RosterRow]:
     first_sno: dict[str, int] = {}
     first_email: dict[str, int] = {}
     previous_end = 0
-    for values in reader:
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a field beyond csv.field_size_limit(): a bad file, not a crash
+            _refuse(errors + [{"line": previous_end + 1, "message": MSG_UNREADABLE_CSV.format(problem=exc)}])
+            raise AssertionError("unreachable") from None
         line, previous_end = previous_end + 1, reader.line_num
         if not any(v.strip() for v in values):
             continue  # blank lines are allowed anywhere
@@ -167,6 +178,8 @@ def roster_parse(data: bytes) -> list[RosterRow]:
             errors.append({"line": line, "message": " ".join(problems)})
             continue
         rows.append(RosterRow(line=line, student_no=sno, name=record["name"][:200], email=email, role=role))
+        if len(rows) > MAX_ROSTER_ROWS:
+            _refuse([{"line": line, "message": MSG_TOO_MANY_ROWS}])
     if columns is None:
         _refuse([{"line": 1, "message": MSG_EMPTY}])
     if not rows and not errors:
@@ -175,9 +188,14 @@ def roster_parse(data: bytes) -> list[RosterRow]:
     return rows
 
 
-def roster_import(session: Session, *, course: Course, actor: User | None, data: bytes, now: datetime) -> RosterResult:
+def roster_import(session: Session, *, course: Course, actor: User | None, data: bytes, now: datetime,
+                  may_enrol_lecturers: bool = True) -> RosterResult:
     """Import a roster CSV into `course`: all lines valid, or nothing imported (InvalidInput)."""
     rows = roster_parse(data)
+    lecturer_lines = [str(r.line) for r in rows if r.role == LECTURER]
+    if lecturer_lines and not may_enrol_lecturers:
+        # A TA would otherwise create a lecturer account and receive its activation code.
+        raise Forbidden(ERR_LECTURER_ROWS.format(lines=", ".join(lecturer_lines)), code="lecturer_only")
     snos = [r.student_no.lower() for r in rows]
     emails = [r.email for r in rows]
     by_sno = {u.student_no.lower(): u for u in session.exec(  # type: ignore[union-attr]
@@ -243,4 +261,5 @@ def roster_import(session: Session, *, course: Course, actor: User | None, data:
 def roster_import_for(session: Session, *, user: User, course_id: int, data: bytes, now: datetime) -> RosterResult:
     """The roster import as course staff request it through the API."""
     access = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
-    return roster_import(session, course=access.course, actor=user, data=data, now=now)
+    return roster_import(session, course=access.course, actor=user, data=data, now=now,
+                         may_enrol_lecturers=access.is_lecturer)

@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.access import MAX_ROW_ID
 
 
 class SubmissionPublic(BaseModel):
@@ -33,4 +35,4 @@ class PinIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    submission_id: int
+    submission_id: int = Field(ge=1, le=MAX_ROW_ID)

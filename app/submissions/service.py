@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from app.access import group_for
+from app.access import group_for, is_row_id
 from app.audit.service import audit_record
 from app.config import Settings
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -174,7 +174,7 @@ def submission_list(session: Session, *, user: User, group_id: int, key: str) ->
 
 def submission_get(session: Session, *, user: User, submission_id: int) -> Submission:
     """A version its group's members and the course staff may see; NotFound otherwise."""
-    submission = session.get(Submission, submission_id)
+    submission = session.get(Submission, submission_id) if is_row_id(submission_id) else None
     if submission is None:
         raise NotFound(ERR_NO_SUBMISSION)
     try:

@@ -30,6 +30,8 @@ class _FilePart:
     def __init__(self, staged: LocalStagedFile) -> None:
         self.staged = staged
         self.found = False
+        self.complete = False  # the file part's closing boundary arrived
+        self.ended = False  # the body's final boundary arrived
         self.filename = ""
         self._in_file = False
         self._header_name = b""
@@ -62,7 +64,12 @@ class _FilePart:
             self.staged.write(data[start:end])
 
     def on_part_end(self) -> None:
+        if self._in_file:
+            self.complete = True
         self._in_file = False
+
+    def on_end(self) -> None:
+        self.ended = True
 
 
 async def receive_pdf(request: Request, staged: LocalStagedFile, *, max_bytes: int) -> str:
@@ -74,12 +81,14 @@ async def receive_pdf(request: Request, staged: LocalStagedFile, *, max_bytes: i
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise InvalidInput(ERR_NO_FILE, field=FILE_FIELD)
     part = _FilePart(staged)
-    parser = MultipartParser(params[b"boundary"], {  # type: ignore[arg-type]
-        "on_part_begin": part.on_part_begin, "on_part_data": part.on_part_data, "on_part_end": part.on_part_end,
-        "on_header_field": part.on_header_field, "on_header_value": part.on_header_value,
-        "on_header_end": part.on_header_end, "on_headers_finished": part.on_headers_finished,
-    })
     try:
+        # Inside the try: the parser refuses some boundaries (longer than 256 bytes) when it is built.
+        parser = MultipartParser(params[b"boundary"], {  # type: ignore[arg-type]
+            "on_part_begin": part.on_part_begin, "on_part_data": part.on_part_data, "on_part_end": part.on_part_end,
+            "on_header_field": part.on_header_field, "on_header_value": part.on_header_value,
+            "on_header_end": part.on_header_end, "on_headers_finished": part.on_headers_finished,
+            "on_end": part.on_end,
+        })
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
@@ -89,5 +98,8 @@ async def receive_pdf(request: Request, staged: LocalStagedFile, *, max_bytes: i
         raise BadRequest(ERR_BAD_MULTIPART, code="bad_multipart") from None
     if not part.found:
         raise InvalidInput(ERR_NO_FILE, field=FILE_FIELD)
+    if not (part.complete and part.ended):
+        # The parser accepts a body that stops before the closing boundary: the file would be stored cut short.
+        raise BadRequest(ERR_BAD_MULTIPART, code="bad_multipart")
     await run_in_threadpool(staged.finish)  # fsync: off the event loop
     return part.filename[-255:] or "upload.pdf"

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import AuditEvent, Course
-from tests.factories import auth, make_course, make_staff
+from tests.factories import auth, make_course, make_staff, make_user
 
 BAD_SETTINGS = [
     ({"min_group_size": 6}, "min_group_size", "The minimum group size exceeds the maximum."),
@@ -73,3 +73,72 @@ def test_a_consistent_change_is_kept_and_audited(client: TestClient, session: Se
                            "milestones": [{"key": "proposal", "week": 8, "weight": 10.0},
                                           {"key": "report", "week": 15, "weight": 70.0},
                                           {"key": "final", "week": 16, "weight": 20.0}]}
+
+
+@pytest.mark.parametrize("field", ["weeks", "timezone", "min_group_size", "required_sections", "grace_seconds"])
+def test_an_explicit_null_at_creation_is_a_422_naming_the_field(
+    client: TestClient, session: Session, field: str
+) -> None:
+    admin = make_user(session, admin=True)
+    headers = auth(session, admin)
+    body = {"code": "NULLS", "title": "Deep Learning", "start_date": "2026-09-07", field: None}
+    response = client.post("/api/v1/courses", json=body, headers=headers)
+    assert (response.status_code, response.json()) == (
+        422, {"error": "invalid", "detail": f"{field} may not be null.", "field": field})
+    assert session.exec(select(Course)).all() == []
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"grace_seconds": 10**15}, "grace_seconds"),  # would overflow timedelta on every later read
+    ({"grace_seconds": 2**70}, "grace_seconds"),  # would overflow the column
+    ({"late_tiers": [{"max_hours": 1e300, "multiplier": 0.5}]}, "late_tiers.0.max_hours"),
+    ({"presentation_slots": 2**40}, "presentation_slots"),
+    ({"required_reviews": 2**40}, "required_reviews"),
+])
+def test_an_absurdly_large_number_is_a_422(
+    client: TestClient, session: Session, change: dict[str, object], field: str
+) -> None:
+    course = make_course(session)
+    headers = auth(session, make_staff(session, course, role="lecturer"))
+    response = client.patch(f"/api/v1/courses/{course.id}", json=change, headers=headers)
+    assert (response.status_code, response.json()["field"]) == (422, field)
+    session.expire_all()
+    stored = session.get(Course, course.id)
+    assert stored is not None
+    assert (stored.grace_seconds, stored.late_tiers[0]["max_hours"]) == (0, 24)
+
+
+@pytest.mark.parametrize("start_date", ["9999-12-27", "0001-01-01"])
+def test_a_start_date_in_a_far_off_year_is_a_422(client: TestClient, session: Session, start_date: str) -> None:
+    admin = make_user(session, admin=True)
+    headers = auth(session, admin)
+    body = {"code": "FAR", "title": "Deep Learning", "start_date": start_date}
+    response = client.post("/api/v1/courses", json=body, headers=headers)
+    assert (response.status_code, response.json()) == (422, {
+        "error": "invalid", "detail": "The start date must lie between 2000-01-01 and 2999-12-31.",
+        "field": "start_date"})
+
+
+@pytest.mark.parametrize("change", [
+    {"start_date": "2026-09-14"},
+    {"timezone": "Europe/Berlin"},
+    {"milestones": [{"key": "report", "week": 14}]},
+])
+def test_a_ta_may_not_move_deadlines_through_the_course_settings(
+    client: TestClient, session: Session, change: dict[str, object]
+) -> None:
+    course = make_course(session)
+    ta_headers = auth(session, make_staff(session, course, role="ta"))
+    response = client.patch(f"/api/v1/courses/{course.id}", json=change, headers=ta_headers)
+    assert response.status_code == 403
+    assert response.json()["error"] == "lecturer_only"
+    session.expire_all()
+    stored = session.get(Course, course.id)
+    assert stored is not None
+    assert (str(stored.start_date), stored.timezone) == ("2026-09-07", "Asia/Shanghai")
+    assert session.exec(select(AuditEvent.action).where(AuditEvent.action == "course.update")).all() == []
+    session.commit()
+    assert client.patch(f"/api/v1/courses/{course.id}", json={"title": "Renamed", "formation_locked": True},
+                        headers=ta_headers).status_code == 200
+    lecturer_headers = auth(session, make_staff(session, course, role="lecturer"))
+    assert client.patch(f"/api/v1/courses/{course.id}", json=change, headers=lecturer_headers).status_code == 200

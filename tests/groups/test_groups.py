@@ -254,3 +254,31 @@ def test_staff_read_group_changes_in_the_audit_log(client: TestClient, session: 
     assert events[0] == {"id": events[0]["id"], "at": "2026-09-01T11:00:00Z", "actor_id": student.id,
                          "action": "group.create", "entity": "group", "entity_id": group_id, "before": None,
                          "after": {"name": "Owls", "members": [student.id]}}
+
+
+def test_ids_beyond_the_id_column_are_404_not_a_crash(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    ta = make_staff(session, course)
+    group = make_group(session, course, size=3)
+    headers = auth(session, ta)
+    huge = 2**70  # SQLite cannot even bind it
+    for path in (f"/courses/{huge}", f"/courses/{huge}/groups", f"/groups/{huge}", f"/groups/{huge}/topic"):
+        response = client.get(f"/api/v1{path}", headers=headers)
+        assert response.status_code == 404, path
+    gone = client.delete(f"/api/v1/groups/{group.id}/members/{huge}", headers=headers)
+    assert (gone.status_code, gone.json()["detail"]) == (404, "This user is not a current member of the group.")
+    added = client.post(f"/api/v1/groups/{group.id}/members", json={"user_id": huge}, headers=headers)
+    assert (added.status_code, added.json()["field"]) == (422, "user_id")
+    paged = client.get(f"/api/v1/courses/{course.id}/audit?offset={huge}", headers=headers)
+    assert (paged.status_code, paged.json()["field"]) == (422, "offset")
+
+
+@pytest.mark.postgres_only
+def test_a_nul_character_postgresql_cannot_store_is_a_422(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    headers = auth(session, make_student(session, course))
+    response = client.post(f"/api/v1/courses/{course.id}/groups", json={"name": "Owls\u0000"}, headers=headers)
+    assert (response.status_code, response.json()) == (422, {
+        "error": "invalid",
+        "detail": "A value cannot be stored: it holds a NUL character or a number out of range."})
+    assert session.exec(select(ProjectGroup)).all() == []

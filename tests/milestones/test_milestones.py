@@ -189,3 +189,21 @@ def test_calendar_shows_a_members_extension_and_other_time_zones(client: TestCli
     }
     staff_view = _events(client.get(f"/api/v1/courses/{course.id}/calendar.ics", headers=auth(session, ta)).content)
     assert staff_view["ML: Report due"] == datetime(2026, 12, 20, 23, 59, tzinfo=berlin)
+
+
+def test_far_off_instants_are_a_422_not_a_crash(client: TestClient, session: Session) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer)
+    group = make_group(session, course, size=3)
+    headers = auth(session, lecturer)
+    message = "Value error, the instant must lie in the years 2000-2999"
+    for due_at in ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"):
+        moved = client.patch(f"{_milestones(course.id or 0)}/report", headers=headers, json={"due_at": due_at})
+        assert (moved.status_code, moved.json()["field"], moved.json()["errors"][0]["message"]) == (
+            422, "due_at", message)
+        extended = client.post(f"/api/v1/groups/{group.id}/extensions", headers=headers,
+                               json={"milestone": "report", "due_at": due_at, "reason": "far"})
+        assert (extended.status_code, extended.json()["field"], extended.json()["errors"][0]["message"]) == (
+            422, "due_at", message)
+    assert session.exec(select(Extension)).all() == []
+    assert session.exec(select(AuditEvent.action).where(AuditEvent.entity != "course")).all() == []

@@ -47,3 +47,13 @@ def test_import_roster_lists_bad_lines_and_imports_nothing(session: Session, tmp
                              "again.\n  line 3: student_no S1 already appears on line 2.\n")
     assert session.exec(select(func.count()).select_from(User)).one() == users
     assert not (tmp_path / "c.csv").exists()
+
+
+def test_import_roster_into_an_unknown_course_is_an_error_not_a_crash(session: Session, tmp_path: Path) -> None:
+    make_course(session, code="DL9")
+    session.commit()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_no,name,email\nS1,Ada,ada@uni.example\n", encoding="utf-8")
+    for course in ("DL404", "9" * 30):  # the second cannot even be bound as an id
+        result = CliRunner().invoke(cli, ["import-roster", course, str(roster)])
+        assert (result.exit_code, result.output) == (1, f"error: no course with id or code {course!r}\n")

@@ -232,3 +232,32 @@ def test_a_roster_above_the_upload_limit_is_413(
     assert (response.status_code, response.json()) == (
         413, {"error": "payload_too_large", "detail": "The roster is larger than 1 MiB."})
     assert _users(session) == before
+
+
+def test_a_ta_may_not_enrol_a_lecturer(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    ta_headers = auth(session, make_staff(session, course, role="ta"))
+    before = _users(session)
+    data = "student_no,name,email,role\nS1,Ada,ada@uni.example,\nB1,Boss,boss@uni.example,lecturer\n"
+    response = _upload(client, course.id, ta_headers, data)
+    assert (response.status_code, response.json()) == (403, {
+        "error": "lecturer_only",
+        "detail": "Only a lecturer of the course enrols lecturers; a TA may import students and TAs (lines 3)."})
+    assert _users(session) == before
+    lecturer_headers = auth(session, make_staff(session, course, role="lecturer"))
+    assert _upload(client, course.id, lecturer_headers, data).json()["created"] == 2
+
+
+def test_a_line_the_csv_reader_cannot_read_is_reported(client: TestClient, session: Session) -> None:
+    data = "student_no,name,email\nS1,Ada,ada@uni.example\nS2," + "x" * 200_000 + ",b@uni.example\n"
+    assert _refused(client, session, data) == [
+        {"line": 3, "message": "This line cannot be read as CSV: field larger than field limit (131072)."},
+    ]
+
+
+def test_a_roster_beyond_any_course_is_refused_not_a_crash(client: TestClient, session: Session) -> None:
+    # 70 000 rows fit in the default 20 MiB, but one lookup would bind more than PostgreSQL's 65 535 parameters.
+    data = "student_no,name,email\n" + "".join(f"X{n},Name {n},x{n}@uni.example\n" for n in range(70_000))
+    assert _refused(client, session, data) == [
+        {"line": 10_002, "message": "The roster holds more than 10000 students; is this the right file?"},
+    ]

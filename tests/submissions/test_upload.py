@@ -20,7 +20,7 @@ from app.submissions.service import (
     ERR_SELECTION_NOT_PUBLISHED,
     ERR_TOPIC_NOT_APPROVED,
 )
-from app.submissions.upload import ERR_INTERRUPTED, ERR_NO_FILE
+from app.submissions.upload import ERR_BAD_MULTIPART, ERR_INTERRUPTED, ERR_NO_FILE
 from tests.conftest import FakeClock
 from tests.factories import T0, auth, make_course, make_group, make_staff, make_student, make_topic, make_user
 from tests.submissions.pdfs import A0_PORTRAIT_MM, tiny_pdf
@@ -276,4 +276,46 @@ def test_upload_and_check_need_a_login(client: TestClient, session: Session) -> 
         response = _upload(client, url, {}, tiny_pdf())
         assert (response.status_code, response.json()["error"]) == (401, "not_authenticated")
         assert response.headers["www-authenticate"] == "Bearer"
+    assert (_rows(session), _stored_files()) == ([], [])
+
+
+def test_ids_beyond_the_id_column_are_404_or_422_not_a_crash(client: TestClient, session: Session) -> None:
+    course, group, _, _ = _setup(session)
+    headers = auth(session, make_staff(session, course))
+    huge = 2**70  # SQLite cannot even bind it
+    download = client.get(f"/api/v1/submissions/{huge}/file", headers=headers)
+    assert (download.status_code, download.json()) == (404, {"error": "not_found", "detail": "No such submission."})
+    listed = client.get(f"/api/v1/groups/{huge}/milestones/proposal/submissions", headers=headers)
+    assert listed.status_code == 404
+    pin = client.post(f"/api/v1/groups/{group.id}/milestones/proposal/graded", json={"submission_id": huge},
+                      headers=headers)
+    assert (pin.status_code, pin.json()["field"]) == (422, "submission_id")
+
+
+def test_a_body_cut_before_the_closing_boundary_is_400_and_leaves_nothing(
+    client: TestClient, session: Session
+) -> None:
+    _, group, _, headers = _setup(session)
+    boundary = "tracker-test-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.pdf\"\r\n"
+            "Content-Type: application/pdf\r\n\r\n").encode()
+    pdf = tiny_pdf()
+    content_type = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    for body in (head + pdf[:400], head + pdf + f"\r\n--{boundary}\r\n".encode()):
+        cut = client.post(_url(group), headers={**headers, **content_type}, content=body)
+        assert (cut.status_code, cut.json()) == (400, {"error": "bad_multipart", "detail": ERR_BAD_MULTIPART})
+    assert (_rows(session), _stored_files()) == ([], [])
+    whole = client.post(_url(group), headers={**headers, **content_type},
+                        content=head + pdf + f"\r\n--{boundary}--\r\n".encode())
+    assert whole.status_code == 201
+
+
+def test_a_boundary_the_parser_refuses_is_400(client: TestClient, session: Session) -> None:
+    _, group, _, headers = _setup(session)
+    boundary = "b" * 300  # RFC 2046 allows 70; python-multipart refuses more than 256 when built
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.pdf\"\r\n\r\n".encode()
+            + tiny_pdf() + f"\r\n--{boundary}--\r\n".encode())
+    response = client.post(_url(group), content=body,
+                           headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert (response.status_code, response.json()) == (400, {"error": "bad_multipart", "detail": ERR_BAD_MULTIPART})
     assert (_rows(session), _stored_files()) == ([], [])
