@@ -16,7 +16,7 @@ from app.errors import InvalidInput
 from app.marks.compute import NOTHING_SUBMITTED, MilestoneResult, course_mark, milestone_result, project_mark
 from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
 from app.reviews.service import milestone_by_key, milestone_scores
-from app.submissions.grading import group_deadlines, milestone_deadline
+from app.submissions.grading import milestone_deadline
 
 ASSIGNMENT_HEADER = ["student_no", "assignment_mark"]
 ERR_EMPTY_IMPORT = "The file holds no assignment marks."
@@ -63,10 +63,11 @@ class MarksTable:
     has_assignment_marks: bool
 
 
-def _member_at(spans: list[Span], deadlines: dict[int, datetime]) -> int | None:
-    # The group whose (effective) deadline falls inside one of the student's membership spans.
+def _member_at(spans: list[Span], due: datetime) -> int | None:
+    # The group the student belonged to at the milestone's deadline (joined by then, not yet left).
+    # Issue 5 fixes membership at the milestone's deadline, not at a group's extended one: with
+    # per-group instants a student who moves inside an extension would belong to no group, or two.
     for span in spans:
-        due = deadlines[span.group_id]
         if span.joined_at <= due and (span.left_at is None or span.left_at > due):
             return span.group_id
     return None
@@ -76,8 +77,8 @@ def marks_table(session: Session, *, course: Course, normalise: bool = False,
                 user_ids: set[int] | None = None) -> MarksTable:
     """Compute every student's marks (no access check; callers check). A fixed number of queries.
 
-    A student gets, for each milestone, the marks of the group they belonged to at that group's
-    effective deadline (joined at or before it, not left by then); no such group means 0.
+    A student gets, for each milestone, the marks of the group they belonged to at the milestone's
+    deadline (joined at or before it, not left by then), extensions notwithstanding; no such group means 0.
     """
     milestones = course_milestones(session, course_id=course.id or 0)
     statement = (select(User.id, User.student_no, User.name)
@@ -95,14 +96,12 @@ def marks_table(session: Session, *, course: Course, normalise: bool = False,
         .where(GroupMembership.course_id == course.id).order_by(col(GroupMembership.joined_at))
     ):
         spans[user_id].append(Span(group_id=group_id, joined_at=joined_at, left_at=left_at))
-    per_milestone: dict[str, tuple[dict[int, datetime], dict[int, MilestoneResult]]] = {}
+    per_milestone: dict[str, tuple[datetime, dict[int, MilestoneResult]]] = {}
     for m in milestones:
         due = milestone_deadline(course, m)
-        extended = group_deadlines(session, course=course, milestone=m)
-        deadlines = {gid: extended.get(gid, due) for gid in groups}
         results = {gid: milestone_result(scores=s.scores, multiplier=s.graded.lateness.multiplier)
                    for gid, s in milestone_scores(session, course=course, milestone=m, normalise=normalise).items()}
-        per_milestone[m.key] = (deadlines, results)
+        per_milestone[m.key] = (due, results)
     assignment = {a.user_id: a.mark for a in session.exec(
         select(AssignmentMark).where(AssignmentMark.course_id == course.id))}
     weights = {m.key: m.weight for m in milestones}
@@ -111,8 +110,8 @@ def marks_table(session: Session, *, course: Course, normalise: bool = False,
         uid = user.id
         results: dict[str, MilestoneResult] = {}
         for m in milestones:
-            deadlines, by_group = per_milestone[m.key]
-            gid = _member_at(spans[uid], deadlines)
+            due, by_group = per_milestone[m.key]
+            gid = _member_at(spans[uid], due)
             results[m.key] = by_group.get(gid, NOTHING_SUBMITTED) if gid is not None else NOTHING_SUBMITTED
         current = next((s.group_id for s in spans[uid] if s.left_at is None), None)
         project = project_mark(results, weights)

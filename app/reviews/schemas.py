@@ -1,8 +1,9 @@
 """Request and response models for rubrics, reviews, assignments and the review queue."""
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 
 class Criterion(BaseModel):
@@ -35,8 +36,9 @@ class ReviewIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    points: dict[str, float] | None = None
-    score: float | None = None
+    # Strict: JSON numbers only (integers too); true/false or "80" are a client's mistake, not points.
+    points: dict[str, Annotated[float, Strict()]] | None = None
+    score: Annotated[float, Strict()] | None = None
     comment: str = Field(default="", max_length=20000)
 
 

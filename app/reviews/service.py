@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -81,7 +82,8 @@ def review_points(rubric: list[dict[str, Any]], data: ReviewIn) -> tuple[dict[st
             raise InvalidInput(ERR_SCORE_NEEDS_OVERALL, field="score")
         if not 0 <= data.score <= 100:
             raise InvalidInput("score must be from 0 to 100.", field="score")
-        points = {OVERALL: data.score * float(rubric[0]["max_points"]) / 100}
+        # Scaled exactly, rounded once: 100 gives the maximum itself, and a maximum of 100 the score itself.
+        points = {OVERALL: float(Fraction(data.score) * Fraction(float(rubric[0]["max_points"])) / 100)}
     else:
         points = dict(data.points or {})
     bounds = {c["key"]: float(c["max_points"]) for c in rubric}
@@ -93,8 +95,12 @@ def review_points(rubric: list[dict[str, Any]], data: ReviewIn) -> tuple[dict[st
             raise InvalidInput(f"Criterion {name!r} has no points.", field=f"points.{name}")
         if not 0 <= points[name] <= top:
             raise InvalidInput(f"Criterion {name!r} takes 0 to {top:g} points.", field=f"points.{name}")
-    score = sum(points.values()) / sum(bounds.values()) * 100
-    return points, score
+    # A plain score is kept as given; points are scaled exactly, then rounded once to a float
+    # (in floats, 1.7 / 100 * 100 is 1.7000000000000002).
+    if data.score is not None:
+        return points, data.score
+    scaled = sum(map(Fraction, points.values())) * 100 / sum(map(Fraction, bounds.values()))
+    return points, float(scaled)
 
 
 @dataclass(frozen=True)
@@ -293,20 +299,26 @@ def assignments_create(
     if reviewers_per_submission > len(staff):
         raise InvalidInput(ERR_TOO_MANY_REVIEWERS.format(staff=len(staff)), field="reviewers_per_submission")
     graded = graded_versions(session, course=access.course, milestone=milestone)
-    submission_ids = {gv.submission.id for gv in graded.values()}
-    existing = session.exec(select(ReviewAssignment).where(ReviewAssignment.milestone_id == milestone.id)).all()
+    # An assignment is of a group's work for the milestone: one made on an earlier version still
+    # holds for the graded one (the queue shows the graded version), so count it by group.
+    existing = session.exec(
+        select(ReviewAssignment.reviewer_id, Submission.group_id)
+        .join(Submission, col(Submission.id) == col(ReviewAssignment.submission_id))
+        .where(ReviewAssignment.milestone_id == milestone.id)
+    ).all()
     assigned: dict[int, set[int]] = defaultdict(set)
+    for reviewer_id, group_id in existing:
+        assigned[group_id].add(reviewer_id)
     load = {u.id or 0: 0 for u in staff}
-    for a in existing:
-        assigned[a.submission_id].add(a.reviewer_id)
-        if a.submission_id in submission_ids and a.reviewer_id in load:
-            load[a.reviewer_id] += 1
+    for group_id in graded:
+        for reviewer_id in assigned[group_id] & load.keys():
+            load[reviewer_id] += 1
     created: list[ReviewAssignment] = []
     group_of: dict[int, int] = {}
     for group_id in sorted(graded):
         submission_id = graded[group_id].submission.id or 0
         group_of[submission_id] = group_id
-        have = {r for r in assigned[submission_id] if r in load}
+        have = {r for r in assigned[group_id] if r in load}
         candidates = sorted((load[r], r) for r in load if r not in have)
         for _, reviewer_id in candidates[: max(0, reviewers_per_submission - len(have))]:
             assignment = ReviewAssignment(milestone_id=milestone.id or 0, submission_id=submission_id,
@@ -335,21 +347,50 @@ class QueueEntry:
 
 
 def review_queue(session: Session, *, user: User, course_id: int | None = None) -> list[QueueEntry]:
-    """The caller's assigned submissions, with their own review when done (courses they are staff of)."""
+    """The caller's assigned group milestones at their graded version, with their own review of it when done.
+
+    An assignment made on a version that is no longer the graded one (the group uploaded again, or
+    staff pinned another) stands for the graded version: that is the one the caller can review.
+    Only courses the caller is staff of; a few queries per milestone, whatever the number of groups.
+    """
     statement = (
-        select(ReviewAssignment, Milestone, ProjectGroup, Submission, Review)
+        select(ReviewAssignment, Milestone, ProjectGroup)
         .join(Milestone, col(Milestone.id) == col(ReviewAssignment.milestone_id))
         .join(Submission, col(Submission.id) == col(ReviewAssignment.submission_id))
         .join(ProjectGroup, col(ProjectGroup.id) == col(Submission.group_id))
-        .join(Review, (col(Review.submission_id) == col(ReviewAssignment.submission_id))
-              & (col(Review.reviewer_id) == col(ReviewAssignment.reviewer_id)), isouter=True)
         .where(ReviewAssignment.reviewer_id == user.id)
-        .order_by(col(Milestone.course_id), col(Milestone.week), col(ProjectGroup.id))
+        .order_by(col(Milestone.course_id), col(Milestone.week), col(ProjectGroup.id), col(ReviewAssignment.id))
     )
     if course_id is not None:
         statement = statement.where(Milestone.course_id == course_id)
-    entries = [QueueEntry(assignment=a, milestone=m, group=g, submission=s, review=r)
-               for a, m, g, s, r in session.exec(statement)]
-    staff_of = {c for c in {e.milestone.course_id for e in entries}
+    rows = list(session.exec(statement))
+    staff_of = {c for c in {m.course_id for _, m, _ in rows}
                 if course_role(session, course_id=c, user=user) in STAFF_ROLES}
-    return [e for e in entries if e.milestone.course_id in staff_of]
+    rows = [(a, m, g) for a, m, g in rows if m.course_id in staff_of]
+    groups_of: dict[int, set[int]] = defaultdict(set)
+    milestones: dict[int, Milestone] = {}
+    for _, m, g in rows:
+        groups_of[m.id or 0].add(g.id or 0)
+        milestones[m.id or 0] = m
+    graded: dict[tuple[int, int], Submission] = {}
+    for milestone_id, group_ids in groups_of.items():
+        m = milestones[milestone_id]
+        course = session.get(Course, m.course_id)
+        assert course is not None
+        for group_id, gv in graded_versions(session, course=course, milestone=m, group_ids=group_ids).items():
+            graded[(milestone_id, group_id)] = gv.submission
+    graded_ids = sorted({s.id or 0 for s in graded.values()})
+    mine = {r.submission_id: r for r in session.exec(
+        select(Review).where(Review.reviewer_id == user.id, col(Review.submission_id).in_(graded_ids)))
+    } if graded_ids else {}
+    entries: list[QueueEntry] = []
+    seen: set[tuple[int, int]] = set()
+    for a, m, g in rows:
+        key = (m.id or 0, g.id or 0)
+        if key in seen:  # assigned on two versions of the same work: one entry
+            continue
+        seen.add(key)
+        submission = graded[key]
+        entries.append(QueueEntry(assignment=a, milestone=m, group=g, submission=submission,
+                                  review=mine.get(submission.id or 0)))
+    return entries

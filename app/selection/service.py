@@ -120,8 +120,20 @@ class SelectionView:
 
 
 def _view(session: Session, run: SelectionRun) -> SelectionView:
-    overrides = list(session.exec(select(SelectionOverride).where(SelectionOverride.run_id == run.id)
-                                  .order_by(col(SelectionOverride.id))))
+    return _views(session, [run])[0]
+
+
+def _views(session: Session, runs: list[SelectionRun]) -> list[SelectionView]:
+    # One query for every run's overrides, however many runs the course has accumulated.
+    by_run: dict[int, list[SelectionOverride]] = {run.id or 0: [] for run in runs}
+    if by_run:
+        for o in session.exec(select(SelectionOverride).where(col(SelectionOverride.run_id).in_(sorted(by_run)))
+                              .order_by(col(SelectionOverride.id))):
+            by_run[o.run_id].append(o)
+    return [_view_of(run, by_run[run.id or 0]) for run in runs]
+
+
+def _view_of(run: SelectionRun, overrides: list[SelectionOverride]) -> SelectionView:
     base = {r["group_id"] for r in run.ranking if r["presenting"]}
     effective = set(base)
     for o in overrides:
@@ -163,7 +175,7 @@ def selection_list(session: Session, *, user: User, course_id: int) -> list[Sele
     course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
     runs = session.exec(select(SelectionRun).where(SelectionRun.course_id == course_id)
                         .order_by(col(SelectionRun.id).desc())).all()
-    return [_view(session, run) for run in runs]
+    return _views(session, list(runs))
 
 
 def selection_override(

@@ -141,6 +141,13 @@ def milestone_dashboard(request: Request, session: WebSessionDep, user: CurrentW
     })
 
 
+def _exact(value: float | None) -> str:
+    # The API's figure in full: 108000 for 108000.0, 0.7 for 0.7 (":g" keeps 6 digits: 1.20966e+06).
+    if value is None:
+        return ""
+    return f"{value:.0f}" if value.is_integer() else repr(value)
+
+
 @router.get("/courses/{course_id}/milestones/{key}/dashboard.csv")
 def milestone_dashboard_csv(session: WebSessionDep, user: CurrentWebUser, course_id: int, key: str,
                             filter: str = "all", sort: str = "group", order: str = "asc") -> Response:  # noqa: A002
@@ -155,8 +162,7 @@ def milestone_dashboard_csv(session: WebSessionDep, user: CurrentWebUser, course
             r.group_id, r.group_name, "; ".join(m.name for m in r.members), r.topic_title or "", r.topic_status or "",
             r.status, r.deadline.isoformat(), r.extended, r.version or "", r.pinned,
             r.received_at.isoformat() if r.received_at else "",
-            "" if r.late_by_seconds is None else f"{r.late_by_seconds:g}",
-            "" if r.multiplier is None else f"{r.multiplier:g}", r.verdict or "", " ".join(r.error_codes),
+            _exact(r.late_by_seconds), _exact(r.multiplier), r.verdict or "", " ".join(r.error_codes),
             " ".join(r.warning_codes), r.reviews, "" if r.mean_score is None else f"{r.mean_score:.2f}",
         ])
     filename = f"{course.code}-{milestone.key}-dashboard.csv"

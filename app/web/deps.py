@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
@@ -182,5 +182,9 @@ class WebRoute(APIRoute):
             except IntegrityError:
                 await _rollback(request)
                 return error_page(request, Conflict("The change conflicts with the current state; reload and try again."))
+            except DataError:
+                await _rollback(request)
+                return error_page(request, InvalidInput(
+                    "A value cannot be stored: it holds a NUL character or a number out of range."))
 
         return page_handler

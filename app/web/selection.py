@@ -6,11 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.reviews.aggregate import HistogramBin
 from app.selection.schemas import OverrideIn, SelectionIn
 from app.selection.service import (
-    selection_get,
+    ERR_NO_SELECTION,
     selection_histogram,
     selection_list,
     selection_override,
@@ -85,7 +85,7 @@ def selection_page(request: Request, session: WebSessionDep, user: CurrentWebUse
     runs = selection_list(session, user=user, course_id=course_id)
     view = next((v for v in runs if v.run.id == run), None) if run else (runs[0] if runs else None)
     if run and view is None:
-        view = selection_get(session, user=user, selection_id=run)  # 404 for another course's run
+        raise NotFound(ERR_NO_SELECTION)  # no such run in this course (another course's runs included)
     names = {r.group_id: r.group_name for r in view.rows} if view else {}
     return render(request, "selection.html", {
         "course": access.course, "is_lecturer": access.is_lecturer, "runs": runs, "view": view, "names": names,

@@ -203,3 +203,29 @@ def test_marks_csv_can_use_normalised_review_scores(client: TestClient, session:
     assert report_scores("") == ["40.00", "50.00", "75.00", "70.00", "80.00", "90.00"]
     # Same figures as the selection's normalisation test: harsh 75 -> 90.95, kind 90 -> 88.64.
     assert report_scores("?normalise=true") == ["49.91", "61.64", "90.95", "46.36", "67.50", "88.64"]
+
+
+def test_membership_counts_at_the_milestone_deadline_even_when_a_group_has_an_extension(session: Session) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer)
+    ta = make_staff(session, course)
+    mover = make_student(session, course, student_no="M1")
+    owls = make_group(session, course, members=[mover], name="Owls")
+    larks = make_group(session, course, members=[make_student(session, course, student_no="L1")], name="Larks")
+    report = _milestone(session, course, "report")
+    session.add(Extension(group_id=owls.id, milestone_id=report.id,  # type: ignore[arg-type]
+                          due_at=REPORT_DUE + timedelta(days=7), reason="Illness", created_at=T0))
+    # The mover is in Owls at the report's deadline and moves to Larks a day later, inside Owls' extension.
+    moved = REPORT_DUE + timedelta(days=1)
+    membership = session.exec(select(GroupMembership).where(GroupMembership.user_id == mover.id)).one()
+    membership.left_at = moved
+    session.add(membership)
+    session.add(GroupMembership(group_id=larks.id, course_id=course.id, user_id=mover.id,  # type: ignore[arg-type]
+                                joined_at=moved))
+    _submit(session, owls, "report", REPORT_DUE + timedelta(days=2), [ta], [80.0])  # within the extension
+    _submit(session, larks, "report", REPORT_DUE - timedelta(hours=1), [ta], [60.0])
+    rows = {row.user.student_no: row for row in marks_table(session, course=course).rows}
+    # Membership as of the milestone's deadline (issue 5): the mover gets Owls' report, not 0 and not Larks'.
+    assert rows["M1"].milestones["report"] == MilestoneResult(submitted=True, score=80.0, multiplier=1.0, mark=80.0)
+    assert rows["M1"].group_name == "Larks"
+    assert rows["L1"].milestones["report"] == MilestoneResult(submitted=True, score=60.0, multiplier=1.0, mark=60.0)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.models import AuditEvent, Milestone, User
+from app.models import AuditEvent, Milestone, Review, User
 from app.reviews.aggregate import ReviewStats
 from app.reviews.service import (
     ERR_NOT_GRADED,
@@ -237,3 +237,73 @@ def test_review_stats_aggregates_many_submissions_in_one_query(session: Session,
         sub.id: ReviewStats(count=2, mean=77.5, median=77.5, stdev=7.5, min=70.0, max=85.0),
         bare.id: ReviewStats(count=0, mean=None, median=None, stdev=None, min=None, max=None),
     }
+
+
+def test_scores_and_points_of_the_wrong_type_are_422_not_coerced(client: TestClient, session: Session) -> None:
+    _course, _lecturer, ta, _group, sub = _setup(session)
+    headers = auth(session, ta)
+    url = f"/api/v1/submissions/{sub.id}/reviews"
+    for body, field in (({"score": True}, "score"), ({"score": "80"}, "score"),
+                        ({"points": {"overall": False}}, "points.overall"),
+                        ({"score": None, "points": None}, "points")):
+        response = client.post(url, headers=headers, json=body)
+        assert response.status_code == 422, body
+        assert response.json()["field"] == field, body
+    assert client.post(url, headers=headers, json={"points": {"overall": 80}}).json()["score"] == 80.0
+    session.commit()
+    assert session.exec(select(Review.score)).all() == [80.0]
+
+
+def test_an_assignment_follows_its_group_to_a_new_graded_version(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
+    lecturer = make_user(session, admin=True, name="Lee")
+    course = make_course(session, lecturer=lecturer)
+    ta = make_staff(session, course, name="Ta One")
+    g0, g1 = (make_group(session, course, size=3) for _ in range(2))
+    first = make_submission(session, g0, "report", received_at=REPORT_DUE - timedelta(hours=2))
+    make_submission(session, g1, "report", received_at=REPORT_DUE - timedelta(hours=2))
+    headers, ta_headers = auth(session, lecturer), auth(session, ta)
+    clock.set(NOW)
+    url = f"/api/v1/courses/{course.id}/milestones/report/assignments"
+    body = client.post(url, headers=headers, json={"reviewers_per_submission": 1}).json()
+    assert [(c["group_id"], c["reviewer_id"]) for c in body["created"]] == [(g0.id, lecturer.id), (g1.id, ta.id)]
+    # g1 uploads again after the assignment: the TA must review v2, and can.
+    session.commit()
+    second = make_submission(session, g1, "report", received_at=REPORT_DUE - timedelta(hours=1))
+    session.commit()
+    queue = client.get("/api/v1/me/reviews", headers=ta_headers).json()
+    assert [(q["group_id"], q["submission_id"], q["version"], q["done"]) for q in queue] == [
+        (g1.id, second.id, 2, False)]
+    # Running the assignment again neither adds a second reviewer for g1 nor counts the TA twice.
+    again = client.post(url, headers=headers, json={"reviewers_per_submission": 1}).json()
+    assert (again["created"], [load["assigned"] for load in again["loads"]]) == ([], [1, 1])
+    assert client.post(f"/api/v1/submissions/{second.id}/reviews", headers=ta_headers,
+                       json={"score": 70}).status_code == 201
+    queue = client.get("/api/v1/me/reviews", headers=ta_headers).json()
+    assert [(q["group_id"], q["submission_id"], q["done"], q["score"]) for q in queue] == [
+        (g1.id, second.id, True, 70.0)]
+    assert first.id not in {q["submission_id"] for q in queue}
+
+
+def test_a_plain_score_is_stored_exactly_as_given(client: TestClient, session: Session) -> None:
+    _course, _lecturer, ta, _group, sub = _setup(session)
+    headers = auth(session, ta)
+    url = f"/api/v1/submissions/{sub.id}/reviews"
+    for given in (1.7, 3.3, 64.5, 99.9):
+        body = client.post(url, headers=headers, json={"score": given}).json()
+        # Not 1.7000000000000002: the score is not recomputed from points through float division.
+        assert (body["score"], body["points"]) == (given, {"overall": given})
+        body = client.post(url, headers=headers, json={"points": {"overall": given}}).json()
+        assert (body["score"], body["points"]) == (given, {"overall": given})
+
+
+def test_full_marks_on_an_odd_maximum_stay_within_bounds(client: TestClient, session: Session) -> None:
+    _course, _lecturer, ta, _group, sub = _setup(session)
+    milestone = session.get(Milestone, sub.milestone_id)
+    assert milestone is not None
+    milestone.rubric = [{"key": "overall", "label": "Overall", "max_points": 1.7}]
+    session.add(milestone)
+    headers = auth(session, ta)
+    body = client.post(f"/api/v1/submissions/{sub.id}/reviews", headers=headers, json={"score": 100}).json()
+    assert (body["score"], body["points"]) == (100.0, {"overall": 1.7})

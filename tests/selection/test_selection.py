@@ -302,4 +302,26 @@ def test_selection_and_marks_take_a_fixed_number_of_queries(
         session.rollback()
         counts.append((selection.count, marks.count))
     # PostgreSQL adds the LOCK TABLE statement.
-    assert counts[0] == counts[1] == ((7 if backend == "sqlite" else 8), 21)
+    assert counts[0] == counts[1] == ((7 if backend == "sqlite" else 8), 18)
+
+
+def test_a_ta_and_another_courses_lecturer_cannot_run_override_or_publish(
+    client: TestClient, session: Session
+) -> None:
+    course, lecturer, (_, ta, _) = _course(session)
+    a, b = (_reviewed_group(session, course, [ta], n, [s]) for n, s in (("A", 90.0), ("B", 80.0)))
+    other_lecturer = make_staff(session, make_course(session), role="lecturer")
+    run = selection_run(session, user=lecturer, course_id=course.id or 0, slots=1, now=NOW)
+    session.commit()
+    override = {"add_group_id": b.id, "remove_group_id": a.id, "reason": "x"}
+    for user in (ta, other_lecturer):
+        headers = auth(session, user)
+        session.commit()
+        assert client.post(f"/api/v1/courses/{course.id}/selections", headers=headers, json={}).status_code == 404
+        assert client.post(f"/api/v1/selections/{run.id}/overrides", headers=headers, json=override).status_code == 404
+        assert client.post(f"/api/v1/selections/{run.id}/publish", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/selections/{run.id}", headers=auth(session, ta)).json()["status"] == "draft"
+    session.commit()
+    assert session.exec(select(SelectionRun.id)).all() == [run.id]
+    assert session.exec(select(ProjectGroup.deliverable).where(ProjectGroup.course_id == course.id)).all() == [
+        None, None]

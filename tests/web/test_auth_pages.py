@@ -1,11 +1,14 @@
 """Login, logout, session cookies and CSRF on the pages."""
 
+from datetime import UTC, datetime
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.models import ApiToken
+from app.models import ApiToken, AuditEvent
+from app.selection.service import selection_run
 from app.web.deps import ERR_CSRF, SESSION_COOKIE
-from tests.factories import make_course, make_user
+from tests.factories import make_course, make_group, make_submission, make_topic, make_user
 from tests.web.helpers import hidden_csrf, text_of, web_login
 
 
@@ -126,3 +129,31 @@ def test_a_form_posted_after_the_session_ended_goes_to_login_and_back(client: Te
                            headers={"referer": "http://testserver/ui/groups/5?milestone=report"})
     assert response.status_code == 303
     assert response.headers["location"] == "/ui/login?next=/ui/groups/5%3Fmilestone%3Dreport"
+
+
+def test_every_staff_form_posted_without_the_csrf_token_is_refused_and_changes_nothing(
+    client: TestClient, session: Session
+) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer)
+    group = make_group(session, course, size=3)
+    make_topic(session, group, status="proposed")
+    received = datetime(2026, 12, 19, 15, 59, tzinfo=UTC)
+    sub = make_submission(session, group, "report", received_at=received)
+    run = selection_run(session, user=lecturer, course_id=course.id or 0, force=True, now=received)
+    web_login(client, session, lecturer)
+    forms = {
+        f"/ui/groups/{group.id}/extension": {"milestone": "report", "due_at": "2026-12-30T08:00", "reason": "x"},
+        f"/ui/submissions/{sub.id}/review": {"points.overall": "100"},
+        f"/ui/groups/{group.id}/topic": {"decision": "approve"},
+        f"/ui/groups/{group.id}/graded": {"milestone": "report", "submission_id": str(sub.id)},
+        f"/ui/courses/{course.id}/selection": {"force": "true"},
+        f"/ui/selections/{run.id}/overrides": {"add_group_id": str(group.id), "remove_group_id": str(group.id),
+                                                "reason": "x"},
+        f"/ui/selections/{run.id}/publish": {},
+    }
+    for token in (None, "0" * 64):
+        extra = {} if token is None else {"csrf_token": token}
+        statuses = {path: client.post(path, data={**data, **extra}).status_code for path, data in forms.items()}
+        assert statuses == dict.fromkeys(forms, 403)
+    assert session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all() == ["course.create", "selection.run"]

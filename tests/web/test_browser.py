@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, col, select
 
 from app.models import ProjectGroup, Review
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.browser
 
 REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # Sunday of week 15, 23:59 Asia/Shanghai
 PASSWORD = "correct-horse-1"
+START_PAGE = re.compile(r"^http://[^/]+/ui$")
 
 
 def log_in(page: Any, username: str, *, by_keyboard: bool = False) -> None:
@@ -37,6 +39,8 @@ def log_in(page: Any, username: str, *, by_keyboard: bool = False) -> None:
     page.goto("/ui")
     assert re.search(r"/ui/login\?next=/ui$", page.url)
     if by_keyboard:
+        # Type only once the autofocus has put the caret in the username field.
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
         page.keyboard.type(username)
         page.keyboard.press("Tab")
         page.keyboard.type(PASSWORD)
@@ -45,7 +49,9 @@ def log_in(page: Any, username: str, *, by_keyboard: bool = False) -> None:
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/ui")
+    # Not the glob "**/ui": it already matches the login page's own address (…/ui/login?next=/ui),
+    # so the wait returned at once and the next assertion raced the login.
+    page.wait_for_url(START_PAGE)
 
 
 def test_a_ta_filters_to_late_groups_grants_an_extension_and_reviews(page: Any, session: Session) -> None:
@@ -80,7 +86,9 @@ def test_a_ta_filters_to_late_groups_grants_an_extension_and_reviews(page: Any, 
     assert page.locator("#shown").inner_text() == "Showing 2 of 4 groups."
     assert page.locator("#dashboard tbody tr td:first-child a").all_inner_texts() == ["Bees", "Cats"]
     page.get_by_role("link", name="Late by").click()  # sort by lateness, longest first on the second click
+    page.wait_for_url(re.compile(r"sort=late&order=asc"))  # else the second click may hit the page being left
     page.get_by_role("link", name=re.compile("Late by")).click()
+    page.wait_for_url(re.compile(r"sort=late&order=desc"))
     assert page.locator("#dashboard tbody tr td:first-child a").all_inner_texts() == ["Bees", "Cats"]
     assert "filter=late" in page.url and "order=desc" in page.url
     screenshot(page, "dashboard")
@@ -91,14 +99,14 @@ def test_a_ta_filters_to_late_groups_grants_an_extension_and_reviews(page: Any, 
     page.get_by_label("New deadline").fill("2026-12-21T08:00")
     page.get_by_label("Reason").fill("Medical certificate seen")
     page.get_by_role("button", name="Save extension").click()
-    assert page.get_by_role("status").inner_text() == "Extension saved."
+    expect(page.get_by_role("status")).to_have_text("Extension saved.")
     assert page.get_by_test_id("multiplier").inner_text() == "0.90"
     assert page.get_by_test_id("late-by").inner_text() == "21 h 59 min"
 
     page.get_by_label("Overall (0–100 points)").fill("78.5")
     page.get_by_label("Review comment").fill("Clear experiments; the page limit is exceeded.")
     page.get_by_role("button", name="Save review").click()
-    assert page.get_by_role("status").inner_text() == "Review saved."
+    expect(page.get_by_role("status")).to_have_text("Review saved.")
     assert page.get_by_test_id("mean-score").inner_text() == "78.50"
     screenshot(page, "group")
     review = session.exec(select(Review)).one()
@@ -127,7 +135,7 @@ def test_the_lecturer_runs_overrides_and_publishes_the_selection(page: Any, sess
     page.goto(f"/ui/courses/{course.id}/selection")
     page.get_by_label("Presenting groups").fill("3")
     page.get_by_role("button", name="Run").click()
-    assert page.get_by_role("status").inner_text() == "The selection ran; this is its ranking."
+    expect(page.get_by_role("status")).to_have_text("The selection ran; this is its ranking.")
     rows = [r.split("\t") for r in page.locator("#ranking tbody tr").all_inner_texts()]
     assert [(r[0], r[1], r[2], r[6], r[7]) for r in rows] == [
         ("1", "Ants", "88.00", "mean score", "presents"),
@@ -143,13 +151,13 @@ def test_the_lecturer_runs_overrides_and_publishes_the_selection(page: Any, sess
     page.get_by_label("Group to remove").select_option(label="3. Cats")
     page.get_by_label("Reason").fill("Cats present at NeurIPS that week.")
     page.get_by_role("button", name="Swap").click()
-    assert page.get_by_role("status").inner_text() == "Override saved."
+    expect(page.get_by_role("status")).to_have_text("Override saved.")
     assert page.locator("#ranking tbody tr").nth(3).inner_text().split("\t")[-1] == "presents override"
     screenshot(page, "selection-draft")
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=re.compile(r"^Publish run")).click()
-    assert page.get_by_role("status").inner_text() == (
+    expect(page.get_by_role("status")).to_have_text(
         "Published: every group now knows whether it presents or makes a poster.")
     assert page.get_by_role("button", name="Swap").count() == 0
     screenshot(page, "selection-published")
@@ -169,7 +177,7 @@ def test_a_student_reads_their_status_and_is_kept_out_of_staff_pages(page: Any, 
 
     log_in(page, "s01")
     page.get_by_role("link", name="Owls").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Owls"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Owls")  # the start page has an h1 too
     assert page.locator("#m-proposal + dl").inner_text().split("\n") == [
         "Deadline", "2026-11-01 23:59 (UTC+08:00)", "Status", "on time (v1 counts)"]
     screenshot(page, "student-status")

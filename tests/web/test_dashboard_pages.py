@@ -118,6 +118,21 @@ def test_the_csv_holds_the_rows_shown(client: TestClient, session: Session) -> N
     )
 
 
+
+def test_the_csv_writes_long_lateness_in_full_as_the_api_does(client: TestClient, session: Session) -> None:
+    course, ta, groups = _course(session)
+    make_submission(session, groups["Dogs"], "report", received_at=REPORT_DUE + timedelta(days=14, seconds=61))
+    web_login(client, session, ta)
+    api = client.get(f"/api/v1/courses/{course.id}/dashboard?milestone=report", headers=auth(session, ta)).json()
+    session.commit()
+    dogs = next(r for r in api["rows"] if r["group_id"] == groups["Dogs"].id)
+    assert (dogs["late_by_seconds"], dogs["multiplier"]) == (1209661.0, 0.5)
+    lines = client.get(f"/ui/courses/{course.id}/milestones/report/dashboard.csv?sort=group").text.splitlines()
+    (row,) = [line for line in lines if line.startswith(f"{groups['Dogs'].id},Dogs,")]
+    # Not "1.20966e+06": six significant digits lose 61 seconds.
+    assert row.split(",")[11:13] == ["1209661", "0.5"]
+
+
 def test_the_course_overview_counts_each_milestone(client: TestClient, session: Session) -> None:
     course, ta, groups = _course(session)
     make_submission(session, groups["Ants"], "proposal", received_at=datetime(2026, 10, 30, tzinfo=UTC))

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -173,3 +174,18 @@ def test_staff_decide_on_the_topic_and_a_rejection_needs_a_comment(client: TestC
     assert "Topic decision saved." in page
     assert "Topic Reading bee dances other approved Low-light image enhancement. Decision comment: Good scope." in page
     assert session.exec(select(Topic.status, Topic.decided_by)).one() == ("approved", ta.id)
+
+
+@pytest.mark.postgres_only
+def test_a_value_the_database_refuses_gives_a_422_page_not_json(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    ta = make_staff(session, course)
+    group = make_group(session, course, size=3)
+    sub = make_submission(session, group, "report", received_at=REPORT_DUE)
+    csrf = web_login(client, session, ta)
+    response = client.post(f"/ui/submissions/{sub.id}/review",
+                           data={"csrf_token": csrf, "points.overall": "70", "comment": "nul \x00 byte"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "A value cannot be stored" in response.text
+    assert session.exec(select(Review)).all() == []

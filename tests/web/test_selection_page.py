@@ -96,3 +96,31 @@ def test_a_ta_reads_the_selection_but_gets_no_forms(client: TestClient, session:
     refused = client.post(f"/ui/selections/{run_id}/publish", data={"csrf_token": csrf})
     assert refused.status_code == 404
     assert session.exec(select(SelectionOverride)).all() == []
+
+
+def test_the_page_reads_every_run_in_a_fixed_number_of_queries(
+    client: TestClient, session: Session, count_queries  # noqa: ANN001
+) -> None:
+    lecturer, _, course, _ = _course_with_reports(session)
+    csrf = web_login(client, session, lecturer)
+    counts = []
+    for runs in (1, 5):
+        while len(session.exec(select(SelectionRun.id)).all()) < runs:
+            session.commit()
+            client.post(f"/ui/courses/{course.id}/selection", data={"csrf_token": csrf})
+        session.commit()
+        with count_queries() as counter:
+            assert client.get(f"/ui/courses/{course.id}/selection").status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+
+
+def test_a_run_of_another_course_is_not_shown_on_this_courses_page(client: TestClient, session: Session) -> None:
+    lecturer, _, course, _ = _course_with_reports(session)
+    other = make_course(session, lecturer=lecturer)
+    csrf = web_login(client, session, lecturer)
+    client.post(f"/ui/courses/{course.id}/selection", data={"csrf_token": csrf})
+    run_id = session.exec(select(SelectionRun.id)).one()
+    session.commit()
+    assert client.get(f"/ui/courses/{course.id}/selection?run={run_id}").status_code == 200
+    assert client.get(f"/ui/courses/{other.id}/selection?run={run_id}").status_code == 404
