@@ -16,6 +16,7 @@ from app.errors import InvalidInput
 from app.marks.compute import NOTHING_SUBMITTED, MilestoneResult, course_mark, milestone_result, project_mark
 from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
 from app.reviews.service import milestone_by_key, milestone_scores
+from app.spreadsheet import text_cell
 from app.submissions.grading import milestone_deadline
 
 ASSIGNMENT_HEADER = ["student_no", "assignment_mark"]
@@ -140,7 +141,7 @@ def marks_csv(table: MarksTable) -> str:
         header += ["assignment_mark", "course_mark"]
     writer.writerow(header)
     for row in table.rows:
-        line = [row.user.student_no or "", row.user.name, row.group_name or ""]
+        line = [text_cell(row.user.student_no or ""), text_cell(row.user.name), text_cell(row.group_name or "")]
         for m in table.milestones:
             r = row.milestones[m.key]
             line += [_fmt(r.score), _fmt(r.multiplier), _fmt(r.mark)]

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.access import LECTURER, STAFF_ROLES, course_for, course_role, group_for
+from app.access import LECTURER, STAFF_ROLES, course_for, course_role, group_for, is_row_id
 from app.audit.service import audit_record
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import (
@@ -116,7 +116,7 @@ class SubmissionContext:
 
 def submission_for(session: Session, *, user: User, submission_id: int, members: bool) -> SubmissionContext:
     """The submission if the caller is staff of its course (or, when `members`, a current member); else NotFound."""
-    submission = session.get(Submission, submission_id)
+    submission = session.get(Submission, submission_id) if is_row_id(submission_id) else None
     if submission is None:
         raise NotFound(ERR_NO_SUBMISSION)
     try:

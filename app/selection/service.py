@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.access import LECTURER, STAFF_ROLES, course_for
+from app.access import LECTURER, STAFF_ROLES, course_for, is_row_id
 from app.audit.service import audit_record
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Course, ProjectGroup, SelectionOverride, SelectionRun, User
@@ -152,7 +152,7 @@ def _view_of(run: SelectionRun, overrides: list[SelectionOverride]) -> Selection
 
 def _run_for(session: Session, *, user: User, selection_id: int, roles: frozenset[str], lock: bool = False
              ) -> SelectionRun:
-    run = session.get(SelectionRun, selection_id)
+    run = session.get(SelectionRun, selection_id) if is_row_id(selection_id) else None
     if run is None:
         raise NotFound(ERR_NO_SELECTION)
     try:

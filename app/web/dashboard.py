@@ -17,6 +17,7 @@ from app.errors import InvalidInput
 from app.milestones.service import milestone_for, milestone_list
 from app.models import Course, Milestone, User
 from app.reviews.service import review_queue
+from app.spreadsheet import text_cell
 from app.submissions.grading import milestone_deadline
 from app.web.deps import CurrentWebUser, WebRoute, WebSessionDep, staff_course
 from app.web.templating import render
@@ -159,7 +160,8 @@ def milestone_dashboard_csv(session: WebSessionDep, user: CurrentWebUser, course
     writer.writerow(CSV_COLUMNS)
     for r in rows:
         writer.writerow([
-            r.group_id, r.group_name, "; ".join(m.name for m in r.members), r.topic_title or "", r.topic_status or "",
+            r.group_id, text_cell(r.group_name), text_cell("; ".join(m.name for m in r.members)),
+            text_cell(r.topic_title or ""), r.topic_status or "",
             r.status, r.deadline.isoformat(), r.extended, r.version or "", r.pinned,
             r.received_at.isoformat() if r.received_at else "",
             _exact(r.late_by_seconds), _exact(r.multiplier), r.verdict or "", " ".join(r.error_codes),

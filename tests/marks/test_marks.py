@@ -229,3 +229,15 @@ def test_membership_counts_at_the_milestone_deadline_even_when_a_group_has_an_ex
     assert rows["M1"].milestones["report"] == MilestoneResult(submitted=True, score=80.0, multiplier=1.0, mark=80.0)
     assert rows["M1"].group_name == "Larks"
     assert rows["L1"].milestones["report"] == MilestoneResult(submitted=True, score=60.0, multiplier=1.0, mark=60.0)
+
+
+def test_marks_csv_neutralises_names_a_spreadsheet_would_run_as_formulas(
+    client: TestClient, session: Session
+) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer)
+    student = make_student(session, course, student_no="2026042", name="=HYPERLINK(\"http://evil\",\"x\")")
+    make_group(session, course, members=[student], name="+Owls")
+    headers = auth(session, lecturer)
+    lines = client.get(f"/api/v1/courses/{course.id}/marks.csv", headers=headers).text.splitlines()
+    assert lines[1] == "2026042,\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",'+Owls,,,0.00,,,0.00,,,0.00,0.00"

@@ -325,3 +325,22 @@ def test_a_ta_and_another_courses_lecturer_cannot_run_override_or_publish(
     assert session.exec(select(SelectionRun.id)).all() == [run.id]
     assert session.exec(select(ProjectGroup.deliverable).where(ProjectGroup.course_id == course.id)).all() == [
         None, None]
+
+
+def test_ids_beyond_the_id_column_are_404_not_a_crash(client: TestClient, session: Session) -> None:
+    from app.reviews.service import ERR_NO_SUBMISSION
+    from app.selection.service import ERR_NO_SELECTION
+
+    course = make_course(session)
+    headers = auth(session, make_staff(session, course, role="lecturer"))
+    huge = 2**70  # SQLite cannot even bind it
+    expected = {
+        ("get", f"/selections/{huge}"): ERR_NO_SELECTION,
+        ("post", f"/selections/{huge}/publish"): ERR_NO_SELECTION,
+        ("get", f"/submissions/{huge}/reviews"): ERR_NO_SUBMISSION,
+        ("post", f"/submissions/{huge}/reviews"): ERR_NO_SUBMISSION,
+    }
+    for (method, path), detail in expected.items():
+        kwargs: dict[str, Any] = {"json": {"score": 50, "comment": ""}} if path.endswith("reviews") else {}
+        response = client.request(method, f"/api/v1{path}", headers=headers, **kwargs)
+        assert (response.status_code, response.json()) == (404, {"error": "not_found", "detail": detail}), path
