@@ -15,6 +15,12 @@ from app.milestones.rules import milestone_due_at
 from app.models import Course, CourseMember, Milestone, User
 
 ERR_NOT_CREATOR = "Only an admin or a lecturer may create a course."
+ERR_MARKING_LECTURER_ONLY = (
+    "Only the course's lecturer changes how work is marked; this change touches {names}."
+)
+# Settings that change marks already earned: the late policy, the milestones' shares, the course mark.
+MARKING_SETTINGS = {"late_tiers": "the late tiers", "grace_seconds": "the grace period",
+                    "assignment_share": "the assignment share", "milestones": "the milestone weights"}
 ERR_DEADLINES_LECTURER_ONLY = (
     "Only the course's lecturer moves deadlines; this change (start date, time zone or a milestone's week) "
     "would move {keys}."
@@ -163,7 +169,7 @@ def _deadlines(course: Course, milestones: list[Milestone]) -> dict[str, datetim
 def course_update(
     session: Session, *, user: User, course_id: int, data: CourseSettings, now: datetime
 ) -> tuple[CourseAccess, list[Milestone]]:
-    """Change course settings (staff; deadlines only the lecturer); the whole result is validated first."""
+    """Change course settings (staff; deadlines and marking rules only the lecturer); all validated first."""
     access = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
     course = access.course
     milestones = course_milestones(session, course_id=course_id)
@@ -183,10 +189,13 @@ def course_update(
     if moved and not access.is_lecturer:
         # Deadlines are the lecturer's (PATCH .../milestones/{key}); a TA must not move them by the back door.
         raise Forbidden(ERR_DEADLINES_LECTURER_ONLY.format(keys=", ".join(moved)), code="lecturer_only")
-    session.add(course)
-    session.add_all(milestones)
     after = course_snapshot(course, milestones)
     changed = {k for k in after if after[k] != before[k]}
+    marking = [label for name, label in MARKING_SETTINGS.items() if name in changed]
+    if marking and not access.is_lecturer:
+        raise Forbidden(ERR_MARKING_LECTURER_ONLY.format(names=", ".join(marking)), code="lecturer_only")
+    session.add(course)
+    session.add_all(milestones)
     if changed:
         audit_record(session, at=now, actor=user, action="course.update", entity="course", entity_id=course.id,
                      course_id=course.id, before={k: before[k] for k in changed}, after={k: after[k] for k in changed})

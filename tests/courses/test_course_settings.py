@@ -142,3 +142,24 @@ def test_a_ta_may_not_move_deadlines_through_the_course_settings(
                         headers=ta_headers).status_code == 200
     lecturer_headers = auth(session, make_staff(session, course, role="lecturer"))
     assert client.patch(f"/api/v1/courses/{course.id}", json=change, headers=lecturer_headers).status_code == 200
+
+
+@pytest.mark.parametrize(("change", "names"), [
+    ({"late_tiers": [{"max_hours": 48, "multiplier": 0.9}, {"max_hours": None, "multiplier": 0.5}]}, "the late tiers"),
+    ({"grace_seconds": 600}, "the grace period"),
+    ({"assignment_share": 50}, "the assignment share"),
+    ({"milestones": [{"key": "proposal", "weight": 30}, {"key": "report", "weight": 50}]}, "the milestone weights"),
+])
+def test_a_ta_may_not_change_how_work_is_marked(
+    client: TestClient, session: Session, change: dict[str, object], names: str
+) -> None:
+    course = make_course(session)
+    ta_headers = auth(session, make_staff(session, course, role="ta"))
+    response = client.patch(f"/api/v1/courses/{course.id}", json=change, headers=ta_headers)
+    assert (response.status_code, response.json()) == (403, {
+        "error": "lecturer_only",
+        "detail": f"Only the course's lecturer changes how work is marked; this change touches {names}."})
+    assert session.exec(select(AuditEvent.action).where(AuditEvent.action == "course.update")).all() == []
+    session.commit()
+    lecturer_headers = auth(session, make_staff(session, course, role="lecturer"))
+    assert client.patch(f"/api/v1/courses/{course.id}", json=change, headers=lecturer_headers).status_code == 200
