@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     storage_dir: Path = Field(default=Path("./var/files"), description="folder of uploaded files")
     max_upload_mb: int = Field(default=20, ge=1, description="largest accepted upload, in MiB")
     token_ttl_minutes: int = Field(default=60 * 12, ge=1, description="lifetime of a bearer token")
+    feed_ttl_days: int = Field(default=365, ge=1, description="lifetime of a calendar-feed URL")
     activation_ttl_days: int = Field(default=14, ge=1, description="lifetime of a roster activation code")
     check_time_limit_s: float = Field(default=5.0, gt=0, description="time limit of one format check")
     check_memory_limit_mb: int = Field(default=512, ge=64, description="memory limit of one format check")

@@ -1,10 +1,10 @@
-"""Milestone, extension and calendar endpoints."""
+"""Milestone, extension and calendar endpoints, and the per-user calendar feed."""
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.deps import ClockDep, CurrentUser, SessionDep
 from app.milestones import service
-from app.milestones.schemas import ExtensionIn, ExtensionPublic, MilestonePublic, MilestoneUpdate
+from app.milestones.schemas import CalendarFeedPublic, ExtensionIn, ExtensionPublic, MilestonePublic, MilestoneUpdate
 from app.models import Course, Extension, Milestone
 from app.submissions.grading import milestone_deadline
 
@@ -74,3 +74,25 @@ def course_calendar(session: SessionDep, clock: ClockDep, user: CurrentUser, cou
     body = service.calendar_ics(session, user=user, course_id=course_id, now=clock())
     return Response(content=body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="course-{course_id}.ics"'})
+
+
+@router.post("/me/calendar-feed", status_code=status.HTTP_201_CREATED)
+def issue_calendar_feed(
+    session: SessionDep, clock: ClockDep, user: CurrentUser, request: Request
+) -> CalendarFeedPublic:
+    """A new secret URL serving all your courses' deadlines without a login; your previous one stops working."""
+    secret = service.calendar_feed_issue(session, user=user, now=clock())
+    return CalendarFeedPublic(url=str(request.url_for("calendar_feed", secret=secret)))
+
+
+@router.delete("/me/calendar-feed", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_calendar_feed(session: SessionDep, clock: ClockDep, user: CurrentUser) -> None:
+    """Revoke your calendar-feed URL."""
+    service.calendar_feed_revoke(session, user=user, now=clock())
+
+
+@router.get("/calendar/{secret}.ics", response_class=Response)
+def calendar_feed(session: SessionDep, clock: ClockDep, secret: str) -> Response:
+    """The deadlines of every course you take part in, as iCalendar; the URL's secret is the credential."""
+    body = service.calendar_feed_ics(session, secret=secret, now=clock())
+    return Response(content=body, media_type="text/calendar; charset=utf-8")

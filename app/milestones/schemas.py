@@ -62,3 +62,9 @@ class ExtensionPublic(BaseModel):
     reason: str
     granted_by: int | None
     created_at: datetime
+
+
+class CalendarFeedPublic(BaseModel):
+    """The caller's calendar-feed URL: a secret, header-free address for calendar apps to subscribe to."""
+
+    url: str

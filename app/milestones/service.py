@@ -1,19 +1,21 @@
-"""Milestone deadlines and rules, per-group extensions, and the course calendar."""
+"""Milestone deadlines and rules, per-group extensions, the course calendar and the per-user calendar feed."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 from sqlmodel import Session, col, select
 
-from app.access import course_for, current_group_id, group_for
+from app.access import LECTURER, CourseAccess, course_for, current_group_id, group_for
 from app.audit.service import audit_record
+from app.config import get_settings
 from app.courses.service import course_milestones
-from app.errors import Forbidden, InvalidInput, NotFound
+from app.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from app.milestones.rules import effective_deadline
 from app.milestones.schemas import ExtensionIn, MilestoneUpdate
-from app.models import Course, Extension, Milestone, ProjectGroup, User
+from app.models import Course, CourseMember, Extension, Milestone, ProjectGroup, User
+from app.people.service import token_issue, tokens_revoke, user_from_token
 from app.submissions.grading import milestone_deadline
 
 ERR_NO_MILESTONE = "No such milestone."
@@ -21,7 +23,10 @@ ERR_LECTURER_ONLY = "Only the course's lecturer changes milestones."
 ERR_STAFF_ONLY = "Only course staff grant or withdraw extensions."
 ERR_NO_EXTENSION = "This group has no extension for this milestone."
 ERR_EXTENSION_NOT_LATER = "An extension must end after the milestone's deadline."
+ERR_NO_FEED = "No such calendar feed; it was revoked, replaced or has expired."
 CALENDAR_PRODID = "-//Course Project Tracker//Deadlines//EN"
+FEED_CALENDAR_NAME = "Course project deadlines"
+FEED_KIND = "feed"  # api_token.kind of calendar-feed secrets: never accepted as a bearer token
 
 
 def local_instant(instant: datetime, course: Course) -> datetime:
@@ -145,25 +150,43 @@ def extension_list(session: Session, *, user: User, group_id: int) -> tuple[Cour
 
 
 def calendar_ics(session: Session, *, user: User, course_id: int, now: datetime) -> bytes:
-    """The course's deadlines as iCalendar, in the course time zone; a member sees their group's extensions."""
+    """One course's deadlines as iCalendar (course members); a member sees their group's extensions."""
     access = course_for(session, course_id=course_id, user=user)
-    course = access.course
-    milestones = course_milestones(session, course_id=course_id)
-    extended: dict[int, datetime] = {}
-    group = None
-    if not access.is_staff:
-        group_id = current_group_id(session, course_id=course_id, user_id=user.id or 0)
-        if group_id is not None:
-            group = session.get(ProjectGroup, group_id)
-            extended = {e.milestone_id: e.due_at for e in session.exec(
-                select(Extension).where(Extension.group_id == group_id))}
+    return calendar_build(session, user=user, courses=[access], now=now, name=f"{access.course.code} deadlines")
+
+
+def calendar_build(session: Session, *, user: User, courses: list[CourseAccess], now: datetime, name: str) -> bytes:
+    """The deadlines of `courses` as `user` sees them, as iCalendar, each in its course's time zone.
+
+    Staff see the milestone deadlines; a student sees their current group's extensions instead.
+    """
     calendar = Calendar()
     calendar.add("prodid", CALENDAR_PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"{course.code} deadlines")
-    calendar.add("x-wr-timezone", course.timezone)
-    for milestone in milestones:
+    calendar.add("x-wr-calname", name)
+    zones = {access.course.timezone for access in courses}
+    if len(zones) == 1:
+        calendar.add("x-wr-timezone", zones.pop())
+    for access in courses:
+        for event in _course_events(session, user=user, access=access, now=now):
+            calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def _course_events(session: Session, *, user: User, access: CourseAccess, now: datetime) -> list[Event]:
+    course = access.course
+    extended: dict[int, datetime] = {}
+    group = None
+    if not access.is_staff:
+        group_id = current_group_id(session, course_id=course.id or 0, user_id=user.id or 0)
+        if group_id is not None:
+            group = session.get(ProjectGroup, group_id)
+            extended = {e.milestone_id: e.due_at for e in session.exec(
+                select(Extension).where(Extension.group_id == group_id))}
+    events = []
+    for milestone in course_milestones(session, course_id=course.id or 0):
         due = milestone_deadline(course, milestone)
         deadline = effective_deadline(due, extended.get(milestone.id or 0))
         event = Event()
@@ -177,6 +200,50 @@ def calendar_ics(session: Session, *, user: User, course_id: int, now: datetime)
         event.add("dtstamp", now)
         event.add("dtstart", local_instant(deadline, course))
         event.add("categories", ["deadline"])
-        calendar.add_component(event)
-    calendar.add_missing_timezones()
-    return calendar.to_ical()
+        events.append(event)
+    return events
+
+
+def user_courses(session: Session, *, user: User) -> list[CourseAccess]:
+    """Every course the user has a role in, by id, with that role (admins count as lecturers, as in course_role)."""
+    rows = session.exec(
+        select(Course, CourseMember.role).join(CourseMember, col(CourseMember.course_id) == col(Course.id))
+        .where(CourseMember.user_id == user.id).order_by(col(Course.id))
+    ).all()
+    return [CourseAccess(course=course, role=LECTURER if user.is_admin else role) for course, role in rows]
+
+
+def _lock_feeds(session: Session, *, user: User) -> None:
+    # Two concurrent issues must not leave two live feeds: serialise them on the user's row
+    # (NO KEY UPDATE, so logins inserting tokens for this user are not blocked; SQLite: BEGIN IMMEDIATE).
+    session.exec(select(User.id).where(User.id == user.id).with_for_update(key_share=True)).one()
+
+
+def calendar_feed_issue(session: Session, *, user: User, now: datetime) -> str:
+    """A new calendar-feed secret for the user; their previous feed URL stops working; audited."""
+    _lock_feeds(session, user=user)
+    revoked = tokens_revoke(session, user=user, kind=FEED_KIND, now=now)
+    secret, token = token_issue(session, user=user, now=now, kind=FEED_KIND,
+                                ttl=timedelta(days=get_settings().feed_ttl_days))
+    audit_record(session, at=now, actor=user, action="calendar_feed.issue", entity="api_token", entity_id=token.id,
+                 course_id=None, before={"revoked": [t.id for t in revoked]} if revoked else None,
+                 after={"expires_at": token.expires_at.isoformat()})
+    return secret
+
+
+def calendar_feed_revoke(session: Session, *, user: User, now: datetime) -> None:
+    """Revoke the user's calendar feed (a no-op without one); audited."""
+    _lock_feeds(session, user=user)
+    for token in tokens_revoke(session, user=user, kind=FEED_KIND, now=now):
+        audit_record(session, at=now, actor=user, action="calendar_feed.revoke", entity="api_token",
+                     entity_id=token.id, course_id=None, before={"expires_at": token.expires_at.isoformat()})
+
+
+def calendar_feed_ics(session: Session, *, secret: str, now: datetime) -> bytes:
+    """The deadlines of every course of the feed's owner, as calendar.ics shows each; NotFound for a dead secret."""
+    try:
+        user = user_from_token(session, token=secret, now=now, kind=FEED_KIND)
+    except NotAuthenticated:
+        raise NotFound(ERR_NO_FEED) from None
+    return calendar_build(session, user=user, courses=user_courses(session, user=user), now=now,
+                          name=FEED_CALENDAR_NAME)

@@ -29,7 +29,7 @@ class ApiToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(max_length=64, unique=True)
-    kind: str = Field(default="api", max_length=10)  # "api" bearer token or "web" session cookie
+    kind: str = Field(default="api", max_length=10)  # "api" bearer token, "web" session cookie or calendar "feed"
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

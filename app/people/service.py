@@ -57,10 +57,12 @@ def user_create(
     return user
 
 
-def token_issue(session: Session, *, user: User, now: datetime, kind: str = "api") -> tuple[str, ApiToken]:
-    """A new bearer token (or web session) for the user; only its hash is stored."""
+def token_issue(
+    session: Session, *, user: User, now: datetime, kind: str = "api", ttl: timedelta | None = None
+) -> tuple[str, ApiToken]:
+    """A new bearer token (or web session, or calendar feed) for the user; only its hash is stored."""
     secret = new_secret()
-    ttl = timedelta(minutes=get_settings().token_ttl_minutes)
+    ttl = ttl if ttl is not None else timedelta(minutes=get_settings().token_ttl_minutes)
     token = ApiToken(user_id=user.id, token_hash=digest(secret), kind=kind, created_at=now, expires_at=now + ttl)
     session.add(token)
     session.flush()
@@ -99,6 +101,18 @@ def token_revoke(session: Session, *, token: str, now: datetime, kind: str = "ap
     if live is not None:
         live.revoked_at = now
         session.add(live)
+
+
+def tokens_revoke(session: Session, *, user: User, kind: str, now: datetime) -> list[ApiToken]:
+    """Revoke every live token of this kind the user holds (e.g. their calendar feed); returns them."""
+    live = list(session.exec(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.kind == kind, col(ApiToken.revoked_at).is_(None),
+                               col(ApiToken.expires_at) > now).order_by(col(ApiToken.id))
+    ))
+    for token in live:
+        token.revoked_at = now
+        session.add(token)
+    return live
 
 
 def activation_issue(session: Session, *, user: User, now: datetime) -> str:
