@@ -51,7 +51,7 @@ class DashboardRow:
         return LATE if self.graded.lateness.is_late else ON_TIME
 
 
-def dashboard_rows(session: Session, *, course: Course, milestone: Milestone, viewer: User) -> list[DashboardRow]:
+def dashboard_rows(session: Session, *, course: Course, milestone: Milestone) -> list[DashboardRow]:
     """Every group of the course with its graded version, lateness, format verdict and reviews (staff view)."""
     groups = list(session.exec(
         select(ProjectGroup).where(ProjectGroup.course_id == course.id).order_by(col(ProjectGroup.name),
@@ -92,4 +92,4 @@ def dashboard_get(session: Session, *, user: User, course_id: int, key: str) -> 
     if not access.is_staff:
         raise Forbidden(ERR_STAFF_ONLY)
     milestone = milestone_for(session, course_id=course_id, key=key)
-    return access.course, milestone, dashboard_rows(session, course=access.course, milestone=milestone, viewer=user)
+    return access.course, milestone, dashboard_rows(session, course=access.course, milestone=milestone)

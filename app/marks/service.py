@@ -14,8 +14,9 @@ from app.audit.service import audit_record
 from app.courses.service import course_milestones
 from app.errors import InvalidInput
 from app.marks.compute import NOTHING_SUBMITTED, MilestoneResult, course_mark, milestone_result, project_mark
+from app.milestones.service import milestone_for
 from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
-from app.reviews.service import milestone_by_key, milestone_scores
+from app.reviews.service import milestone_scores
 from app.spreadsheet import text_cell
 from app.submissions.grading import milestone_deadline
 
@@ -161,7 +162,7 @@ def marks_export(session: Session, *, user: User, course_id: int, normalise: boo
 def marks_release(session: Session, *, user: User, course_id: int, key: str, now: datetime) -> Milestone:
     """Release a milestone's marks and reviews to students (staff); releasing again changes nothing."""
     course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
-    milestone = milestone_by_key(session, course_id=course_id, key=key)
+    milestone = milestone_for(session, course_id=course_id, key=key)
     if milestone.marks_released_at is None:
         milestone.marks_released_at = now
         session.add(milestone)

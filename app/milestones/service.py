@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event
 from sqlmodel import Session, col, select
 
-from app.access import LECTURER, CourseAccess, course_for, current_group_id, group_for
+from app.access import LECTURER, CourseAccess, GroupAccess, course_for, current_group_id, group_for
 from app.audit.service import audit_record
 from app.config import get_settings
 from app.courses.service import course_milestones
@@ -42,6 +42,16 @@ def milestone_for(session: Session, *, course_id: int, key: str) -> Milestone:
     if milestone is None:
         raise NotFound(ERR_NO_MILESTONE)
     return milestone
+
+
+def staff_group_milestone(
+    session: Session, *, user: User, group_id: int, key: str, refusal: str
+) -> tuple[GroupAccess, Milestone]:
+    """The group (404 unless visible), refused with `refusal` (403) unless the caller is staff, and its milestone."""
+    access = group_for(session, group_id=group_id, user=user)
+    if not access.is_staff:
+        raise Forbidden(refusal)
+    return access, milestone_for(session, course_id=access.course.id or 0, key=key)
 
 
 def milestone_list(session: Session, *, user: User, course_id: int) -> tuple[Course, list[Milestone]]:
@@ -99,10 +109,8 @@ def extension_grant(
     session: Session, *, user: User, group_id: int, data: ExtensionIn, now: datetime
 ) -> tuple[Course, Extension, Milestone]:
     """Grant or change a group's extension for a milestone (staff); audited."""
-    access = group_for(session, group_id=group_id, user=user)
-    if not access.is_staff:
-        raise Forbidden(ERR_STAFF_ONLY)
-    milestone = milestone_for(session, course_id=access.course.id or 0, key=data.milestone)
+    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=data.milestone,
+                                              refusal=ERR_STAFF_ONLY)
     if data.due_at <= milestone_deadline(access.course, milestone):
         raise InvalidInput(ERR_EXTENSION_NOT_LATER, field="due_at")
     extension = session.exec(
@@ -124,10 +132,8 @@ def extension_grant(
 
 def extension_revoke(session: Session, *, user: User, group_id: int, key: str, now: datetime) -> None:
     """Withdraw a group's extension for a milestone (staff); audited."""
-    access = group_for(session, group_id=group_id, user=user)
-    if not access.is_staff:
-        raise Forbidden(ERR_STAFF_ONLY)
-    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
+    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key,
+                                              refusal=ERR_STAFF_ONLY)
     extension = session.exec(
         select(Extension).where(Extension.group_id == group_id, Extension.milestone_id == milestone.id)
     ).first()

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from app.access import LECTURER, STAFF_ROLES, course_for, course_role, group_for, is_row_id
 from app.audit.service import audit_record
 from app.errors import Conflict, InvalidInput, NotFound
+from app.milestones.service import milestone_for
 from app.models import (
     Course,
     CourseMember,
@@ -27,7 +28,6 @@ from app.reviews.schemas import Criterion, ReviewIn
 from app.submissions.grading import GradedVersion, graded_versions
 
 OVERALL = "overall"
-ERR_NO_MILESTONE = "No such milestone."
 ERR_NO_SUBMISSION = "No such submission."
 ERR_RUBRIC_DUPLICATE = "Rubric criterion keys must be unique."
 ERR_RUBRIC_REVIEWED = "The rubric cannot change once the milestone has reviews."
@@ -39,20 +39,12 @@ ERR_NOT_RELEASED = "Reviews are shown once the milestone's marks are released."
 ERR_TOO_MANY_REVIEWERS = "reviewers_per_submission exceeds the course's {staff} staff members."
 
 
-def milestone_by_key(session: Session, *, course_id: int, key: str) -> Milestone:
-    """The course's milestone with this key; NotFound otherwise."""
-    milestone = session.exec(select(Milestone).where(Milestone.course_id == course_id, Milestone.key == key)).first()
-    if milestone is None:
-        raise NotFound(ERR_NO_MILESTONE)
-    return milestone
-
-
 def rubric_set(
     session: Session, *, user: User, course_id: int, key: str, criteria: list[Criterion], now: datetime
 ) -> Milestone:
     """Replace a milestone's rubric (lecturer); refused once the milestone has reviews."""
     course_for(session, course_id=course_id, user=user, roles=frozenset({LECTURER}))
-    milestone = milestone_by_key(session, course_id=course_id, key=key)
+    milestone = milestone_for(session, course_id=course_id, key=key)
     keys = [c.key for c in criteria]
     if len(set(keys)) != len(keys):
         raise InvalidInput(ERR_RUBRIC_DUPLICATE, field="criteria")
@@ -294,7 +286,7 @@ def assignments_create(
     the lower user id, so loads differ by at most one when starting from none.
     """
     access = course_for(session, course_id=course_id, user=user, roles=frozenset({LECTURER}))
-    milestone = milestone_by_key(session, course_id=course_id, key=key)
+    milestone = milestone_for(session, course_id=course_id, key=key)
     staff = course_staff(session, course_id=course_id)
     if reviewers_per_submission > len(staff):
         raise InvalidInput(ERR_TOO_MANY_REVIEWERS.format(staff=len(staff)), field="reviewers_per_submission")

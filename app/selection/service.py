@@ -9,9 +9,10 @@ from sqlmodel import Session, col, select
 from app.access import LECTURER, STAFF_ROLES, course_for, is_row_id
 from app.audit.service import audit_record
 from app.errors import Conflict, InvalidInput, NotFound
+from app.milestones.service import milestone_for
 from app.models import Course, ProjectGroup, SelectionOverride, SelectionRun, User
 from app.reviews.aggregate import HistogramBin, score_histogram
-from app.reviews.service import milestone_by_key, milestone_scores
+from app.reviews.service import milestone_scores
 from app.selection.ranking import Candidate, RankRow, rank_reports
 
 REPORT_KEY = "report"
@@ -66,7 +67,7 @@ def selection_run(
     no report, unless forced. Everything is read from one consistent state of the database.
     """
     course = course_for(session, course_id=course_id, user=user, roles=LECTURERS).course
-    milestone = milestone_by_key(session, course_id=course_id, key=REPORT_KEY)
+    milestone = milestone_for(session, course_id=course_id, key=REPORT_KEY)
     _lock_inputs(session)
     groups = session.exec(select(ProjectGroup).where(ProjectGroup.course_id == course_id)
                           .order_by(col(ProjectGroup.id))).all()

@@ -21,7 +21,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.formatcheck import RULESETS, CheckReport, check_pdf_isolated
 from app.groups.service import group_can_submit
 from app.milestones.rules import Lateness, lateness
-from app.milestones.service import milestone_for
+from app.milestones.service import milestone_for, staff_group_milestone
 from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
 from app.storage import FileStore, LocalStagedFile, orphan_files
 from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
@@ -188,10 +188,8 @@ def graded_pin(
     session: Session, *, user: User, group_id: int, key: str, submission_id: int, now: datetime
 ) -> tuple[Course, VersionView]:
     """Pin the version to grade instead of the latest (staff); audited."""
-    access = group_for(session, group_id=group_id, user=user)
-    if not access.is_staff:
-        raise Forbidden(ERR_STAFF_ONLY)
-    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
+    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key,
+                                              refusal=ERR_STAFF_ONLY)
     submission = session.get(Submission, submission_id)
     if submission is None or submission.group_id != group_id or submission.milestone_id != milestone.id:
         raise InvalidInput(ERR_OTHER_MILESTONE, field="submission_id")
@@ -216,10 +214,8 @@ def graded_pin(
 
 def graded_unpin(session: Session, *, user: User, group_id: int, key: str, now: datetime) -> None:
     """Remove the pin, so the latest version is graded again (staff); audited."""
-    access = group_for(session, group_id=group_id, user=user)
-    if not access.is_staff:
-        raise Forbidden(ERR_STAFF_ONLY)
-    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
+    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key,
+                                              refusal=ERR_STAFF_ONLY)
     pin = session.exec(
         select(GradedPin).where(GradedPin.group_id == group_id, GradedPin.milestone_id == milestone.id)
     ).first()

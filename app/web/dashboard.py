@@ -101,7 +101,7 @@ def _dashboard(session: Session, *, user: User, course_id: int, key: str, filter
     access = staff_course(session, user=user, course_id=course_id)
     milestone = milestone_for(session, course_id=course_id, key=key)
     rows = [row_public(access.course, r)
-            for r in dashboard_rows(session, course=access.course, milestone=milestone, viewer=user)]
+            for r in dashboard_rows(session, course=access.course, milestone=milestone)]
     mine = _mine_to_review(session, user=user, course=access.course, milestone=milestone) if filter_name == "mine" else set()
     return access.course, milestone, shown_rows(rows, filter_name=filter_name, sort=sort, order=order, mine=mine), len(rows)
 
@@ -115,7 +115,7 @@ def course_overview(request: Request, session: WebSessionDep, user: CurrentWebUs
     needed = max(1, course.required_reviews)
     summaries = []
     for m in milestones:
-        rows = dashboard_rows(session, course=course, milestone=m, viewer=user)
+        rows = dashboard_rows(session, course=course, milestone=m)
         summaries.append(MilestoneSummary(
             milestone=m, deadline=milestone_deadline(course, m), groups=len(rows),
             on_time=sum(r.status == ON_TIME for r in rows), late=sum(r.status == LATE for r in rows),
