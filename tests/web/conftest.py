@@ -63,9 +63,13 @@ def live_server(db_url: str, clock: FakeClock) -> Iterator[str]:
         app.dependency_overrides.pop(get_clock, None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium, headless, shared by the browser tests of a run."""
+    """Debian's Chromium, headless, shared by the browser tests of one module.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, which breaks any later test that calls asyncio.run().
+    """
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():

@@ -32,3 +32,17 @@ def text_of(html: str) -> str:
     """The page's visible text with tags removed and whitespace collapsed (for exact assertions)."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def staff_forms(*, course_id: int, group_id: int, submission_id: int, run_id: int) -> dict[str, dict[str, str]]:
+    """Every staff form post of the pages with valid fields (CSRF token left to the caller)."""
+    return {
+        f"/ui/groups/{group_id}/extension": {"milestone": "report", "due_at": "2026-12-30T08:00", "reason": "x"},
+        f"/ui/submissions/{submission_id}/review": {"points.overall": "100"},
+        f"/ui/groups/{group_id}/topic": {"decision": "approve"},
+        f"/ui/groups/{group_id}/graded": {"milestone": "report", "submission_id": str(submission_id)},
+        f"/ui/courses/{course_id}/selection": {"force": "true"},
+        f"/ui/selections/{run_id}/overrides": {"add_group_id": str(group_id), "remove_group_id": str(group_id),
+                                               "reason": "x"},
+        f"/ui/selections/{run_id}/publish": {},
+    }

@@ -9,7 +9,7 @@ from app.models import ApiToken, AuditEvent
 from app.selection.service import selection_run
 from app.web.deps import ERR_CSRF, SESSION_COOKIE
 from tests.factories import make_course, make_group, make_submission, make_topic, make_user
-from tests.web.helpers import hidden_csrf, text_of, web_login
+from tests.web.helpers import hidden_csrf, staff_forms, text_of, web_login
 
 
 def test_anonymous_is_sent_to_the_login_page(client: TestClient) -> None:
@@ -142,16 +142,8 @@ def test_every_staff_form_posted_without_the_csrf_token_is_refused_and_changes_n
     sub = make_submission(session, group, "report", received_at=received)
     run = selection_run(session, user=lecturer, course_id=course.id or 0, force=True, now=received)
     web_login(client, session, lecturer)
-    forms = {
-        f"/ui/groups/{group.id}/extension": {"milestone": "report", "due_at": "2026-12-30T08:00", "reason": "x"},
-        f"/ui/submissions/{sub.id}/review": {"points.overall": "100"},
-        f"/ui/groups/{group.id}/topic": {"decision": "approve"},
-        f"/ui/groups/{group.id}/graded": {"milestone": "report", "submission_id": str(sub.id)},
-        f"/ui/courses/{course.id}/selection": {"force": "true"},
-        f"/ui/selections/{run.id}/overrides": {"add_group_id": str(group.id), "remove_group_id": str(group.id),
-                                                "reason": "x"},
-        f"/ui/selections/{run.id}/publish": {},
-    }
+    forms = staff_forms(course_id=course.id or 0, group_id=group.id or 0, submission_id=sub.id or 0,
+                        run_id=run.id or 0)
     for token in (None, "0" * 64):
         extra = {} if token is None else {"csrf_token": token}
         statuses = {path: client.post(path, data={**data, **extra}).status_code for path, data in forms.items()}

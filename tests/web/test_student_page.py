@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from app.models import AuditEvent, Milestone, SelectionRun
 from app.selection.service import selection_run
 from tests.factories import make_course, make_group, make_review, make_staff, make_student, make_submission, make_topic
-from tests.web.helpers import text_of, web_login
+from tests.web.helpers import staff_forms, text_of, web_login
 
 REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)
 
@@ -63,16 +63,8 @@ def test_a_student_gets_404_on_every_staff_page_and_form(client: TestClient, ses
         f"/ui/courses/{course.id}/selection",
     ]
     assert {path: client.get(path).status_code for path in pages} == dict.fromkeys(pages, 404)
-    forms = {
-        f"/ui/groups/{group.id}/extension": {"milestone": "report", "due_at": "2026-12-30T08:00", "reason": "x"},
-        f"/ui/submissions/{sub.id}/review": {"points.overall": "100"},
-        f"/ui/groups/{group.id}/topic": {"decision": "approve"},
-        f"/ui/groups/{group.id}/graded": {"milestone": "report", "submission_id": str(sub.id)},
-        f"/ui/courses/{course.id}/selection": {"force": "true"},
-        f"/ui/selections/{run.id}/overrides": {"add_group_id": str(group.id), "remove_group_id": str(group.id),
-                                                "reason": "x"},
-        f"/ui/selections/{run.id}/publish": {},
-    }
+    forms = staff_forms(course_id=course.id or 0, group_id=group.id or 0, submission_id=sub.id or 0,
+                        run_id=run.id or 0)
     statuses = {path: client.post(path, data={"csrf_token": csrf, **data}).status_code for path, data in forms.items()}
     assert statuses == dict.fromkeys(forms, 404)
     assert "There is no such page." not in client.get(f"/ui/groups/{group.id}").text  # the service's own 404 text
