@@ -13,6 +13,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pypdf.errors import DependencyError
 
+from app.formatcheck.producer import made_by_tex
+
 # Bold faces by name: PostScript weights, plus TeX's Computer Modern / cm-super bold
 # extended faces (CMBX10, SFBX1200) whose names carry no weight word.
 _BOLD_NAME = re.compile(r"Bold|Medi|Black|Semibold|SemiBold|Demi|Heavy|^CMBX|^CMB\d|^SFBX|^SFB\d", re.I)
@@ -63,6 +65,7 @@ class Structure:
 
     pages: list[PageBox]
     encrypted: bool
+    makers: list[str] = field(default_factory=list)  # producer and creator, from the info dict and XMP
 
 
 @dataclass(slots=True)
@@ -122,6 +125,7 @@ def read_structure(data: bytes) -> Structure:
             if result == pypdf.PasswordType.NOT_DECRYPTED:
                 raise EncryptedPdf()
         pages = [_page_box(page) for page in reader.pages]
+        makers = _makers(reader)
     except (EncryptedPdf, UnreadablePdf):
         raise
     except DependencyError:
@@ -134,7 +138,28 @@ def read_structure(data: bytes) -> Structure:
         raise UnreadablePdf(str(exc) or type(exc).__name__) from exc
     if not pages:
         raise UnreadablePdf("the document has no pages")
-    return Structure(pages=pages, encrypted=encrypted)
+    return Structure(pages=pages, encrypted=encrypted, makers=makers)
+
+
+def _makers(reader: pypdf.PdfReader) -> list[str]:
+    """Producer and creator strings; XMP is parsed only when the info dictionary names no TeX program."""
+    found: list[str] = []
+    try:
+        info = reader.metadata
+        if info is not None:
+            found += [str(info.get(key, "") or "") for key in ("/Producer", "/Creator")]
+    except Exception:  # a damaged info dictionary says nothing; it does not make the PDF unreadable
+        pass
+    found = [text for text in found if text.strip()]
+    if made_by_tex(found):
+        return found
+    try:
+        xmp = reader.xmp_metadata
+        if xmp is not None:
+            found += [str(value) for value in (xmp.pdf_producer, xmp.xmp_creator_tool) if value]
+    except Exception:  # malformed XMP is as good as none
+        pass
+    return [text for text in found if text.strip()]
 
 
 def _number(value: object, default: float) -> float:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import pypdfium2 as pdfium
 
 from app.formatcheck.boxes import line_boxes, page_boxes
+from app.formatcheck.producer import describe_makers, made_by_tex
 
 from app.formatcheck.reader import (
     EncryptedPdf,
@@ -192,7 +193,7 @@ def check_pdf(
     required = tuple(required_sections) if required_sections is not None else DEFAULT_REQUIRED_SECTIONS[ruleset]
     table = _synonym_table(synonyms)
     try:
-        _check_paper(report, data, boxes, limit, required, table)
+        _check_paper(report, data, boxes, limit, required, table, structure.makers)
     except UnreadablePdf as exc:
         return unreadable_report(ruleset, _unreadable_reason(exc))
     except EncryptedPdf:
@@ -310,6 +311,7 @@ def _check_paper(
     limit: int,
     required: tuple[str, ...],
     synonyms: dict[str, list[str]],
+    makers: list[str],
 ) -> None:
     total = len(boxes)
     page_limit_at: int | None = None
@@ -430,6 +432,24 @@ def _check_paper(
                 line_boxes(stray, boxes),
             )
         )
+    maker = _not_latex(makers)
+    if maker is not None:
+        report.warnings.append(
+            Finding(
+                "not-latex",
+                f"This PDF was made with {maker}, not with LaTeX; the lecture asks for reports written in LaTeX "
+                "(for example with the AAAI template on Overleaf).",
+                [],
+            )
+        )
+
+
+def _not_latex(makers: list[str]) -> str | None:
+    """What made the PDF when its producer and creator show no TeX program; None when TeX made it
+    or nothing was recorded (a file that says nothing is not held against its authors)."""
+    if made_by_tex(makers):
+        return None
+    return describe_makers(makers)
 
 
 def _page_limit_boxes(layout: _Layout, boxes: list[PageBox], pages: list[int]) -> list[dict[str, float]]:

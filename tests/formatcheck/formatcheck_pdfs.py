@@ -116,6 +116,10 @@ class Paper:
     encrypt_user_password: str | None = None
     encrypt_owner_password: str = "owner-secret"
     meta: dict[str, object] = field(default_factory=dict)
+    # These papers imitate LaTeX output, so they say so; a test of not-latex sets Word's strings.
+    producer: str = "pdfTeX-1.40.25"
+    creator: str = "LaTeX with hyperref"
+    xmp: str | None = None  # an XMP packet (the x:xmpmeta element)
 
 
 class _Flow:
@@ -249,6 +253,10 @@ def build_paper(paper: Paper) -> bytes:
     pdf.core_fonts_encoding = "windows-1252"  # WinAnsi: em dashes for "Abstract—"
     pdf.set_auto_page_break(False)
     pdf.set_compression(True)
+    pdf.set_producer(paper.producer)
+    pdf.set_creator(paper.creator)
+    if paper.xmp is not None:
+        pdf.set_xmp_metadata(paper.xmp)
     if paper.encrypt_user_password is not None:
         pdf.set_encryption(
             owner_password=paper.encrypt_owner_password,
