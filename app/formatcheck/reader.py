@@ -20,6 +20,8 @@ from app.formatcheck.producer import made_by_tex
 _BOLD_NAME = re.compile(r"Bold|Medi|Black|Semibold|SemiBold|Demi|Heavy|^CMBX|^CMB\d|^SFBX|^SFB\d", re.I)
 _ITALIC_NAME = re.compile(r"Ital|Oblique|^CMTI|^CMSL|^SFTI|^SFSL", re.I)
 _SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
+# A run wider than this many ems per character holds gaps wider than word spaces (Times averages ~0.45).
+_GAPPY_WIDTH = 0.6
 
 
 class UnreadablePdf(Exception):
@@ -325,8 +327,43 @@ def _read_runs(textpage: pdfium.PdfTextPage, box: PageBox, fonts: _FontCache) ->
         if x1 < x0:
             x1 = x0
         bold, italic = fonts.style(get_obj(raw, a))
-        runs.append(Run(x0, x1, y, size, bold, italic, stripped))
+        if x1 - x0 > _GAPPY_WIDTH * size * len(stripped) and len(stripped) >= 3:
+            # Far wider than its characters: one text object across table cells or columns.
+            runs += _split_at_gaps(raw, text, a, b, box, Run(x0, x1, y, size, bold, italic, stripped))
+        else:
+            runs.append(Run(x0, x1, y, size, bold, italic, stripped))
     return runs, chars
+
+
+def _split_at_gaps(raw: object, text: str, a: int, b: int, box: PageBox, run: Run) -> list[Run]:
+    """Cut a run where the gap between two characters is wider than a word space."""
+    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    limit = max(0.9 * run.size, 8.0)
+    pieces: list[Run] = []
+    buffer: list[str] = []
+    start = end = 0.0
+    for i in range(a, b + 1):
+        ch = text[i]
+        if ch.isspace():
+            buffer.append(ch)
+            continue
+        pdfium_c.FPDFText_GetCharBox(raw, i, left, right, bottom, top)
+        xa = box.to_display(left.value, bottom.value)[0]
+        xb = box.to_display(right.value, top.value)[0]
+        lo, hi = min(xa, xb), max(xa, xb)
+        if buffer and lo - end > limit:
+            pieces.append(Run(start, end, run.y, run.size, run.bold, run.italic, "".join(buffer).strip()))
+            buffer = []
+        if not buffer:
+            start = lo
+        buffer.append(ch)
+        end = max(end, hi) if len(buffer) > 1 else hi
+    if buffer:
+        pieces.append(Run(start, end, run.y, run.size, run.bold, run.italic, "".join(buffer).strip()))
+    if not pieces:
+        return [run]
+    pieces[0].x0 = run.x0  # the run's origin, as unsplit runs have
+    return pieces
 
 
 def _read_images(page: pdfium.PdfPage, box: PageBox, index: int) -> list[Line]:

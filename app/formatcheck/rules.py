@@ -2,7 +2,10 @@
 
 Synonyms are matched against a heading's whole text, case-insensitively, with numbering
 and trailing punctuation stripped. A synonym ending in ``*`` matches any heading that
-contains a word starting with it (``plan*`` matches "Project Plan" and "Planned Work").
+contains a word starting with it (``plan*`` matches "Project Plan" and "Planned Work");
+one between two ``*`` matches any heading that contains the phrase as whole words
+(``*related work*`` matches "Related Work and Background" and the lecture's question
+"What related work exists?").
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ DEFAULT_REQUIRED_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "abstract": ("abstract",),
-    "introduction": ("introduction",),
+    # The lecture's questions ("What is the problem?", "What has been done before?") head sections too.
+    "introduction": ("introduction", "*introduction*", "*what is the problem*"),
     "related-work": (
         "related work",
         "related works",
@@ -50,6 +54,10 @@ DEFAULT_SYNONYMS: dict[str, tuple[str, ...]] = {
         "prior work",
         "background and related work",
         "related research",
+        "*related work*",
+        "*done before*",
+        "*previous work*",
+        "*existing work*",
     ),
     "plan": ("plan*", "timeline*", "proposed approach", "proposed method", "methodology"),
     "proposed-solution": (
@@ -82,6 +90,8 @@ DEFAULT_SYNONYMS: dict[str, tuple[str, ...]] = {
         "summary",
     ),
 }
+# Labels that head the front matter however they are set (Word sets "Abstract" centred in the body face).
+FRONT_MATTER_LABELS: frozenset[str] = frozenset({"abstract"})
 REFERENCE_HEADINGS: frozenset[str] = frozenset(
     {"references", "reference", "bibliography", "literature cited", "works cited", "cited works"}
 )
@@ -101,6 +111,7 @@ BLOCK_HEIGHT_PT = 648.0
 MARGIN_SLACK_PT = 18.0  # a quarter inch: other templates' slightly larger blocks are not layout errors
 BODY_SIZE_RANGE = (9.0, 11.0)
 COLUMN_JUDGE_MIN_CHARS = 500
+COLUMN_JUDGE_SPANNING_SHARE = 0.5  # a page is one-column when most of its body text runs across the gutter
 NO_TEXT_CHARS_PER_PAGE = 16
 FONT_SIZE_SAMPLE_BOXES = 5
 FONT_SIZE_SAMPLE_MIN_LINE = 40  # paragraph lines, not the author names of the title block
@@ -119,11 +130,24 @@ _NAMED_SIZES_MM = {
 }
 
 _TOP_NUMBER = re.compile(r"^(?:\d{1,2}|[IVX]{1,6})\.?\s+(?=\S)")
-_SUB_NUMBER = re.compile(r"^(?:\d{1,2}\.\d|[IVX]{1,6}\.[A-Z0-9]|[A-Z]\.\d|[A-Z][.)]\s)")
+# "A. Goals" is a subsection; "V. Results" (a Roman numeral) is a section.
+_SUB_NUMBER = re.compile(r"^(?:\d{1,2}\.\d|[IVX]{1,6}\.[A-Z0-9]|[A-Z]\.\d|[A-HJ-UWYZ][.)]\s)")
 _NUMBERING = re.compile(r"^(?:(?:\d{1,2}(?:\.\d{1,2})*|[IVXivx]{1,6}|[A-Za-z])[.)]?\s+|\d{1,2}(?:\.\d{1,2})*\.?\s*)")
 _CAPTION = re.compile(r"^(?:fig(?:ure)?|table|tab|algorithm|listing|eq(?:uation)?)\.?\s*\d", re.I)
 _RUN_IN = re.compile(r"^\s*([^\W\d_][^.:—–]{0,48}?)\s*([.:—–]|-{1,2}\s)")
-_REFERENCE_ENTRY = re.compile(r"\b(?:19|20)\d\d[a-z]?\b|^\s*\[\d{1,3}\]|^\s*\d{1,3}\.\s")
+# The start of a bibliography entry: a number ("[3]", "3."), or authors ("Smith, A.", "Smith AB,",
+# "A. Smith and B. Chen. 2020.") before a year.
+_ENTRY_START = re.compile(
+    r"^\s*(?:\[\d{1,3}\]|\d{1,3}\.\s)"
+    r"|^[A-Z][\w'’\-]+,\s+(?:[A-Z]\.|[A-Z][a-z]+)"
+    r"|^[A-Z][\w'’\-]+\s+[A-Z]{1,3}[,.]"
+    r"|^[^()]{0,160}?[.,]\s\(?(?:19|20)\d\d[a-z]?\)?[.,:]"
+)
+_ENTRY_FACT = re.compile(
+    r"\b(?:19|20)\d\d[a-z]?\b|\b(?:In|Proceedings|Proc\.|Journal|arXiv|Conference|Transactions|pp\.|vol\.)"
+)
+_WORDS = re.compile(r"[^\W_]+")
+_LONE_NUMBER = re.compile(r"^\s*(?:\d{1,4}|[ivxlc]{1,7})\s*$")
 _SOFT_HYPHENS = str.maketrans({"\ufffe": "-", "\u00ad": "-", "\u2010": "-"})
 
 
@@ -159,6 +183,8 @@ class _Layout:
     candidates: list[_Heading] = field(default_factory=list)
     references: tuple[int, int] | None = None
     references_page: int | None = None
+    title_floor: float | None = None  # page-1 lines above it are the title block
+    floats_in_references: set[int] = field(default_factory=set)  # float text inside the references span
 
 
 def check_pdf(
@@ -379,7 +405,10 @@ def _check_paper(
 
     columns, single, spanning = _judge_columns(layout, texts, boxes)
     facts["columns_per_page"] = columns
-    if single:
+    judged = sum(1 for c in columns if c is not None)
+    # A float page or a one-column appendix does not make a two-column paper one-column:
+    # the paper as a whole is judged, by a clear majority of its judged pages.
+    if single and len(single) * 2 > judged:
         verb = "is" if len(single) == 1 else "are"
         report.errors.append(
             Finding(
@@ -393,7 +422,7 @@ def _check_paper(
     found = {section for h in layout.headings for section in _sections_of(h.key, synonyms)}
     for key in required:
         if key not in found:
-            accepted = ", ".join(s.rstrip("*") + ("…" if s.endswith("*") else "") for s in synonyms.get(key, [key]))
+            accepted = ", ".join(_show_synonym(s) for s in synonyms.get(key, [key]))
             report.warnings.append(
                 Finding(
                     f"missing-section:{key}",
@@ -496,6 +525,13 @@ def _synonym_table(overrides: Mapping[str, Iterable[str]] | None) -> dict[str, l
     return table
 
 
+def _show_synonym(synonym: str) -> str:
+    """How a synonym reads in a message: "plan…" for a word start, "…related work…" for a phrase."""
+    if len(synonym) > 2 and synonym.startswith("*") and synonym.endswith("*"):
+        return f"…{synonym[1:-1]}…"
+    return synonym.rstrip("*") + ("…" if synonym.endswith("*") else "")
+
+
 def _display_name(key: str) -> str:
     return " ".join(part.capitalize() for part in key.replace("_", "-").split("-"))
 
@@ -511,6 +547,10 @@ def _normalise(text: str) -> str:
 
 
 def _matches(key: str, synonym: str) -> bool:
+    if len(synonym) > 2 and synonym.startswith("*") and synonym.endswith("*"):
+        phrase = _normalise(synonym[1:-1])
+        words = " ".join(_WORDS.findall(key))
+        return bool(phrase) and f" {phrase} " in f" {words} "
     if synonym.endswith("*"):
         stem = _normalise(synonym[:-1])
         return any(word.startswith(stem) for word in re.findall(r"[^\W_]+", key))
@@ -531,22 +571,77 @@ def _is_known_heading(key: str, synonyms: dict[str, list[str]]) -> bool:
 
 def _analyse(texts: list[PageText], boxes: list[PageBox], synonyms: dict[str, list[str]]) -> _Layout:
     furniture = [_furniture_flags(text.lines, box) for text, box in zip(texts, boxes)]
+    _flag_running_heads(texts, boxes, furniture)
     weights: Counter[float] = Counter()
     for text, flags in zip(texts, furniture):
         for line, flag in zip(text.lines, flags):
             if not flag:
                 weights[line.size] += line.chars
     layout = _layout(texts, boxes, furniture, synonyms, _mode(weights))
-    if layout.references is not None:
-        # Body text is what is not references: a long 9 pt bibliography must not outvote it.
-        weights = Counter()
-        for item in layout.items:
-            if item.line.kind == "text" and not item.furniture and not _in_references(layout, item.index):
-                weights[item.line.size] += item.line.chars
-        body_size = _mode(weights)
-        if body_size is not None and body_size != layout.body_size:
-            layout = _layout(texts, boxes, furniture, synonyms, body_size)
+    # The body size is that of the running text: paragraph lines outside the title block, the
+    # headings, the captions and the references (a long 9 pt bibliography or big tables must not outvote it).
+    tried = {layout.body_size}
+    for _ in range(2):  # the references and the title block are found anew at the new size
+        body_size = _mode(_paragraph_weights(layout, boxes))
+        if body_size is None or body_size in tried:
+            break
+        tried.add(body_size)
+        layout = _layout(texts, boxes, furniture, synonyms, body_size)
     return layout
+
+
+def _paragraph_weights(layout: _Layout, boxes: list[PageBox]) -> Counter[float]:
+    """Characters per size over the lines of body paragraphs (table cells are narrow, so they are left out)."""
+    weights: Counter[float] = Counter()
+    for item in layout.items:
+        line = item.line
+        if line.kind != "text" or item.furniture or _in_references(layout, item.index):
+            continue
+        if _in_title_block(layout, line) or _CAPTION.match(line.text):
+            continue
+        if len(line.text.split()) >= 5 and line.x1 - line.x0 >= 0.2 * boxes[line.page].width:
+            weights[line.size] += line.chars
+    return weights
+
+
+def _in_title_block(layout: _Layout, line: Line) -> bool:
+    return line.page == 0 and layout.title_floor is not None and line.y > layout.title_floor + 0.5
+
+
+def _flag_running_heads(texts: list[PageText], boxes: list[PageBox], furniture: list[list[bool]]) -> None:
+    """Running heads and footers repeat, page numbers aside, on several pages near the top or bottom edge."""
+    if len(texts) < 2:
+        return
+    seen: dict[str, set[int]] = {}
+    candidates: list[tuple[int, int, str]] = []
+    for page, (text, box) in enumerate(zip(texts, boxes)):
+        if len(text.lines) < 4:
+            continue  # a page of one repeated line is that line's page, not a running head's
+        for k, line in enumerate(text.lines):
+            if _in_edge_band(line, box) and _set_apart(line, text.lines):
+                key = _running_key(line.text)
+                seen.setdefault(key, set()).add(page)
+                candidates.append((page, k, key))
+    for page, k, key in candidates:
+        if key and len(seen[key]) >= 2:
+            furniture[page][k] = True
+
+
+def _set_apart(line: Line, lines: list[Line]) -> bool:
+    """No line above or below it within a paragraph's line spacing (a running head stands off the text)."""
+    reach = 1.6 * line.size
+    return not any(
+        other is not line and 0 < abs(other.y - line.y) <= reach and other.x0 < line.x1 and other.x1 > line.x0
+        for other in lines
+    )
+
+
+def _in_edge_band(line: Line, box: PageBox) -> bool:
+    return len(line.text.split()) <= 12 and (line.y < 0.12 * box.height or line.y > 0.88 * box.height)
+
+
+def _running_key(text: str) -> str:
+    return " ".join(re.sub(r"\d+", "#", text.lower()).split())
 
 
 def _mode(weights: Counter[float]) -> float | None:
@@ -588,8 +683,9 @@ def _furniture_flags(lines: list[Line], box: PageBox) -> list[bool]:
     set apart from the text (a heading at the top of a column sits close to its first line)."""
     flags = []
     for line in lines:
-        flag = False
-        if line.kind == "text" and len(line.text.split()) <= 8 and (
+        # Line numbers of review mode and page numbers are numbers standing alone.
+        flag = line.kind == "text" and bool(_LONE_NUMBER.match(line.text))
+        if not flag and line.kind == "text" and len(line.text.split()) <= 8 and (
             line.y < 0.07 * box.height or line.y > 0.93 * box.height
         ):
             reach = max(22.0, 2 * line.size)
@@ -609,8 +705,8 @@ def _crosses_centre(line: Line, box: PageBox) -> bool:
     return line.x0 < centre - 4 and line.x1 > centre + 4
 
 
-def _is_two_column(lines: list[Line], box: PageBox, body_size: float | None) -> bool:
-    """Two columns unless much of the body-size text runs across the page's centre."""
+def _is_two_column(lines: list[Line], box: PageBox, body_size: float | None, most: float = 0.4) -> bool:
+    """Two columns unless much (`most`) of the body-size text runs across the page's centre."""
     if body_size is None:
         return False
     spanning = total = 0
@@ -621,7 +717,7 @@ def _is_two_column(lines: list[Line], box: PageBox, body_size: float | None) -> 
         total += n
         if _crosses_centre(line, box):
             spanning += n
-    return total == 0 or spanning < 0.4 * total
+    return total == 0 or spanning < most * total
 
 
 def _bucket(line: Line, box: PageBox, two_column: bool) -> int:
@@ -692,6 +788,8 @@ def _title_block_floor(layout: _Layout, synonyms: dict[str, list[str]], body_siz
         key = _normalise(text)
         if _distinctive(line, body_size) and (_is_known_heading(key, synonyms) or _TOP_NUMBER.match(text)):
             return line.y
+        if key in FRONT_MATTER_LABELS:
+            return line.y  # Word's AAAI template sets "Abstract" in the body face
         prefix = _run_in(line)
         if prefix and _is_known_heading(_normalise(prefix), synonyms):
             return line.y
@@ -704,6 +802,7 @@ def _find_headings(layout: _Layout, synonyms: dict[str, list[str]]) -> None:
     body_size = layout.body_size
     assert body_size is not None
     floor = _title_block_floor(layout, synonyms, body_size)
+    layout.title_floor = floor
     display: list[_Heading] = []
     run_ins: list[_Heading] = []
     group: list[_Item] = []
@@ -729,6 +828,10 @@ def _find_headings(layout: _Layout, synonyms: dict[str, list[str]]) -> None:
         if floor is not None and line.page == 0 and line.y > floor + 0.5:
             continue
         style = _distinctive(line, body_size)
+        if style is None and _normalise(line.text) in FRONT_MATTER_LABELS:
+            flush()
+            display.append(_Heading(line.text, _normalise(line.text), item.index, line.page, line.size, "display"))
+            continue
         if style is None:
             flush()
             prefix = _run_in(line)
@@ -802,28 +905,65 @@ def _find_references(layout: _Layout) -> None:
         if heading.key not in REFERENCE_HEADINGS:
             continue
         end = next((i for i in tops if i > heading.item), len(layout.items))
-        entries = [
-            it.line.text
+        floats = _floats_among(layout, heading.item + 1, end)
+        lines = [
+            it.line
             for it in layout.items[heading.item + 1 : end]
-            if it.line.kind == "text" and not it.furniture
+            if it.line.kind == "text" and not it.furniture and it.index not in floats
         ]
-        if entries:
-            hits = sum(1 for t in entries if _REFERENCE_ENTRY.search(t))
-            if hits < 2 and hits < 0.25 * len(entries):
+        if lines:
+            if not _is_reference_list(lines):
                 continue
         elif end != len(layout.items):
             continue  # an empty list counts only at the very end of the paper
         layout.references = (heading.item, end)
         layout.references_page = heading.page + 1
+        layout.floats_in_references = floats
         if heading not in layout.headings:
             layout.headings.append(heading)
             layout.headings.sort(key=lambda h: h.item)
         return
 
 
+def _is_reference_list(lines: list[Line]) -> bool:
+    """A bibliography is a list of entries (numbered, or starting with authors and a year) most of
+    which hold a year or a venue; prose that cites works, as author kits' instructions do, is not."""
+    entries: list[list[str]] = []
+    for line in lines:
+        text = line.text
+        if _ENTRY_START.match(text) or not entries:
+            entries.append([text])
+        else:
+            entries[-1].append(text)
+    starts = sum(1 for line in lines if _ENTRY_START.match(line.text))
+    dated = sum(1 for entry in entries if _ENTRY_FACT.search(" ".join(entry)))
+    # Table cells are narrow; the share of entry starts is taken over lines as wide as a column.
+    widest = max(line.x1 - line.x0 for line in lines)
+    wide = sum(1 for line in lines if line.x1 - line.x0 >= 0.4 * widest)
+    return starts >= 2 and starts >= 0.15 * wide and dated >= 0.5 * len(entries)
+
+
+def _floats_among(layout: _Layout, start: int, end: int) -> set[int]:
+    """Text inside the references span that belongs to figures and tables placed there: captions,
+    lines across the gutter of a two-column page, and text in another size than the entries."""
+    span = [it for it in layout.items[start:end] if it.line.kind == "text" and not it.furniture]
+    weights: Counter[float] = Counter()
+    for item in span:
+        if _ENTRY_START.match(item.line.text):
+            weights[item.line.size] += item.line.chars
+    entry_size = _mode(weights)
+    found = set()
+    for item in span:
+        line = item.line
+        across = layout.two_column[line.page] and item.bucket in (0, 3)
+        if across or _CAPTION.match(line.text) or (entry_size is not None and abs(line.size - entry_size) > 0.6):
+            found.add(item.index)
+    return found
+
+
 def _in_references(layout: _Layout, index: int) -> bool:
     span = layout.references
-    return span is not None and span[0] <= index < span[1]
+    return span is not None and span[0] <= index < span[1] and index not in layout.floats_in_references
 
 
 def _is_body(layout: _Layout, item: _Item) -> bool:
@@ -879,11 +1019,14 @@ def _judge_columns(
     and the body lines that run across the gutter on them."""
     body_size = layout.body_size
     per_page: dict[int, list[Line]] = {}
+    captions = _caption_lines(layout, boxes)
     for item in layout.items:
         line = item.line
         if item.furniture or line.kind != "text" or _in_references(layout, item.index):
             continue
         if body_size is None or abs(line.size - body_size) > 1.0:
+            continue
+        if item.index in captions or _in_title_block(layout, line):
             continue
         per_page.setdefault(line.page, []).append(line)
     columns: list[int | None] = []
@@ -894,12 +1037,33 @@ def _judge_columns(
         if sum(line.chars for line in lines) < COLUMN_JUDGE_MIN_CHARS:
             columns.append(None)
             continue
-        two = _is_two_column(lines, boxes[page], body_size)
+        two = _is_two_column(lines, boxes[page], body_size, most=COLUMN_JUDGE_SPANNING_SHARE)
         columns.append(2 if two else 1)
         if not two:
             single.append(page + 1)
             spanning += [line for line in lines if _crosses_centre(line, boxes[page])]
     return columns, single, spanning
+
+
+def _caption_lines(layout: _Layout, boxes: list[PageBox]) -> set[int]:
+    """Items of figure and table captions: a line starting "Figure 2:" and the lines that continue it."""
+    found: set[int] = set()
+    previous: _Item | None = None
+    for item in layout.items:
+        line = item.line
+        if line.kind == "text" and not item.furniture:
+            if _CAPTION.match(line.text):
+                found.add(item.index)
+            elif (
+                previous is not None
+                and previous.index in found
+                and previous.line.page == line.page
+                and 0 < previous.line.y - line.y <= 1.6 * line.size
+                and abs(previous.line.x0 - line.x0) <= 2 * line.size
+            ):
+                found.add(item.index)
+        previous = item if line.kind == "text" and not item.furniture else previous
+    return found
 
 
 def _margin_pages(layout: _Layout, boxes: list[PageBox]) -> tuple[list[int], list[Line]]:

@@ -294,7 +294,8 @@ def test_missing_sections_and_references_are_warnings() -> None:
         {
             "code": "missing-section:related-work",
             "message": "No Related Work section heading was found (accepted headings: related work, related works, "
-            "literature review, prior work, background and related work, related research).",
+            "literature review, prior work, background and related work, related research, …related work…, "
+            "…done before…, …previous work…, …existing work…).",
             "pages": [],
         },
         {
