@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import io
+import itertools
+import operator
 import math
 import re
 from dataclasses import dataclass, field
@@ -20,6 +22,11 @@ from app.formatcheck.producer import made_by_tex
 _BOLD_NAME = re.compile(r"Bold|Medi|Black|Semibold|SemiBold|Demi|Heavy|^CMBX|^CMB\d|^SFBX|^SFB\d", re.I)
 _ITALIC_NAME = re.compile(r"Ital|Oblique|^CMTI|^CMSL|^SFTI|^SFSL", re.I)
 _SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
+# FPDFText_GetTextObject again, declared to return the bare address: comparing text objects per
+# character then costs one call, not a call and a ctypes.cast.
+_TEXT_OBJECT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
+    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
+)
 # A run wider than this many ems per character holds gaps wider than word spaces (Times averages ~0.45).
 _GAPPY_WIDTH = 0.6
 
@@ -97,11 +104,7 @@ class Line:
     runs: list[Run] = field(repr=False)
     kind: str = "text"  # "text" or "image" (a figure with no text layer of its own)
     height: float = 0.0  # an image's height; its y is the vertical centre
-
-    @property
-    def chars(self) -> int:
-        """Number of non-space characters."""
-        return sum(1 for ch in self.text if not ch.isspace())
+    chars: int = 0  # non-space characters, counted once (the rules weigh lines by them again and again)
 
 
 @dataclass(slots=True)
@@ -277,29 +280,25 @@ def _read_runs(textpage: pdfium.PdfTextPage, box: PageBox, fonts: _FontCache) ->
         # Characters outside the BMP or odd mappings: fall back to one call per character.
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))
     get_obj = pdfium_c.FPDFText_GetTextObject
-    as_int = ctypes.c_void_p
-    # One ctypes call per character; everything else is per text object.
-    objs = [ctypes.cast(get_obj(raw, i), as_int).value for i in range(n)]
+    # One ctypes call per character (returning a plain address); everything else is per text object.
+    objs = list(map(_TEXT_OBJECT_ADDRESS, itertools.repeat(raw, n), range(n)))
     matrix = pdfium_c.FS_MATRIX()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     runs: list[Run] = []
     chars = 0
-    start = 0
     rot = box.rotate
     unit = box.user_unit
-    for i in range(1, n + 1):
-        if i < n and objs[i] == objs[start]:
-            continue
-        first, end = start, i
-        start = i
+    # Where the text object changes, found without a Python step per character.
+    cuts = [0, *itertools.compress(range(1, n), map(operator.ne, objs[1:], objs[:-1])), n]
+    for first, end in zip(cuts, cuts[1:]):
         if not objs[first]:
             continue
         segment = text[first:end]
         stripped = segment.strip()
         if not stripped:
             continue
-        chars += sum(1 for ch in stripped if not ch.isspace())
+        chars += len("".join(stripped.split()))
         # Trim leading/trailing spaces so the box covers ink only.
         lead = len(segment) - len(segment.lstrip())
         trail = len(segment) - len(segment.rstrip())
@@ -440,6 +439,7 @@ def _make_line(runs: list[Run], page: int) -> Line:
     size = max(weights.items(), key=lambda kv: (kv[1], kv[0]))[0]
     text = "".join(pieces)
     baseline = max(runs, key=lambda r: len(r.text)).y
+    chars = len(text) - text.count(" ") - sum(1 for ch in text if ch.isspace() and ch != " ")
     return Line(
         page=page,
         x0=min(r.x0 for r in runs),
@@ -449,4 +449,5 @@ def _make_line(runs: list[Run], page: int) -> Line:
         bold=bold_chars >= 0.85 * total,
         text=text,
         runs=runs,
+        chars=chars,
     )

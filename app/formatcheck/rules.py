@@ -10,6 +10,7 @@ one between two ``*`` matches any heading that contains the phrase as whole word
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -146,6 +147,7 @@ _ENTRY_START = re.compile(
 _ENTRY_FACT = re.compile(
     r"\b(?:19|20)\d\d[a-z]?\b|\b(?:In|Proceedings|Proc\.|Journal|arXiv|Conference|Transactions|pp\.|vol\.)"
 )
+_TRAILING_PUNCTUATION = re.compile(r"[\s.:;,!?\-—–]+$")
 _WORDS = re.compile(r"[^\W_]+")
 _LONE_NUMBER = re.compile(r"^\s*(?:\d{1,4}|[ivxlc]{1,7})\s*$")
 _SOFT_HYPHENS = str.maketrans({"\ufffe": "-", "\u00ad": "-", "\u2010": "-"})
@@ -536,13 +538,14 @@ def _display_name(key: str) -> str:
     return " ".join(part.capitalize() for part in key.replace("_", "-").split("-"))
 
 
+@functools.lru_cache(maxsize=4096)
 def _normalise(text: str) -> str:
     """Lower-case heading text without numbering, soft hyphens or trailing punctuation."""
     text = unicodedata.normalize("NFKC", text).translate(_SOFT_HYPHENS)
     text = " ".join(text.split())
     text = _NUMBERING.sub("", text, count=1)
     text = text.replace("&", " and ")
-    text = re.sub(r"[\s.:;,!?\-—–]+$", "", text)
+    text = _TRAILING_PUNCTUATION.sub("", text)
     return " ".join(text.lower().split())
 
 
@@ -782,9 +785,12 @@ def _run_in(line: Line) -> str | None:
 def _title_block_floor(layout: _Layout, synonyms: dict[str, list[str]], body_size: float) -> float | None:
     """Lines on page 1 above this height are the title block (title, authors), not headings."""
     first_page = [it for it in layout.items if it.line.page == 0 and it.line.kind == "text" and not it.furniture]
+    captions = _caption_lines(layout)
     for item in sorted(first_page, key=lambda it: -it.line.y):
         line = item.line
         text = line.text
+        if item.index in captions:
+            continue  # a teaser figure above the title says nothing of where the title block ends
         key = _normalise(text)
         if _distinctive(line, body_size) and (_is_known_heading(key, synonyms) or _TOP_NUMBER.match(text)):
             return line.y
@@ -1019,7 +1025,7 @@ def _judge_columns(
     and the body lines that run across the gutter on them."""
     body_size = layout.body_size
     per_page: dict[int, list[Line]] = {}
-    captions = _caption_lines(layout, boxes)
+    captions = _caption_lines(layout)
     for item in layout.items:
         line = item.line
         if item.furniture or line.kind != "text" or _in_references(layout, item.index):
@@ -1045,7 +1051,7 @@ def _judge_columns(
     return columns, single, spanning
 
 
-def _caption_lines(layout: _Layout, boxes: list[PageBox]) -> set[int]:
+def _caption_lines(layout: _Layout) -> set[int]:
     """Items of figure and table captions: a line starting "Figure 2:" and the lines that continue it."""
     found: set[int] = set()
     previous: _Item | None = None
