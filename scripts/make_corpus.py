@@ -289,15 +289,18 @@ def make_variant(index: int, seed: int, *, long: bool = False) -> Variant:
     """The index-th variant of a seeded corpus: every choice is drawn from a generator seeded by both."""
     rng = random.Random(f"{seed}:{index}:{long}")
     v = Variant(name=f"gen-{seed}-{'long-' if long else ''}{index:03d}", seed=rng.randrange(1 << 30),
-                body_paragraphs=rng.randint(45, 95) if long else rng.choice([6, 9, 12, 16, 20, 25, 30, 36]))
+                body_paragraphs=rng.randint(45, 95) if long else rng.choice([3, 5, 8, 11, 14, 18, 22, 26]))
     v.body_size = rng.choices([9, 10, 11, 12], weights=[10, 62, 13, 15])[0]
+    if not long:  # larger type fills pages faster; keep short papers within 2-8 pages
+        v.body_paragraphs = max(3, round(v.body_paragraphs * min(1.0, (10 / v.body_size) ** 2)))
     v.paper = "a4paper" if rng.random() < 0.08 else "letterpaper"
     v.margin = rng.choices(["0.75in", "0.4in", "1in"], weights=[86, 8, 6])[0]
     v.lineno = rng.random() < 0.15
     v.numbering = rng.choice(["none", "none", "arabic", "arabic-dot", "roman"])
     v.abstract = rng.choices(["latex", "runin", "centred", "none"], weights=[80, 7, 7, 6])[0]
     v.word = v.abstract in ("runin", "centred") and rng.random() < 0.7
-    v.references = 0 if rng.random() < 0.06 else rng.randint(5, 60 if long else 40)
+    most = 60 if long else 8 + v.body_paragraphs  # short papers cite less
+    v.references = 0 if rng.random() < 0.06 else rng.randint(5, most)
     v.references_new_page = rng.random() < 0.3
     v.after_references = rng.choices(
         [[], ["acknowledgements"], ["appendix"], ["acknowledgements", "appendix"]], weights=[60, 15, 15, 10]
