@@ -112,13 +112,13 @@ def test_a_word_made_aaai_paper_has_its_abstract() -> None:
 
 def test_font_size_is_that_of_the_running_body_text_not_of_tables() -> None:
     # A results-heavy paper: many table rows in 7 pt outweigh the 10 pt paragraphs.
-    small_tables, _ = compiled(
-        name="tables-7pt", seed=108, body_paragraphs=5, sections=REPORT, covers=COVERS, references=6,
+    small_tables, small_built = compiled(
+        name="tables-7pt", seed=108, body_paragraphs=8, sections=REPORT, covers=COVERS, references=6,
         wide_floats=5, big_tables=True, table_size="scriptsize",
     )
     # And a 12 pt paper whose 11 pt tables outweigh its paragraphs is still a 12 pt paper.
-    large_body, _ = compiled(
-        name="body-12pt", seed=109, body_paragraphs=5, sections=REPORT, covers=COVERS, references=6,
+    large_body, large_built = compiled(
+        name="body-12pt", seed=109, body_paragraphs=8, sections=REPORT, covers=COVERS, references=6,
         body_size=12, wide_floats=5, big_tables=True, table_size="small",
     )
 
@@ -127,3 +127,8 @@ def test_font_size_is_that_of_the_running_body_text_not_of_tables() -> None:
 
     assert (small.facts["body_font_size"], small.warning_codes) == (10.0, [])
     assert (large.facts["body_font_size"], large.warning_codes) == (12.0, ["font-size"])
+    # The pages of tables after the bibliography do not hide it.
+    assert (small.facts["references_start_page"], large.facts["references_start_page"]) == (
+        small_built.references_page,
+        large_built.references_page,
+    ) == (3, 4)
