@@ -112,6 +112,7 @@ BLOCK_HEIGHT_PT = 648.0
 MARGIN_SLACK_PT = 18.0  # a quarter inch: other templates' slightly larger blocks are not layout errors
 BODY_SIZE_RANGE = (9.0, 11.0)
 COLUMN_JUDGE_MIN_CHARS = 500
+REFERENCE_LIST_PROBE_LINES = 24
 COLUMN_JUDGE_SPANNING_SHARE = 0.5  # a page is one-column when most of its body text runs across the gutter
 NO_TEXT_CHARS_PER_PAGE = 16
 FONT_SIZE_SAMPLE_BOXES = 5
@@ -918,7 +919,8 @@ def _find_references(layout: _Layout) -> None:
             if it.line.kind == "text" and not it.furniture and it.index not in floats
         ]
         if lines:
-            if not _is_reference_list(lines):
+            # A bibliography starts right below its heading; floats and back matter may follow it.
+            if not _is_reference_list(lines[:REFERENCE_LIST_PROBE_LINES]):
                 continue
         elif end != len(layout.items):
             continue  # an empty list counts only at the very end of the paper
