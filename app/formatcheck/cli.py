@@ -12,7 +12,7 @@ from typing import TextIO
 
 from app.formatcheck.isolate import check_pdf_isolated, default_pool
 from app.formatcheck.report import CheckReport
-from app.formatcheck.rules import RULESETS
+from app.formatcheck.rulesets import RULESETS
 
 EXIT_ACCEPTED = 0
 EXIT_REJECTED = 1

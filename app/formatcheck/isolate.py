@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.formatcheck.report import CheckReport, Finding
-from app.formatcheck.rules import RULESETS
+from app.formatcheck.rulesets import RULESETS
 
 logger = logging.getLogger(__name__)
 
