@@ -280,8 +280,7 @@ def _read_runs(textpage: pdfium.PdfTextPage, box: PageBox, fonts: _FontCache) ->
         # Characters outside the BMP or odd mappings: fall back to one call per character.
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))
     get_obj = pdfium_c.FPDFText_GetTextObject
-    # One ctypes call per character (returning a plain address); everything else is per text object.
-    objs = list(map(_TEXT_OBJECT_ADDRESS, itertools.repeat(raw, n), range(n)))
+    cuts = _object_cuts(raw, n)
     matrix = pdfium_c.FS_MATRIX()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
@@ -289,10 +288,8 @@ def _read_runs(textpage: pdfium.PdfTextPage, box: PageBox, fonts: _FontCache) ->
     chars = 0
     rot = box.rotate
     unit = box.user_unit
-    # Where the text object changes, found without a Python step per character.
-    cuts = [0, *itertools.compress(range(1, n), map(operator.ne, objs[1:], objs[:-1])), n]
-    for first, end in zip(cuts, cuts[1:]):
-        if not objs[first]:
+    for first, end, obj in cuts:
+        if not obj:
             continue
         segment = text[first:end]
         stripped = segment.strip()
@@ -332,6 +329,36 @@ def _read_runs(textpage: pdfium.PdfTextPage, box: PageBox, fonts: _FontCache) ->
         else:
             runs.append(Run(x0, x1, y, size, bold, italic, stripped))
     return runs, chars
+
+
+def _object_cuts(raw: object, n: int) -> list[tuple[int, int, int]]:
+    """(first, end, text object address) of each stretch of characters drawn by one text object.
+
+    A text object's characters are consecutive in pdfium's text page, so each stretch's end is
+    found by galloping and then bisecting: a few calls per object (a line, in TeX's output)
+    instead of one per character.
+    """
+    stretches: list[tuple[int, int, int]] = []
+    get = _TEXT_OBJECT_ADDRESS
+    start = 0
+    while start < n:
+        obj = get(raw, start) or 0
+        step, low, high = 1, start, n  # get(low) == obj; the end lies in (low, high]
+        while start + step < n:
+            if (get(raw, start + step) or 0) != obj:
+                high = start + step
+                break
+            low = start + step
+            step *= 2
+        while high - low > 1:
+            middle = (low + high) // 2
+            if (get(raw, middle) or 0) == obj:
+                low = middle
+            else:
+                high = middle
+        stretches.append((start, high, obj))
+        start = high
+    return stretches
 
 
 def _split_at_gaps(raw: object, text: str, a: int, b: int, box: PageBox, run: Run) -> list[Run]:
@@ -439,7 +466,7 @@ def _make_line(runs: list[Run], page: int) -> Line:
     size = max(weights.items(), key=lambda kv: (kv[1], kv[0]))[0]
     text = "".join(pieces)
     baseline = max(runs, key=lambda r: len(r.text)).y
-    chars = len(text) - text.count(" ") - sum(1 for ch in text if ch.isspace() and ch != " ")
+    chars = len("".join(text.split()))
     return Line(
         page=page,
         x0=min(r.x0 for r in runs),

@@ -11,6 +11,7 @@ one between two ``*`` matches any heading that contains the phrase as whole word
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import re
 import threading
@@ -686,13 +687,14 @@ def _bucket(line: Line, box: PageBox, two_column: bool) -> int:
 
 def _distinctive(line: Line, body_size: float) -> str | None:
     """How a line stands out from body text, if it does: bold, larger, or set in capitals."""
+    if line.bold or line.size >= body_size + 0.9:
+        # Two letters make a heading; stop counting there (this runs on every line of the paper).
+        if sum(1 for _ in itertools.islice(filter(str.isalpha, line.text), 2)) < 2:
+            return None
+        return "bold" if line.bold else "large"
+    if any(map(str.islower, line.text)):
+        return None  # a lower-case letter rules out capitals, without listing the letters
     letters = [ch for ch in line.text if ch.isalpha()]
-    if len(letters) < 2:
-        return None
-    if line.bold:
-        return "bold"
-    if line.size >= body_size + 0.9:
-        return "large"
     text = line.text.rstrip()
     # Small capitals (IEEE's "I. INTRODUCTION") mark headings; a capitalised sentence end does not.
     if len(letters) >= 4 and all(ch.isupper() for ch in letters) and not text.endswith(".") and "[" not in text:
