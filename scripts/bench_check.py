@@ -2,6 +2,7 @@
 """Benchmark the format checker on a folder of PDFs against two baselines measured in the same run.
 
 Usage: scripts/bench_check.py DIR [--banal PATH] [--runs N] [--ruleset R] [--all-as R]
+       scripts/bench_check.py DIR [DIR...] --batch --banal PATH [--runs N]
 
 For every PDF in DIR it reports the best of N in-process runs of
   - the checker (`check_pdf`, with the file's rule set from DIR/EXPECTED.tsv, else --ruleset;
@@ -12,6 +13,12 @@ For every PDF in DIR it reports the best of N in-process runs of
 then the median per file of each and its ratio to the checker, the checker's peak memory
 (peak resident set of a child process that checks every file) and the wall time of one
 `python -m app.formatcheck.cli DIR/*.pdf --json` call (what `tracker check` runs).
+
+With --batch it times what a TA runs over a folder: ONE `tracker check FILES --ruleset report
+--json` call over every PDF of the folders (worker start-up included), against banal run file by
+file as HotCRP runs it, best of N runs each, in the same command; and the peak resident memory
+of any one process of the `tracker check` call (the command and its worker processes).
+Make a sample of long papers with `scripts/make_corpus.py --long --count 12 --out var/gencorpus-long`.
 
 banal is not part of this project: get it from HotCRP's repository,
 https://github.com/kohler/hotcrp, file src/banal (e.g. `curl -o /tmp/banal
@@ -121,15 +128,89 @@ def cli_wall_time(files: list[Path], runs: int) -> float:
     return best_of(runs, once)
 
 
+def tracker_command() -> list[str]:
+    """The `tracker` console script of this environment (or the same entry point through python)."""
+    script = Path(sys.executable).with_name("tracker")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from app.cli import app; sys.argv[0] = 'tracker'; app()"]
+
+
+def batch(folders: list[Path], banal_path: Path, runs: int) -> int:
+    """One `tracker check --json` call over every PDF of the folders against banal file by file."""
+    files = sorted(p for folder in folders for p in folder.iterdir() if p.suffix.lower() == ".pdf")
+    if not files:
+        print("error: no PDF files in the folders", file=sys.stderr)
+        return 2
+    command = [*tracker_command(), "check", *map(str, files), "--ruleset", "report", "--json"]
+    # Run through a small parent that reports the largest resident set among its descendants
+    # (the command and its workers, which it waits for), so this process's own size is not counted.
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "started = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=False)\n"
+        "print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    ours: list[float] = []
+    peak_kb = 0
+    for _ in range(runs):
+        result = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, cwd=ROOT,
+                                check=True)
+        wall, rss = result.stdout.split()
+        ours.append(float(wall))
+        peak_kb = max(peak_kb, int(rss))
+    theirs = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        for path in files:
+            banal(banal_path, path)
+        theirs.append(time.perf_counter() - started)
+    pages = sum(_page_count(path) for path in files)
+    print(f"{len(files)} PDFs, {pages} pages, from {', '.join(str(f) for f in folders)}")
+    print(f"{'':<44} {'best':>8} {'median':>8}")
+    print(f"{'one `tracker check --json` call':<44} {min(ours):>7.2f}s {statistics.median(ours):>7.2f}s")
+    print(f"{'banal, file by file':<44} {min(theirs):>7.2f}s {statistics.median(theirs):>7.2f}s")
+    print(f"{'ratio checker / banal':<44} {min(ours) / min(theirs):>8.2f} {statistics.median(ours) / statistics.median(theirs):>8.2f}")
+    print(f"peak resident memory of one process of the call: {peak_kb / 1024:.0f} MB")
+    cpu = platform.processor() or platform.machine()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
+          f"Python {platform.python_version()}; runs: {runs}; load average at the end: {load:.1f}")
+    return 0
+
+
+def _page_count(path: Path) -> int:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError:
+        return 0
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folder", type=Path, nargs="+", help="folder(s) of PDFs (one unless --batch)")
+    parser.add_argument("--batch", action="store_true", help="one tracker check call over all folders vs banal")
     parser.add_argument("--banal", type=Path, help="path to a copy of HotCRP's src/banal (see above)")
     parser.add_argument("--runs", type=int, default=5, help="runs per file; the best one counts (default 5)")
     parser.add_argument("--ruleset", default="report", help="rule set for files EXPECTED.tsv does not name")
     parser.add_argument("--all-as", metavar="R", help="check every file with this rule set, ignoring EXPECTED.tsv")
     args = parser.parse_args(argv)
+    if args.batch:
+        if not args.banal or not args.banal.is_file() or shutil.which("pdftohtml") is None:
+            print("error: --batch needs --banal PATH and pdftohtml (Debian: poppler-utils)", file=sys.stderr)
+            return 2
+        return batch(args.folder, args.banal, args.runs)
+    if len(args.folder) != 1:
+        print("error: give one folder (or --batch)", file=sys.stderr)
+        return 2
+    args.folder = args.folder[0]
 
     import logging
 

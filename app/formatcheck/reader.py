@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import io
-import itertools
-import operator
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pypdf
@@ -249,14 +248,25 @@ class _FontCache:
 
 
 def read_page_text(
-    doc: pdfium.PdfDocument, index: int, box: PageBox, fonts: _FontCache, *, want_images: bool
-) -> PageText:
-    """Extract the lines of one page in displayed coordinates."""
+    doc: pdfium.PdfDocument,
+    index: int,
+    box: PageBox,
+    fonts: _FontCache,
+    *,
+    want_images: bool,
+    wanted: Callable[[str], bool] | None = None,
+) -> PageText | None:
+    """Extract the lines of one page in displayed coordinates; None when `wanted`, shown the
+    page's plain text, declines it (plain text costs a fraction of the lines and their fonts)."""
     page = doc[index]
     try:
         textpage = page.get_textpage()
         try:
-            runs, chars = _read_runs(textpage, box, fonts)
+            n = pdfium_c.FPDFText_CountChars(textpage.raw)
+            text = textpage.get_text_range(0, n) if n > 0 else ""
+            if wanted is not None and not wanted(text):
+                return None
+            runs, chars = _read_runs(textpage, box, fonts, text, n)
         finally:
             textpage.close()
         images = _read_images(page, box, index) if want_images else []
@@ -270,12 +280,12 @@ def new_font_cache() -> _FontCache:
     return _FontCache()
 
 
-def _read_runs(textpage: pdfium.PdfTextPage, box: PageBox, fonts: _FontCache) -> tuple[list[Run], int]:
+def _read_runs(
+    textpage: pdfium.PdfTextPage, box: PageBox, fonts: _FontCache, text: str, n: int
+) -> tuple[list[Run], int]:
     raw = textpage.raw
-    n = pdfium_c.FPDFText_CountChars(raw)
     if n <= 0:
         return [], 0
-    text = textpage.get_text_range(0, n)
     if len(text) != n:
         # Characters outside the BMP or odd mappings: fall back to one call per character.
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))

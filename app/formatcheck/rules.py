@@ -97,6 +97,8 @@ _ENTRY_START = re.compile(
 _ENTRY_FACT = re.compile(
     r"\b(?:19|20)\d\d[a-z]?\b|\b(?:In|Proceedings|Proc\.|Journal|arXiv|Conference|Transactions|pp\.|vol\.)"
 )
+_SKIM_PREFIX = re.compile(r"^(?:\d{1,4}\s+)+(?=\S)")  # line numbers before a heading in plain text
+_SKIM_SUFFIX = re.compile(r"(?<=\S)\s+\d{1,4}$")
 _TRAILING_PUNCTUATION = re.compile(r"[\s.:;,!?\-—–]+$")
 _WORDS = re.compile(r"[^\W_]+")
 _LONE_NUMBER = re.compile(r"^\s*(?:\d{1,4}|[ivxlc]{1,7})\s*$")
@@ -317,12 +319,14 @@ def _check_paper(
             )
         )
     analysed = min(total, MAX_TEXT_PAGES)
-    texts = _read_texts(data, boxes[:analysed], first_image_page=limit - 1)
+    texts, skimmed = _read_texts(data, boxes[:analysed], limit=limit, synonyms=synonyms)
     chars = sum(t.chars for t in texts)
     facts = report.facts
-    facts["pages_analysed"] = analysed
+    facts["pages_analysed"] = analysed - len(skimmed)
+    if skimmed:
+        facts["pages_skimmed"] = [p + 1 for p in skimmed]
     facts["text_chars"] = chars
-    if chars < NO_TEXT_CHARS_PER_PAGE * analysed:
+    if chars < NO_TEXT_CHARS_PER_PAGE * (analysed - len(skimmed)):
         report.errors.append(
             Finding(
                 "no-text",
@@ -349,8 +353,13 @@ def _check_paper(
     late = [p for p in body_pages if p >= limit]
     if late:
         message = _body_pages_message(layout, late, limit)
+        skim_note = f"{pages_phrase([p + 1 for p in skimmed])} only skimmed for headings" if skimmed else ""
         if analysed < total:
-            message += f" (Only the first {analysed} pages were read.)"
+            tail = f", {skim_note[0].lower()}{skim_note[1:]}" if skim_note else ""
+            message += f" (Only the first {analysed} pages were read{tail}.)"
+        elif skimmed:
+            verb = "was" if len(skimmed) == 1 else "were"
+            message += f" ({skim_note.replace(' only', f' {verb} only', 1)}.)"
         late_set = {p - 1 for p in late}
         body = [it.line for it in layout.items if it.line.page in late_set and _is_body(layout, it)]
         report.errors.append(Finding("body-pages", message, late, line_boxes(body, boxes)))
@@ -450,20 +459,78 @@ def _is_letter(box: PageBox) -> bool:
     return abs(box.width - LETTER_PT[0]) <= LETTER_TOLERANCE_PT and abs(box.height - LETTER_PT[1]) <= LETTER_TOLERANCE_PT
 
 
-def _read_texts(data: bytes, boxes: list[PageBox], *, first_image_page: int) -> list[PageText]:
+def _read_texts(
+    data: bytes, boxes: list[PageBox], *, limit: int, synonyms: dict[str, list[str]], skim: bool = True
+) -> tuple[list[PageText], list[int]]:
+    """The lines of each page, and the pages only skimmed (their lines left empty).
+
+    A paper longer than the limit by more than a page is certain to get page-limit, and its
+    body-pages verdict is settled by page 1 and pages N and N+1, as long as its references do
+    not start before page N. Its other pages are read in full only when their plain text shows
+    a heading line (a section or the references) or follows the references heading: lines and
+    fonts cost several times what plain text does, and body pages in between change nothing.
+    """
+    total = len(boxes)
+    skim = skim and total > limit + 1
+    always = {0, limit - 1, limit}
+    texts: list[PageText] = []
+    skimmed: list[int] = []
+    state = {"early": False, "next": False}
+
+    def wanted(index: int) -> Callable[[str], bool]:
+        def decide(plain: str) -> bool:
+            kind = _skim_headings(plain, synonyms)
+            if kind == "references":
+                state["next"] = True  # the list continues on the next page
+                if index < limit:
+                    state["early"] = True  # body may follow the references anywhere: read it all
+                return True
+            return kind == "heading" or index in always or state["early"]
+
+        return decide
+
     with _PDFIUM_LOCK:
         doc = open_text_document(data)
         try:
             fonts = new_font_cache()
-            texts = []
             for index, box in enumerate(boxes):
+                follow, state["next"] = state["next"], False
+                decide = wanted(index) if skim and not follow else None
                 try:
-                    texts.append(read_page_text(doc, index, box, fonts, want_images=index >= first_image_page))
+                    text = read_page_text(doc, index, box, fonts, want_images=index >= limit - 1, wanted=decide)
                 except pdfium.PdfiumError:
-                    texts.append(PageText(lines=[], chars=0, images=[]))  # one bad page is not a bad file
-            return texts
+                    text = PageText(lines=[], chars=0, images=[])  # one bad page is not a bad file
+                if text is None:
+                    skimmed.append(index)
+                    text = PageText(lines=[], chars=0, images=[])
+                texts.append(text)
         finally:
             doc.close()
+    if state["early"] and skimmed:
+        return _read_texts(data, boxes, limit=limit, synonyms=synonyms, skim=False)[0], []
+    return texts, skimmed
+
+
+def _skim_headings(plain: str, synonyms: dict[str, list[str]]) -> str | None:
+    """"references" or "heading" when a line of a page's plain text reads as one, else None."""
+    lines = [_SKIM_PREFIX.sub("", line).strip() for line in plain.splitlines()]
+    found = None
+    for k, line in enumerate(lines):
+        # Headings start with a capital or a number; most lines of running text do not.
+        if not line[:1].isupper() and not line[:1].isdigit():
+            continue
+        short = len(line.split()) <= 9
+        following = f"{line} {lines[k + 1]}" if short and k + 1 < len(lines) else ""
+        # Line numbers printed right of the text end the line in plain text.
+        for candidate in (line, _SKIM_SUFFIX.sub("", line), following):
+            if not candidate or len(candidate) > 120 or len(candidate.split()) > 14:
+                continue
+            key = _normalise(candidate)
+            if key in REFERENCE_HEADINGS:
+                return "references"
+            if found is None and _sections_of(key, synonyms):
+                found = "heading"
+    return found
 
 
 # --- synonyms ----------------------------------------------------------------------
@@ -499,20 +566,59 @@ def _normalise(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _matches(key: str, synonym: str) -> bool:
-    if len(synonym) > 2 and synonym.startswith("*") and synonym.endswith("*"):
-        phrase = _normalise(synonym[1:-1])
-        words = " ".join(_WORDS.findall(key))
-        return bool(phrase) and f" {phrase} " in f" {words} "
-    if synonym.endswith("*"):
-        stem = _normalise(synonym[:-1])
-        return any(word.startswith(stem) for word in re.findall(r"[^\W_]+", key))
-    return key == _normalise(synonym)
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    """One section's synonyms, normalised once: whole headings, word starts and phrases."""
+
+    section: str
+    exact: frozenset[str]
+    stems: tuple[str, ...]
+    phrases: tuple[str, ...]
+
+    def matches(self, key: str, words: list[str], spaced: str) -> bool:
+        """Whether a normalised heading (`key`, its `words`, and them joined with spaces around) matches."""
+        if key in self.exact:
+            return True
+        if any(word.startswith(stem) for stem in self.stems for word in words):
+            return True
+        return any(f" {phrase} " in spaced for phrase in self.phrases)
+
+
+def _compile(synonyms: dict[str, list[str]]) -> list[_Matcher]:
+    matchers = []
+    for section, values in synonyms.items():
+        exact, stems, phrases = set(), [], []
+        for synonym in values:
+            if len(synonym) > 2 and synonym.startswith("*") and synonym.endswith("*"):
+                phrase = _normalise(synonym[1:-1])
+                if phrase:
+                    phrases.append(phrase)
+            elif synonym.endswith("*"):
+                stems.append(_normalise(synonym[:-1]))
+            else:
+                exact.add(_normalise(synonym))
+        matchers.append(_Matcher(section, frozenset(exact), tuple(stems), tuple(phrases)))
+    return matchers
+
+
+# The matchers of the synonym table in use (one table per check; a check may run in any thread).
+_COMPILED: list[tuple[dict[str, list[str]], list[_Matcher]]] = []
+
+
+def _matchers(synonyms: dict[str, list[str]]) -> list[_Matcher]:
+    cached = _COMPILED[-1] if _COMPILED else None
+    if cached is not None and cached[0] is synonyms:
+        return cached[1]
+    compiled = _compile(synonyms)
+    _COMPILED[:] = [(synonyms, compiled)]
+    return compiled
 
 
 def _sections_of(key: str, synonyms: dict[str, list[str]]) -> list[str]:
     """Every section a heading satisfies ("Methodology" is both a plan and a proposed solution)."""
-    return [section for section, values in synonyms.items() if any(_matches(key, v) for v in values)]
+    words = _WORDS.findall(key)
+    spaced = f" {' '.join(words)} "
+    return [m.section for m in _matchers(synonyms) if m.matches(key, words, spaced)]
 
 
 def _is_known_heading(key: str, synonyms: dict[str, list[str]]) -> bool:
