@@ -1,11 +1,20 @@
 """The `tracker` command line."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.config import get_settings
+if TYPE_CHECKING:
+    from app.config import Settings
+
+
+def get_settings() -> "Settings":
+    """The settings, imported on first use: `tracker check` needs none, and pydantic-settings
+    takes about half a second to import."""
+    from app.config import get_settings as settings
+
+    return settings()
 
 cli = typer.Typer(help="Course Project Tracker: serve the API and run course chores.", no_args_is_help=True,
                   add_completion=False)
