@@ -113,6 +113,7 @@ def import_roster(
     file: Annotated[Path, typer.Argument(help="roster CSV: student_no,name,email[,role]", exists=True, dir_okay=False)],
     codes: Annotated[Path | None, typer.Option("--codes", help="write the new users' activation codes to this CSV",
                                                dir_okay=False)] = None,
+    email_codes: Annotated[bool, typer.Option("--email-codes", help="also email each new user their code")] = False,
 ) -> None:
     """Import a roster CSV into a course (like the API); new users' codes go to --codes (else stdout)."""
     import csv
@@ -133,7 +134,8 @@ def import_roster(
             typer.echo(f"error: no course with id or code {course!r}", err=True)
             raise typer.Exit(1)
         try:
-            result = roster_import(session, course=found, actor=None, data=file.read_bytes(), now=utcnow())
+            result = roster_import(session, course=found, actor=None, data=file.read_bytes(), now=utcnow(),
+                                   email_codes=email_codes)
         except InvalidInput as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             for error in exc.errors or []:
