@@ -86,7 +86,7 @@ def outbox_list(session: Session, *, user: User, course_id: int, status: str | N
     return OutboxPage(notices=[(n, u) for n, u in rows], counts=counts)
 
 
-def notice_retry(session: Session, *, user: User, notice_id: int, now: datetime) -> Notice:
+def notice_retry(session: Session, *, user: User, notice_id: int, now: datetime) -> tuple[Notice, User]:
     """Put a failed notice back in the queue with fresh attempts (staff of its course); audited."""
     notice = session.get(Notice, notice_id) if is_row_id(notice_id) else None
     if notice is None or notice.course_id is None:
@@ -103,7 +103,9 @@ def notice_retry(session: Session, *, user: User, notice_id: int, now: datetime)
     notice.status, notice.attempts, notice.next_attempt_at, notice.claimed_until = "pending", 0, now, None
     session.add(notice)
     session.flush()
-    return notice
+    recipient = session.get(User, notice.user_id)
+    assert recipient is not None  # the notice's foreign key names the user
+    return notice, recipient
 
 
 @dataclass(frozen=True)
