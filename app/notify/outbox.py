@@ -82,8 +82,8 @@ def notice_rows_once(session: Session, rows: list[dict[str, Any]]) -> int:
         statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
     else:
         statement = insert(table)
-    result = session.connection().execute(statement, rows)
-    return int(result.rowcount or 0)
+    # RETURNING counts the rows that went in (psycopg reports no rowcount for a batch insert).
+    return len(session.connection().execute(statement.returning(table.c.id), rows).all())
 
 
 def notice_row(*, kind: str, user: User, course_id: int | None, context: dict[str, Any], now: datetime,
