@@ -12,8 +12,12 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Engine, and_, or_
@@ -32,6 +36,8 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 SMTP_TIMEOUT_S = 30.0
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # readable in any mail source view, unlike base64
 SECRET_REMOVED = "(removed from this copy after sending)"
 ERR_EXPIRED = "Not sent: it was only useful before {at}."
 ERR_OPTED_OUT = "Not sent: the user turned this kind of notice off."
@@ -101,7 +107,7 @@ class Mailer:
             smtp.login(target.username, target.password or "")
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Hand one message over; TransientError or PermanentError when it is not accepted."""
         try:
             if self._smtp is None:
@@ -132,12 +138,25 @@ class Mailer:
             self._smtp = None
 
 
-def notice_message(notice: Notice, *, mail_from: str) -> EmailMessage:
-    """The email of a notice: text and HTML alternatives, a stable Message-ID, and the notice id in a header."""
-    message = EmailMessage()
-    message["From"] = mail_from
-    message["To"] = notice.to_address
-    message["Subject"] = notice.subject
+def _header(value: str) -> str:
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
+def notice_message(notice: Notice, *, mail_from: str) -> Message:
+    """The email of a notice: text and HTML alternatives, a stable Message-ID, and the notice id in a header.
+
+    Built with the compat32 MIME classes: the newer EmailMessage API spends most of a send
+    building header objects (7 ms a message here against 1 ms for the whole SMTP exchange).
+    """
+    message = MIMEMultipart("alternative")
+    message["From"] = _address(mail_from)
+    message["To"] = _address(notice.to_address)
+    message["Subject"] = _header(notice.subject)
     message["Date"] = format_datetime(notice.created_at)
     domain = urlsplit(link("/")).hostname or "tracker"
     message["Message-ID"] = make_msgid(idstring=f"notice-{notice.id}", domain=domain)
@@ -146,8 +165,8 @@ def notice_message(notice: Notice, *, mail_from: str) -> EmailMessage:
     message["Auto-Submitted"] = "auto-generated"
     if notice.kind in OPTIONAL_KINDS:
         message["List-Unsubscribe"] = f"<{link('/ui/account/notices')}>"
-    message.set_content(notice.body_text)
-    message.add_alternative(notice.body_html, subtype="html")
+    message.attach(MIMEText(notice.body_text, "plain", _UTF8_QP))
+    message.attach(MIMEText(notice.body_html, "html", _UTF8_QP))
     return message
 
 
