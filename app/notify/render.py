@@ -5,12 +5,13 @@ Each kind has `<kind>.txt` and `<kind>.html` under templates/; the text template
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app.timefmt import duration, local_time
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -35,28 +36,9 @@ class Rendered:
     html: str
 
 
-def local_time(instant: datetime | None, timezone: str = "UTC") -> str:
-    """An instant in a course's time zone, as the pages show it: '2026-11-01 23:59 (UTC+08:00)'."""
-    if instant is None:
-        return "-"
-    local = instant.astimezone(ZoneInfo(timezone))
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
-
-
 def span(delta: timedelta) -> str:
     """A lateness in words: '1 d 6 h 0 min', '59 s'; 'on time' for none."""
-    seconds = int(delta.total_seconds())
-    if seconds <= 0:
-        return "on time"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h {minutes} min"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+    return duration(delta) if delta > timedelta(0) else "on time"
 
 
 def _environment(autoescape: bool) -> Environment:

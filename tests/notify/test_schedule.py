@@ -8,7 +8,6 @@ from sqlmodel import Session, col, select
 from app.db import get_engine
 from app.models import Notice
 from app.notify.schedule import digests_schedule, reminders_schedule
-from tests.conftest import FakeClock
 from tests.factories import auth, make_group, make_review, make_student, make_submission
 from tests.notify.helpers import FOOTER, PUBLIC, cast, deliver
 from tests.smtp import SmtpServer
