@@ -20,7 +20,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Engine, and_, or_
+from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings
@@ -170,28 +170,52 @@ def notice_message(notice: Notice, *, mail_from: str) -> Message:
     return message
 
 
+_OUTCOME_COLUMNS = ("status", "attempts", "last_error", "next_attempt_at", "claimed_until", "sent_at", "body_text",
+                    "body_html", "secret")
+
+
+def _write(session: Session, notices: list[Notice], **values: object) -> None:
+    """One UPDATE for these rows (set-based: the ORM would write them one statement each)."""
+    if notices:
+        table = Notice.__table__  # type: ignore[attr-defined]
+        session.connection().execute(update(table).where(table.c.id.in_([n.id for n in notices])).values(**values))
+
+
+def _write_each(session: Session, notices: list[Notice]) -> None:
+    table = Notice.__table__  # type: ignore[attr-defined]
+    for notice in notices:
+        session.connection().execute(update(table).where(table.c.id == notice.id).values(
+            **{c: getattr(notice, c) for c in _OUTCOME_COLUMNS}))
+
+
 def notices_claim(session: Session, *, now: datetime, limit: int = BATCH_SIZE) -> list[Notice]:
-    """Lease up to `limit` due notices to this sender and commit; rows other senders hold are skipped."""
+    """Lease up to `limit` due notices to this sender and commit; rows other senders hold are skipped.
+
+    The rows come back detached: the sender changes them in memory and writes the outcome itself.
+    """
     due = or_(and_(col(Notice.status) == "pending", col(Notice.next_attempt_at) <= now),
               and_(col(Notice.status) == "sending", col(Notice.claimed_until) < now))
     rows = list(session.exec(select(Notice).where(due).order_by(col(Notice.id)).limit(limit)
                              .with_for_update(skip_locked=True)))
-    claimed = []
+    session.expunge_all()
+    skipped: list[Notice] = []
     for kind in {n.kind for n in rows if n.kind in OPTIONAL_KINDS}:
         # A user may have turned a kind off after its notice was written.
         out = opted_out(session, kind=kind, user_ids=[n.user_id for n in rows if n.kind == kind])
         for notice in rows:
             if notice.kind == kind and notice.user_id in out:
                 notice.status, notice.last_error = "skipped", ERR_OPTED_OUT
+                skipped.append(notice)
     for notice in rows:
-        if notice.status == "skipped":
-            pass
-        elif notice.expires_at is not None and notice.expires_at <= now:
+        if notice.status != "skipped" and notice.expires_at is not None and notice.expires_at <= now:
             notice.status, notice.last_error = "skipped", ERR_EXPIRED.format(at=notice.expires_at.isoformat())
-        else:
-            notice.status, notice.claimed_until, notice.attempts = "sending", now + LEASE, notice.attempts + 1
-            claimed.append(notice)
-        session.add(notice)
+            skipped.append(notice)
+    claimed = [n for n in rows if n.status != "skipped"]
+    for notice in claimed:
+        notice.status, notice.claimed_until, notice.attempts = "sending", now + LEASE, notice.attempts + 1
+    _write(session, claimed, status="sending", claimed_until=now + LEASE,
+           attempts=Notice.__table__.c.attempts + 1)  # type: ignore[attr-defined]
+    _write_each(session, skipped)
     session.commit()
     return claimed
 
@@ -211,6 +235,19 @@ def _record(notice: Notice, *, error: Exception | None, now: datetime) -> None:
         notice.next_attempt_at = now + backoff(notice.attempts)
 
 
+def notices_record(session: Session, outcomes: list[tuple[Notice, Exception | None]], *, now: datetime) -> None:
+    """Write what happened to each claimed notice: sent, back to pending with its next try, or failed."""
+    plain_sent = []
+    others = []
+    for notice, error in outcomes:
+        had_secret = notice.secret is not None
+        _record(notice, error=error, now=now)
+        (plain_sent if error is None and not had_secret else others).append(notice)
+    _write(session, plain_sent, status="sent", sent_at=now, last_error=None, claimed_until=None)
+    _write_each(session, others)
+    session.commit()
+
+
 @dataclass
 class DeliveryStats:
     """What one delivery round did."""
@@ -219,6 +256,24 @@ class DeliveryStats:
     retrying: int = 0
     failed: int = 0
     sent_ids: list[int] = field(default_factory=list)
+
+
+def _send_all(mailer: Mailer, notices: list[Notice], *, mail_from: str
+              ) -> tuple[list[tuple[Notice, Exception | None]], bool]:
+    """Send each notice; once the server or connection is gone, the rest of the batch waits too."""
+    outcomes: list[tuple[Notice, Exception | None]] = []
+    down: TransientError | None = None
+    for notice in notices:
+        error: Exception | None = down
+        if down is None:
+            try:
+                mailer.send(notice_message(notice, mail_from=mail_from))
+            except PermanentError as exc:
+                error = exc
+            except TransientError as exc:
+                error = down = exc
+        outcomes.append((notice, error))
+    return outcomes, down is not None
 
 
 def notices_deliver(engine: Engine, *, settings: Settings, clock: Callable[[], datetime],
@@ -234,28 +289,17 @@ def notices_deliver(engine: Engine, *, settings: Settings, clock: Callable[[], d
                 claimed = notices_claim(session, now=clock(), limit=batch_size)
                 if not claimed:
                     return stats
-                down: TransientError | None = None
-                for notice in claimed:
-                    error: Exception | None = down
-                    if down is None:
-                        try:
-                            mailer.send(notice_message(notice, mail_from=settings.mail_from))
-                        except PermanentError as exc:
-                            error = exc
-                        except TransientError as exc:
-                            # The server or connection is gone: the rest of the batch waits too.
-                            error = down = exc
-                    _record(notice, error=error, now=clock())
-                    session.add(notice)
-                    if error is None:
-                        stats.sent += 1
-                        stats.sent_ids.append(notice.id or 0)
-                    elif notice.status == "failed":
-                        stats.failed += 1
-                    else:
-                        stats.retrying += 1
-                session.commit()
-                if down is not None:
-                    return stats
+                outcomes, down = _send_all(mailer, claimed, mail_from=settings.mail_from)
+                notices_record(session, outcomes, now=clock())
+            for notice, error in outcomes:
+                if error is None:
+                    stats.sent += 1
+                    stats.sent_ids.append(notice.id or 0)
+                elif notice.status == "failed":
+                    stats.failed += 1
+                else:
+                    stats.retrying += 1
+            if down:
+                return stats
     finally:
         mailer.close()
