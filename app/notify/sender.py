@@ -96,16 +96,24 @@ class Mailer:
             smtp = smtplib.SMTP_SSL(target.host, target.port, timeout=self.timeout, context=context)
         else:
             smtp = smtplib.SMTP(target.host, target.port, timeout=self.timeout)
+        try:
+            self._greet(smtp, context)
+        except BaseException:
+            smtp.close()  # a refused login or handshake must not leave the socket open
+            raise
+        return smtp
+
+    def _greet(self, smtp: smtplib.SMTP, context: ssl.SSLContext) -> None:
+        target = self.target
+        if not target.implicit_tls:
             smtp.ehlo()
             if smtp.has_extn("starttls"):
                 smtp.starttls(context=context)
                 smtp.ehlo()
             elif target.password and target.host not in ("127.0.0.1", "::1", "localhost"):
-                smtp.close()
                 raise TransientError("The server offers no STARTTLS; the password is not sent in clear text.")
         if target.username:
             smtp.login(target.username, target.password or "")
-        return smtp
 
     def send(self, message: Message) -> None:
         """Hand one message over; TransientError or PermanentError when it is not accepted."""
