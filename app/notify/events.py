@@ -12,7 +12,7 @@ from sqlmodel import Session
 from app.access import STUDENT
 from app.milestones.rules import Lateness
 from app.models import Course, Milestone, Notice, ProjectGroup, Submission, Topic, User
-from app.notify.outbox import course_people, group_members, link, notice_enqueue
+from app.notify.outbox import course_group_members, course_people, group_members, link, notice_enqueue
 
 
 def _course(course: Course) -> dict[str, str]:
@@ -80,10 +80,11 @@ def notice_selection_published(session: Session, *, course: Course, groups: Iter
     `places` maps a group id to its slot or board in words, once the week-16 programme has one.
     """
     kind = "selection_superseded" if superseded else "selection_published"
+    members = course_group_members(session, course_id=course.id or 0)  # one query, however many groups
     notices: list[Notice] = []
     for group in groups:
         notices += notice_enqueue(
-            session, kind=kind, users=group_members(session, group_id=group.id or 0), now=now, course_id=course.id,
+            session, kind=kind, users=members.get(group.id or 0, []), now=now, course_id=course.id,
             context={**_group_context(course, group), "deliverable": group.deliverable,
                      "place": (places or {}).get(group.id or 0)})
     return notices

@@ -5,6 +5,7 @@ notice rolls back, the notice goes with it; when it commits, the notice is in th
 the sender will deliver it.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -111,3 +112,15 @@ def course_people(session: Session, *, course_id: int, roles: Iterable[str]) -> 
         select(User).join(CourseMember, col(CourseMember.user_id) == col(User.id))
         .where(CourseMember.course_id == course_id, col(CourseMember.role).in_(list(roles)))
         .order_by(col(User.name), col(User.id))))
+
+
+def course_group_members(session: Session, *, course_id: int) -> dict[int, list[User]]:
+    """Every group's current members in one query: group id -> users by name."""
+    by_group: dict[int, list[User]] = defaultdict(list)
+    for group_id, user in session.exec(
+        select(GroupMembership.group_id, User).join(User, col(User.id) == col(GroupMembership.user_id))
+        .where(GroupMembership.course_id == course_id, col(GroupMembership.left_at).is_(None))
+        .order_by(col(User.name), col(User.id))
+    ):
+        by_group[group_id].append(user)
+    return by_group

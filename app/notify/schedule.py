@@ -5,7 +5,6 @@ extension moves its reminders. Each is written once: its dedupe key names the gr
 milestone and threshold (a digest: the course and week) and the recipient.
 """
 
-from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,8 +14,8 @@ from sqlmodel import Session, col, func, select
 from app.access import STAFF_ROLES
 from app.courses.service import course_milestones
 from app.dashboard.service import LATE, MISSING, dashboard_rows
-from app.models import Course, GroupMembership, Milestone, Notice, ProjectGroup, Submission, User
-from app.notify.outbox import course_people, link, notice_row, notice_rows_once, opted_out
+from app.models import Course, Milestone, Notice, ProjectGroup, Submission, User
+from app.notify.outbox import course_group_members, course_people, link, notice_row, notice_rows_once, opted_out
 from app.notify.render import DIGEST, REMINDER
 from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
 
@@ -24,17 +23,6 @@ THRESHOLDS_H = (24, 48)  # tightest first: inside 24 h only the 24 h reminder is
 DIGEST_WEEKDAY, DIGEST_TIME = 0, time(8, 0)  # Monday 08:00, course time
 DIGEST_AFTER_TERM = timedelta(days=14)  # late work still arrives after the last week
 PREFERENCES_PATH = "/ui/account/notices"
-
-
-def _members(session: Session, *, course_id: int) -> dict[int, list[User]]:
-    by_group: dict[int, list[User]] = defaultdict(list)
-    for group_id, user in session.exec(
-        select(GroupMembership.group_id, User).join(User, col(User.id) == col(GroupMembership.user_id))
-        .where(GroupMembership.course_id == course_id, col(GroupMembership.left_at).is_(None))
-        .order_by(col(User.name), col(User.id))
-    ):
-        by_group[group_id].append(user)
-    return by_group
 
 
 def _existing_keys(session: Session, *, course_id: int, kind: str) -> set[str]:
@@ -86,7 +74,7 @@ def reminders_schedule(session: Session, *, now: datetime) -> int:
                                    .order_by(col(ProjectGroup.id))))
         if not groups:
             continue
-        members = _members(session, course_id=course.id or 0)
+        members = course_group_members(session, course_id=course.id or 0)
         out = opted_out(session, kind=REMINDER, user_ids=[u.id or 0 for us in members.values() for u in us])
         members = {gid: [u for u in us if u.id not in out] for gid, us in members.items()}
         sent = _existing_keys(session, course_id=course.id or 0, kind=REMINDER)
