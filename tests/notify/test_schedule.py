@@ -31,7 +31,7 @@ def digest(now: datetime) -> int:
     return written
 
 
-def _reminder_lines(name: str, hours: int, deadline: str, group_id: int, *, extra: list[str]) -> list[str]:
+def _reminder_lines(name: str, deadline: str, group_id: int, *, extra: list[str]) -> list[str]:
     return [f"Hello {name},", "", f"Proposal for Night Owls is due {deadline}.", *extra,
             f"Your group's page: {PUBLIC}/ui/groups/{group_id}/status", "",
             f"You can turn these emails off on your account page: {PUBLIC}/ui/account/notices", *FOOTER]
@@ -50,7 +50,7 @@ def test_a_moved_deadline_moves_the_reminders(client: TestClient, session: Sessi
     assert deliver(new_due - timedelta(hours=30)).sent == 3
     ann = smtp.to("ann@dl2026.example.edu")[0]
     assert ann.subject == "DL2026: Proposal due in 48 hours"
-    assert ann.lines == _reminder_lines("Ann Alpha", 48, "2026-11-04 23:59 (UTC+08:00)", c.group.id or 0,
+    assert ann.lines == _reminder_lines("Ann Alpha", "2026-11-04 23:59 (UTC+08:00)", c.group.id or 0,
                                         extra=["Your group has not uploaded a version yet."])
     assert str(ann.message["List-Unsubscribe"]) == f"<{PUBLIC}/ui/account/notices>"
     assert remind(new_due - timedelta(hours=23)) == 3
@@ -88,7 +88,7 @@ def test_a_rejected_graded_version_is_reminded_with_its_errors(session: Session,
     assert deliver(DUE - timedelta(hours=20)).sent == 3
     ann = smtp.to("ann@dl2026.example.edu")[0]
     assert ann.subject == "DL2026: Proposal due in 24 hours"
-    assert ann.lines == _reminder_lines("Ann Alpha", 24, "2026-11-01 23:59 (UTC+08:00)", c.group.id or 0, extra=[
+    assert ann.lines == _reminder_lines("Ann Alpha", "2026-11-01 23:59 (UTC+08:00)", c.group.id or 0, extra=[
         "Your graded version 1 has format errors: page-limit, columns.",
         "Upload a corrected version before the deadline."])
 
