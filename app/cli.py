@@ -16,6 +16,7 @@ def get_settings() -> "Settings":
 
     return settings()
 
+
 cli = typer.Typer(help="Course Project Tracker: serve the API and run course chores.", no_args_is_help=True,
                   add_completion=False)
 
