@@ -1,40 +1,32 @@
-"""The AAAI format rules of SPEC.md: page checks, headings, references, columns and body pages.
+"""The AAAI format rules of SPEC.md, composed: page checks, then the text, then each rule on it.
 
-Synonyms are matched against a heading's whole text, case-insensitively, with numbering
-and trailing punctuation stripped. A synonym ending in ``*`` matches any heading that
-contains a word starting with it (``plan*`` matches "Project Plan" and "Planned Work");
-one between two ``*`` matches any heading that contains the phrase as whole words
-(``*related work*`` matches "Related Work and Background" and the lecture's question
-"What related work exists?").
+Each rule is a small function below; reading the pages lives in paper.py, where text lies in
+layout.py, headings in headings.py, the bibliography in references.py and posters in poster.py.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 import os
-import re
-import threading
-import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-
-import pypdfium2 as pdfium
+from dataclasses import replace
 
 from app.formatcheck.boxes import line_boxes, page_boxes
-from app.formatcheck.producer import describe_makers, made_by_tex
-from app.formatcheck.reader import (
-    EncryptedPdf,
-    Line,
-    PageBox,
-    PageText,
-    UnreadablePdf,
-    new_font_cache,
-    open_text_document,
-    read_page_text,
-    read_structure,
+from app.formatcheck.headings import _display_name, _Heading, _NUMBERING, _sections_of, _show_synonym, _synonym_table
+from app.formatcheck.layout import (
+    _body_pages,
+    _describe_size,
+    _in_references,
+    _is_body,
+    _is_letter,
+    _judge_columns,
+    _Layout,
+    _margin_pages,
+    _pt,
 )
+from app.formatcheck.paper import MAX_TEXT_PAGES, NO_TEXT_CHARS_PER_PAGE, _analyse, _read_texts
+from app.formatcheck.poster import _check_poster
+from app.formatcheck.producer import describe_makers, made_by_tex
+from app.formatcheck.reader import EncryptedPdf, PageBox, PageText, UnreadablePdf, read_structure
 from app.formatcheck.report import CheckReport, Finding, pages_phrase
 from app.formatcheck.rulesets import (  # re-exported: callers of rules.py find the public names here too
     DEFAULT_PAGE_LIMITS,
@@ -46,99 +38,21 @@ from app.formatcheck.rulesets import (  # re-exported: callers of rules.py find 
     RULESETS,
 )
 
-# Character analysis stops here: a verdict on a longer file needs no more pages
-# (page-limit is already certain), and a 5,000-page upload must stay cheap.
-MAX_TEXT_PAGES = 40
+__all__ = [
+    "DEFAULT_PAGE_LIMITS",
+    "DEFAULT_REQUIRED_SECTIONS",
+    "DEFAULT_SYNONYMS",
+    "FRONT_MATTER_LABELS",
+    "PAPER_RULESETS",
+    "REFERENCE_HEADINGS",
+    "RULESETS",
+    "check_pdf",
+    "unreadable_report",
+]
 
-LETTER_PT = (612.0, 792.0)
-LETTER_TOLERANCE_PT = 4.0
-PT_PER_MM = 72.0 / 25.4
-A0_MM = (841.0, 1189.0)
-A0_TOLERANCE_MM = 3.0
-# The AAAI text block: 7 x 9 in, 0.75 in from the top, left and right edges of a Letter page.
-BLOCK_MARGIN_PT = 54.0
-BLOCK_HEIGHT_PT = 648.0
-MARGIN_SLACK_PT = 18.0  # a quarter inch: other templates' slightly larger blocks are not layout errors
 BODY_SIZE_RANGE = (9.0, 11.0)
-COLUMN_JUDGE_MIN_CHARS = 500
-REFERENCE_LIST_PROBE_LINES = 24
-COLUMN_JUDGE_SPANNING_SHARE = 0.5  # a page is one-column when most of its body text runs across the gutter
-NO_TEXT_CHARS_PER_PAGE = 16
 FONT_SIZE_SAMPLE_BOXES = 5
 FONT_SIZE_SAMPLE_MIN_LINE = 40  # paragraph lines, not the author names of the title block
-
-_PDFIUM_LOCK = threading.Lock()  # pdfium is not thread-safe; worker processes never contend for it
-
-_NAMED_SIZES_MM = {
-    "A0": (841, 1189),
-    "A1": (594, 841),
-    "A2": (420, 594),
-    "A3": (297, 420),
-    "A4": (210, 297),
-    "A5": (148, 210),
-    "US Letter": (215.9, 279.4),
-    "US Legal": (215.9, 355.6),
-}
-
-_TOP_NUMBER = re.compile(r"^(?:\d{1,2}|[IVX]{1,6})\.?\s+(?=\S)")
-# "A. Goals" is a subsection; "V. Results" (a Roman numeral) is a section.
-_SUB_NUMBER = re.compile(r"^(?:\d{1,2}\.\d|[IVX]{1,6}\.[A-Z0-9]|[A-Z]\.\d|[A-HJ-UWYZ][.)]\s)")
-_NUMBERING = re.compile(r"^(?:(?:\d{1,2}(?:\.\d{1,2})*|[IVXivx]{1,6}|[A-Za-z])[.)]?\s+|\d{1,2}(?:\.\d{1,2})*\.?\s*)")
-_CAPTION = re.compile(r"^(?:fig(?:ure)?|table|tab|algorithm|listing|eq(?:uation)?)\.?\s*\d", re.I)
-_RUN_IN = re.compile(r"^\s*([^\W\d_][^.:—–]{0,48}?)\s*([.:—–]|-{1,2}\s)")
-# The start of a bibliography entry: a number ("[3]", "3."), or authors ("Smith, A.", "Smith AB,",
-# "A. Smith and B. Chen. 2020.") before a year.
-_ENTRY_START = re.compile(
-    r"^\s*(?:\[\d{1,3}\]|\d{1,3}\.\s)"
-    r"|^[A-Z][\w'’\-]+,\s+(?:[A-Z]\.|[A-Z][a-z]+)"
-    r"|^[A-Z][\w'’\-]+\s+[A-Z]{1,3}[,.]"
-    r"|^[^()]{0,160}?[.,]\s\(?(?:19|20)\d\d[a-z]?\)?[.,:]"
-)
-_ENTRY_FACT = re.compile(
-    r"\b(?:19|20)\d\d[a-z]?\b|\b(?:In|Proceedings|Proc\.|Journal|arXiv|Conference|Transactions|pp\.|vol\.)"
-)
-_SKIM_PREFIX = re.compile(r"^(?:\d{1,4}\s+)+(?=\S)")  # line numbers before a heading in plain text
-_SKIM_SUFFIX = re.compile(r"(?<=\S)\s+\d{1,4}$")
-_TRAILING_PUNCTUATION = re.compile(r"[\s.:;,!?\-—–]+$")
-_WORDS = re.compile(r"[^\W_]+")
-_LONE_NUMBER = re.compile(r"^\s*(?:\d{1,4}|[ivxlc]{1,7})\s*$")
-_SOFT_HYPHENS = str.maketrans({"\ufffe": "-", "\u00ad": "-", "\u2010": "-"})
-
-
-@dataclass(slots=True)
-class _Item:
-    """A line (or figure) with its place in reading order."""
-
-    line: Line
-    bucket: int
-    furniture: bool
-    index: int = 0
-
-
-@dataclass(slots=True)
-class _Heading:
-    text: str
-    key: str  # normalised text
-    item: int  # index of its first line in reading order
-    page: int
-    size: float
-    kind: str  # "display" or "run-in"
-    top: bool = False
-
-
-@dataclass(slots=True)
-class _Layout:
-    """Everything the paper rules are judged on."""
-
-    body_size: float | None
-    items: list[_Item]
-    two_column: list[bool]
-    headings: list[_Heading] = field(default_factory=list)
-    candidates: list[_Heading] = field(default_factory=list)
-    references: tuple[int, int] | None = None
-    references_page: int | None = None
-    title_floor: float | None = None  # page-1 lines above it are the title block
-    floats_in_references: set[int] = field(default_factory=set)  # float text inside the references span
 
 
 def check_pdf(
@@ -214,76 +128,6 @@ def _load(source: str | os.PathLike[str] | bytes) -> bytes:
         return handle.read()
 
 
-def _pt(value: float) -> float | int:
-    rounded = round(value, 1)
-    return int(rounded) if rounded == int(rounded) else rounded
-
-
-def _size_name(width: float, height: float) -> str:
-    short, long = sorted((width / PT_PER_MM, height / PT_PER_MM))
-    for name, (a, b) in _NAMED_SIZES_MM.items():
-        if abs(short - a) <= 3 and abs(long - b) <= 3:
-            return name
-    return ""
-
-
-def _describe_size(width: float, height: float) -> str:
-    name = _size_name(width, height)
-    text = f"{width:.0f} × {height:.0f} pt"
-    return f"{text} ({name})" if name else text
-
-
-# --- posters -----------------------------------------------------------------------
-
-
-def _check_poster(report: CheckReport, boxes: list[PageBox]) -> None:
-    if len(boxes) != 1:
-        report.errors.append(
-            Finding(
-                "poster-pages",
-                f"The poster has {len(boxes)} pages; it must be a single page.",
-                list(range(2, len(boxes) + 1)),
-            )
-        )
-    a0_short, a0_long = (v * PT_PER_MM for v in A0_MM)
-    tolerance = A0_TOLERANCE_MM * PT_PER_MM
-    wrong_size = []
-    landscape = []
-    for number, box in enumerate(boxes, start=1):
-        short, long = sorted((box.width, box.height))
-        if abs(short - a0_short) > tolerance or abs(long - a0_long) > tolerance:
-            wrong_size.append(number)
-        if box.width > box.height:
-            landscape.append(number)
-    if wrong_size:
-        box = boxes[wrong_size[0] - 1]
-        w_mm, h_mm = box.width / PT_PER_MM, box.height / PT_PER_MM
-        name = _size_name(box.width, box.height)
-        sheet = f"{w_mm:.0f} × {h_mm:.0f} mm" + (f", {name}" if name else "")
-        where = "The sheet is" if len(boxes) == 1 else f"{pages_phrase(wrong_size)}: the sheet is"
-        report.errors.append(
-            Finding(
-                "poster-size",
-                f"{where} {sheet}; a poster must be A0, 841 × 1189 mm (±3 mm).",
-                wrong_size,
-                page_boxes(wrong_size, boxes),
-            )
-        )
-    if landscape:
-        where = "The poster is" if len(boxes) == 1 else f"{pages_phrase(landscape)} are"
-        report.errors.append(
-            Finding(
-                "poster-orientation",
-                f"{where} landscape (wider than high); the poster must be portrait, 841 mm wide × 1189 mm high.",
-                landscape,
-                page_boxes(landscape, boxes),
-            )
-        )
-
-
-# --- papers ------------------------------------------------------------------------
-
-
 def _check_paper(
     report: CheckReport,
     data: bytes,
@@ -294,7 +138,33 @@ def _check_paper(
     makers: list[str],
 ) -> None:
     total = len(boxes)
-    page_limit_at: int | None = None
+    _check_page_size(report, boxes)
+    page_limit_at = _check_page_limit(report, total, limit)
+    analysed = min(total, MAX_TEXT_PAGES)
+    texts, skimmed = _read_texts(data, boxes[:analysed], limit=limit, synonyms=synonyms)
+    if _check_no_text(report, texts, analysed, skimmed):
+        if page_limit_at is not None:
+            finding = report.errors[page_limit_at]
+            report.errors[page_limit_at] = replace(finding, boxes=page_boxes(finding.pages, boxes))
+        return
+    layout = _analyse(texts, boxes, synonyms)
+    if page_limit_at is not None:
+        finding = report.errors[page_limit_at]
+        report.errors[page_limit_at] = replace(finding, boxes=_page_limit_boxes(layout, boxes, finding.pages))
+    facts = report.facts
+    facts["references_start_page"] = layout.references_page
+    facts["headings"] = [h.text for h in layout.headings]
+    facts["body_font_size"] = layout.body_size
+    _check_body_pages(report, layout, boxes, limit, skimmed, (analysed, total))
+    _check_columns(report, layout, texts, boxes)
+    _check_sections(report, layout, required, synonyms)
+    _check_references(report, layout)
+    _check_font_size(report, layout, boxes)
+    _check_margins(report, layout, boxes)
+    _check_not_latex(report, makers)
+
+
+def _check_page_size(report: CheckReport, boxes: list[PageBox]) -> None:
     wrong = [n for n, b in enumerate(boxes, start=1) if not _is_letter(b)]
     if wrong:
         sizes = sorted({_describe_size(boxes[n - 1].width, boxes[n - 1].height) for n in wrong})
@@ -308,64 +178,75 @@ def _check_paper(
                 page_boxes(wrong, boxes),
             )
         )
-    if total > limit:
-        page_limit_at = len(report.errors)
-        report.errors.append(
-            Finding(
-                "page-limit",
-                f"The {report.ruleset} has {total} pages; at most {limit} are allowed "
-                f"(page {limit} only for references).",
-                list(range(limit + 1, total + 1)),
-            )
+
+
+def _check_page_limit(report: CheckReport, total: int, limit: int) -> int | None:
+    """Add page-limit when the paper is too long; its place in the errors (its boxes come later)."""
+    if total <= limit:
+        return None
+    report.errors.append(
+        Finding(
+            "page-limit",
+            f"The {report.ruleset} has {total} pages; at most {limit} are allowed "
+            f"(page {limit} only for references).",
+            list(range(limit + 1, total + 1)),
         )
-    analysed = min(total, MAX_TEXT_PAGES)
-    texts, skimmed = _read_texts(data, boxes[:analysed], limit=limit, synonyms=synonyms)
+    )
+    return len(report.errors) - 1
+
+
+def _check_no_text(report: CheckReport, texts: list[PageText], analysed: int, skimmed: list[int]) -> bool:
+    """Record what was read; add no-text (and say so) when the pages read hold almost no text."""
     chars = sum(t.chars for t in texts)
     facts = report.facts
     facts["pages_analysed"] = analysed - len(skimmed)
     if skimmed:
         facts["pages_skimmed"] = [p + 1 for p in skimmed]
     facts["text_chars"] = chars
-    if chars < NO_TEXT_CHARS_PER_PAGE * (analysed - len(skimmed)):
-        report.errors.append(
-            Finding(
-                "no-text",
-                "This PDF has no text layer: it looks scanned or made of images. Export it from your "
-                "editor (LaTeX, Word) so that its text can be selected.",
-                [],
-            )
+    if chars >= NO_TEXT_CHARS_PER_PAGE * (analysed - len(skimmed)):
+        return False
+    report.errors.append(
+        Finding(
+            "no-text",
+            "This PDF has no text layer: it looks scanned or made of images. Export it from your "
+            "editor (LaTeX, Word) so that its text can be selected.",
+            [],
         )
-        facts.update(references_start_page=None, headings=[], body_font_size=None, columns_per_page=[])
-        if page_limit_at is not None:
-            finding = report.errors[page_limit_at]
-            report.errors[page_limit_at] = replace(finding, boxes=page_boxes(finding.pages, boxes))
-        return
-    layout = _analyse(texts, boxes, synonyms)
-    if page_limit_at is not None:
-        finding = report.errors[page_limit_at]
-        report.errors[page_limit_at] = replace(finding, boxes=_page_limit_boxes(layout, boxes, finding.pages))
-    facts["references_start_page"] = layout.references_page
-    facts["headings"] = [h.text for h in layout.headings]
-    facts["body_font_size"] = layout.body_size
+    )
+    facts.update(references_start_page=None, headings=[], body_font_size=None, columns_per_page=[])
+    return True
 
+
+def _check_body_pages(
+    report: CheckReport,
+    layout: _Layout,
+    boxes: list[PageBox],
+    limit: int,
+    skimmed: list[int],
+    extent: tuple[int, int],
+) -> None:
+    analysed, total = extent
     body_pages = _body_pages(layout)
-    facts["body_pages"] = body_pages
+    report.facts["body_pages"] = body_pages
     late = [p for p in body_pages if p >= limit]
-    if late:
-        message = _body_pages_message(layout, late, limit)
-        skim_note = f"{pages_phrase([p + 1 for p in skimmed])} only skimmed for headings" if skimmed else ""
-        if analysed < total:
-            tail = f", {skim_note[0].lower()}{skim_note[1:]}" if skim_note else ""
-            message += f" (Only the first {analysed} pages were read{tail}.)"
-        elif skimmed:
-            verb = "was" if len(skimmed) == 1 else "were"
-            message += f" ({skim_note.replace(' only', f' {verb} only', 1)}.)"
-        late_set = {p - 1 for p in late}
-        body = [it.line for it in layout.items if it.line.page in late_set and _is_body(layout, it)]
-        report.errors.append(Finding("body-pages", message, late, line_boxes(body, boxes)))
+    if not late:
+        return
+    message = _body_pages_message(layout, late, limit)
+    skim_note = f"{pages_phrase([p + 1 for p in skimmed])} only skimmed for headings" if skimmed else ""
+    if analysed < total:
+        tail = f", {skim_note[0].lower()}{skim_note[1:]}" if skim_note else ""
+        message += f" (Only the first {analysed} pages were read{tail}.)"
+    elif skimmed:
+        verb = "was" if len(skimmed) == 1 else "were"
+        message += f" ({skim_note.replace(' only', f' {verb} only', 1)}.)"
+    late_set = {p - 1 for p in late}
+    body = [it.line for it in layout.items if it.line.page in late_set and _is_body(layout, it)]
+    report.errors.append(Finding("body-pages", message, late, line_boxes(body, boxes)))
 
+
+def _check_columns(report: CheckReport, layout: _Layout, texts: list[PageText], boxes: list[PageBox]) -> None:
     columns, single, spanning = _judge_columns(layout, texts, boxes)
-    facts["columns_per_page"] = columns
+    report.facts["columns_per_page"] = columns
     judged = sum(1 for c in columns if c is not None)
     # A float page or a one-column appendix does not make a two-column paper one-column:
     # the paper as a whole is judged, by a clear majority of its judged pages.
@@ -380,6 +261,10 @@ def _check_paper(
             )
         )
 
+
+def _check_sections(
+    report: CheckReport, layout: _Layout, required: tuple[str, ...], synonyms: dict[str, list[str]]
+) -> None:
     found = {section for h in layout.headings for section in _sections_of(h.key, synonyms)}
     for key in required:
         if key not in found:
@@ -391,26 +276,36 @@ def _check_paper(
                     [],
                 )
             )
+
+
+def _check_references(report: CheckReport, layout: _Layout) -> None:
     if layout.references is None:
         report.warnings.append(
             Finding("no-references", "No References or Bibliography section was found at the end of the paper.", [])
         )
+
+
+def _check_font_size(report: CheckReport, layout: _Layout, boxes: list[PageBox]) -> None:
     size = layout.body_size
-    if size is not None and not (BODY_SIZE_RANGE[0] <= size <= BODY_SIZE_RANGE[1]):
-        sample = [
-            it.line
-            for it in layout.items
-            if it.line.kind == "text" and not it.furniture and it.line.size == size
-            and len(it.line.text) >= FONT_SIZE_SAMPLE_MIN_LINE and not _in_references(layout, it.index)
-        ]
-        report.warnings.append(
-            Finding(
-                "font-size",
-                f"The body text is set in {size:g} pt; the AAAI template uses 10 pt.",
-                [],
-                line_boxes(sample, boxes, limit=FONT_SIZE_SAMPLE_BOXES),
-            )
+    if size is None or BODY_SIZE_RANGE[0] <= size <= BODY_SIZE_RANGE[1]:
+        return
+    sample = [
+        it.line
+        for it in layout.items
+        if it.line.kind == "text" and not it.furniture and it.line.size == size
+        and len(it.line.text) >= FONT_SIZE_SAMPLE_MIN_LINE and not _in_references(layout, it.index)
+    ]
+    report.warnings.append(
+        Finding(
+            "font-size",
+            f"The body text is set in {size:g} pt; the AAAI template uses 10 pt.",
+            [],
+            line_boxes(sample, boxes, limit=FONT_SIZE_SAMPLE_BOXES),
         )
+    )
+
+
+def _check_margins(report: CheckReport, layout: _Layout, boxes: list[PageBox]) -> None:
     outside, stray = _margin_pages(layout, boxes)
     if outside:
         report.warnings.append(
@@ -422,6 +317,9 @@ def _check_paper(
                 line_boxes(stray, boxes),
             )
         )
+
+
+def _check_not_latex(report: CheckReport, makers: list[str]) -> None:
     maker = _not_latex(makers)
     if maker is not None:
         report.warnings.append(
@@ -455,595 +353,6 @@ def _page_limit_boxes(layout: _Layout, boxes: list[PageBox], pages: list[int]) -
     return line_boxes(lines, boxes)
 
 
-def _is_letter(box: PageBox) -> bool:
-    return abs(box.width - LETTER_PT[0]) <= LETTER_TOLERANCE_PT and abs(box.height - LETTER_PT[1]) <= LETTER_TOLERANCE_PT
-
-
-def _read_texts(
-    data: bytes, boxes: list[PageBox], *, limit: int, synonyms: dict[str, list[str]], skim: bool = True
-) -> tuple[list[PageText], list[int]]:
-    """The lines of each page, and the pages only skimmed (their lines left empty).
-
-    A paper longer than the limit by more than a page is certain to get page-limit, and its
-    body-pages verdict is settled by page 1 and pages N and N+1, as long as its references do
-    not start before page N. Its other pages are read in full only when their plain text shows
-    a heading line (a section or the references) or follows the references heading: lines and
-    fonts cost several times what plain text does, and body pages in between change nothing.
-    """
-    total = len(boxes)
-    skim = skim and total > limit + 1
-    always = {0, limit - 1, limit}
-    texts: list[PageText] = []
-    skimmed: list[int] = []
-    state = {"early": False, "next": False}
-
-    def wanted(index: int) -> Callable[[str], bool]:
-        def decide(plain: str) -> bool:
-            kind = _skim_headings(plain, synonyms)
-            if kind == "references":
-                state["next"] = True  # the list continues on the next page
-                if index < limit:
-                    state["early"] = True  # body may follow the references anywhere: read it all
-                return True
-            return kind == "heading" or index in always or state["early"]
-
-        return decide
-
-    with _PDFIUM_LOCK:
-        doc = open_text_document(data)
-        try:
-            fonts = new_font_cache()
-            for index, box in enumerate(boxes):
-                follow, state["next"] = state["next"], False
-                decide = wanted(index) if skim and not follow else None
-                try:
-                    text = read_page_text(doc, index, box, fonts, want_images=index >= limit - 1, wanted=decide)
-                except pdfium.PdfiumError:
-                    text = PageText(lines=[], chars=0, images=[])  # one bad page is not a bad file
-                if text is None:
-                    skimmed.append(index)
-                    text = PageText(lines=[], chars=0, images=[])
-                texts.append(text)
-        finally:
-            doc.close()
-    if state["early"] and skimmed:
-        return _read_texts(data, boxes, limit=limit, synonyms=synonyms, skim=False)[0], []
-    return texts, skimmed
-
-
-def _skim_headings(plain: str, synonyms: dict[str, list[str]]) -> str | None:
-    """"references" or "heading" when a line of a page's plain text reads as one, else None."""
-    lines = [_SKIM_PREFIX.sub("", line).strip() for line in plain.splitlines()]
-    found = None
-    for k, line in enumerate(lines):
-        # Headings start with a capital or a number; most lines of running text do not.
-        if not line[:1].isupper() and not line[:1].isdigit():
-            continue
-        short = len(line.split()) <= 9
-        following = f"{line} {lines[k + 1]}" if short and k + 1 < len(lines) else ""
-        # Line numbers printed right of the text end the line in plain text.
-        for candidate in (line, _SKIM_SUFFIX.sub("", line), following):
-            if not candidate or len(candidate) > 120 or len(candidate.split()) > 14:
-                continue
-            key = _normalise(candidate)
-            if key in REFERENCE_HEADINGS:
-                return "references"
-            if found is None and _sections_of(key, synonyms):
-                found = "heading"
-    return found
-
-
-# --- synonyms ----------------------------------------------------------------------
-
-
-def _synonym_table(overrides: Mapping[str, Iterable[str]] | None) -> dict[str, list[str]]:
-    table = {key: list(values) for key, values in DEFAULT_SYNONYMS.items()}
-    if overrides:
-        for key, values in overrides.items():
-            table[key] = [str(v) for v in values]
-    return table
-
-
-def _show_synonym(synonym: str) -> str:
-    """How a synonym reads in a message: "plan…" for a word start, "…related work…" for a phrase."""
-    if len(synonym) > 2 and synonym.startswith("*") and synonym.endswith("*"):
-        return f"…{synonym[1:-1]}…"
-    return synonym.rstrip("*") + ("…" if synonym.endswith("*") else "")
-
-
-def _display_name(key: str) -> str:
-    return " ".join(part.capitalize() for part in key.replace("_", "-").split("-"))
-
-
-@functools.lru_cache(maxsize=4096)
-def _normalise(text: str) -> str:
-    """Lower-case heading text without numbering, soft hyphens or trailing punctuation."""
-    text = unicodedata.normalize("NFKC", text).translate(_SOFT_HYPHENS)
-    text = " ".join(text.split())
-    text = _NUMBERING.sub("", text, count=1)
-    text = text.replace("&", " and ")
-    text = _TRAILING_PUNCTUATION.sub("", text)
-    return " ".join(text.lower().split())
-
-
-@dataclass(frozen=True, slots=True)
-class _Matcher:
-    """One section's synonyms, normalised once: whole headings, word starts and phrases."""
-
-    section: str
-    exact: frozenset[str]
-    stems: tuple[str, ...]
-    phrases: tuple[str, ...]
-
-    def matches(self, key: str, words: list[str], spaced: str) -> bool:
-        """Whether a normalised heading (`key`, its `words`, and them joined with spaces around) matches."""
-        if key in self.exact:
-            return True
-        if any(word.startswith(stem) for stem in self.stems for word in words):
-            return True
-        return any(f" {phrase} " in spaced for phrase in self.phrases)
-
-
-def _compile(synonyms: dict[str, list[str]]) -> list[_Matcher]:
-    matchers = []
-    for section, values in synonyms.items():
-        exact, stems, phrases = set(), [], []
-        for synonym in values:
-            if len(synonym) > 2 and synonym.startswith("*") and synonym.endswith("*"):
-                phrase = _normalise(synonym[1:-1])
-                if phrase:
-                    phrases.append(phrase)
-            elif synonym.endswith("*"):
-                stems.append(_normalise(synonym[:-1]))
-            else:
-                exact.add(_normalise(synonym))
-        matchers.append(_Matcher(section, frozenset(exact), tuple(stems), tuple(phrases)))
-    return matchers
-
-
-# The matchers of the synonym table in use (one table per check; a check may run in any thread).
-_COMPILED: list[tuple[dict[str, list[str]], list[_Matcher]]] = []
-
-
-def _matchers(synonyms: dict[str, list[str]]) -> list[_Matcher]:
-    cached = _COMPILED[-1] if _COMPILED else None
-    if cached is not None and cached[0] is synonyms:
-        return cached[1]
-    compiled = _compile(synonyms)
-    _COMPILED[:] = [(synonyms, compiled)]
-    return compiled
-
-
-def _sections_of(key: str, synonyms: dict[str, list[str]]) -> list[str]:
-    """Every section a heading satisfies ("Methodology" is both a plan and a proposed solution)."""
-    words = _WORDS.findall(key)
-    spaced = f" {' '.join(words)} "
-    return [m.section for m in _matchers(synonyms) if m.matches(key, words, spaced)]
-
-
-def _is_known_heading(key: str, synonyms: dict[str, list[str]]) -> bool:
-    return key in REFERENCE_HEADINGS or bool(_sections_of(key, synonyms))
-
-
-# --- layout analysis ---------------------------------------------------------------
-
-
-def _analyse(texts: list[PageText], boxes: list[PageBox], synonyms: dict[str, list[str]]) -> _Layout:
-    furniture = [_furniture_flags(text.lines, box) for text, box in zip(texts, boxes)]
-    _flag_running_heads(texts, boxes, furniture)
-    weights: Counter[float] = Counter()
-    for text, flags in zip(texts, furniture):
-        for line, flag in zip(text.lines, flags):
-            if not flag:
-                weights[line.size] += line.chars
-    layout = _layout(texts, boxes, furniture, synonyms, _mode(weights))
-    # The body size is that of the running text: paragraph lines outside the title block, the
-    # headings, the captions and the references (a long 9 pt bibliography or big tables must not outvote it).
-    tried = {layout.body_size}
-    for _ in range(2):  # the references and the title block are found anew at the new size
-        body_size = _mode(_paragraph_weights(layout, boxes))
-        if body_size is None or body_size in tried:
-            break
-        tried.add(body_size)
-        layout = _layout(texts, boxes, furniture, synonyms, body_size)
-    return layout
-
-
-def _paragraph_weights(layout: _Layout, boxes: list[PageBox]) -> Counter[float]:
-    """Characters per size over the lines of body paragraphs (table cells are narrow, so they are left out)."""
-    weights: Counter[float] = Counter()
-    for item in layout.items:
-        line = item.line
-        if line.kind != "text" or item.furniture or _in_references(layout, item.index):
-            continue
-        if _in_title_block(layout, line) or _CAPTION.match(line.text):
-            continue
-        if len(line.text.split()) >= 5 and line.x1 - line.x0 >= 0.2 * boxes[line.page].width:
-            weights[line.size] += line.chars
-    return weights
-
-
-def _in_title_block(layout: _Layout, line: Line) -> bool:
-    return line.page == 0 and layout.title_floor is not None and line.y > layout.title_floor + 0.5
-
-
-def _flag_running_heads(texts: list[PageText], boxes: list[PageBox], furniture: list[list[bool]]) -> None:
-    """Running heads and footers repeat, page numbers aside, on several pages near the top or bottom edge."""
-    if len(texts) < 2:
-        return
-    seen: dict[str, set[int]] = {}
-    candidates: list[tuple[int, int, str]] = []
-    for page, (text, box) in enumerate(zip(texts, boxes)):
-        if len(text.lines) < 4:
-            continue  # a page of one repeated line is that line's page, not a running head's
-        for k, line in enumerate(text.lines):
-            if _in_edge_band(line, box) and _set_apart(line, text.lines):
-                key = _running_key(line.text)
-                seen.setdefault(key, set()).add(page)
-                candidates.append((page, k, key))
-    for page, k, key in candidates:
-        if key and len(seen[key]) >= 2:
-            furniture[page][k] = True
-
-
-def _set_apart(line: Line, lines: list[Line]) -> bool:
-    """No line above or below it within a paragraph's line spacing (a running head stands off the text)."""
-    reach = 1.6 * line.size
-    return not any(
-        other is not line and 0 < abs(other.y - line.y) <= reach and other.x0 < line.x1 and other.x1 > line.x0
-        for other in lines
-    )
-
-
-def _in_edge_band(line: Line, box: PageBox) -> bool:
-    return len(line.text.split()) <= 12 and (line.y < 0.12 * box.height or line.y > 0.88 * box.height)
-
-
-def _running_key(text: str) -> str:
-    return " ".join(re.sub(r"\d+", "#", text.lower()).split())
-
-
-def _mode(weights: Counter[float]) -> float | None:
-    if not weights:
-        return None
-    return max(weights.items(), key=lambda kv: (kv[1], -kv[0]))[0]
-
-
-def _layout(
-    texts: list[PageText],
-    boxes: list[PageBox],
-    furniture: list[list[bool]],
-    synonyms: dict[str, list[str]],
-    body_size: float | None,
-) -> _Layout:
-    """Reading order, headings and references, judged against one body size."""
-    items: list[_Item] = []
-    two_column: list[bool] = []
-    for page, text in enumerate(texts):
-        box = boxes[page]
-        flags = furniture[page]
-        two = _is_two_column([ln for ln, f in zip(text.lines, flags) if not f], box, body_size)
-        two_column.append(two)
-        page_items = [_Item(ln, _bucket(ln, box, two), f) for ln, f in zip(text.lines, flags)]
-        page_items += [_Item(img, _bucket(img, box, two), False) for img in text.images]
-        page_items.sort(key=lambda it: (it.bucket, -it.line.y, it.line.x0))
-        items.extend(page_items)
-    for index, item in enumerate(items):
-        item.index = index
-    layout = _Layout(body_size=body_size, items=items, two_column=two_column)
-    if body_size is not None:
-        _find_headings(layout, synonyms)
-        _find_references(layout)
-    return layout
-
-
-def _furniture_flags(lines: list[Line], box: PageBox) -> list[bool]:
-    """Running heads, page numbers and footers: short lines at the very top or bottom of the sheet,
-    set apart from the text (a heading at the top of a column sits close to its first line)."""
-    flags = []
-    for line in lines:
-        # Line numbers of review mode and page numbers are numbers standing alone.
-        flag = line.kind == "text" and bool(_LONE_NUMBER.match(line.text))
-        if not flag and line.kind == "text" and len(line.text.split()) <= 8 and (
-            line.y < 0.07 * box.height or line.y > 0.93 * box.height
-        ):
-            reach = max(22.0, 2 * line.size)
-            flag = not any(
-                other is not line
-                and abs(other.y - line.y) <= reach
-                and other.x0 < line.x1
-                and other.x1 > line.x0
-                for other in lines
-            )
-        flags.append(flag)
-    return flags
-
-
-def _crosses_centre(line: Line, box: PageBox) -> bool:
-    centre = box.width / 2
-    return line.x0 < centre - 4 and line.x1 > centre + 4
-
-
-def _is_two_column(lines: list[Line], box: PageBox, body_size: float | None, most: float = 0.4) -> bool:
-    """Two columns unless much (`most`) of the body-size text runs across the page's centre."""
-    if body_size is None:
-        return False
-    spanning = total = 0
-    for line in lines:
-        if line.kind != "text" or abs(line.size - body_size) > 1.0:
-            continue
-        n = line.chars
-        total += n
-        if _crosses_centre(line, box):
-            spanning += n
-    return total == 0 or spanning < most * total
-
-
-def _bucket(line: Line, box: PageBox, two_column: bool) -> int:
-    """Reading-order bucket: full-width top matter, left column, right column, full-width bottom."""
-    if not two_column:
-        return 0
-    centre = box.width / 2
-    if line.x1 <= centre + 4:
-        return 1
-    if line.x0 >= centre - 4:
-        return 2
-    return 0 if line.y > box.height / 2 else 3
-
-
-def _distinctive(line: Line, body_size: float) -> str | None:
-    """How a line stands out from body text, if it does: bold, larger, or set in capitals."""
-    if line.bold or line.size >= body_size + 0.9:
-        # Two letters make a heading; stop counting there (this runs on every line of the paper).
-        if sum(1 for _ in itertools.islice(filter(str.isalpha, line.text), 2)) < 2:
-            return None
-        return "bold" if line.bold else "large"
-    if any(map(str.islower, line.text)):
-        return None  # a lower-case letter rules out capitals, without listing the letters
-    letters = [ch for ch in line.text if ch.isalpha()]
-    text = line.text.rstrip()
-    # Small capitals (IEEE's "I. INTRODUCTION") mark headings; a capitalised sentence end does not.
-    if len(letters) >= 4 and all(ch.isupper() for ch in letters) and not text.endswith(".") and "[" not in text:
-        return "caps"
-    return None
-
-
-def _heading_text_ok(text: str) -> bool:
-    words = text.split()
-    if not words or len(words) > 14 or len(text) > 120:
-        return False
-    if "@" in text or _CAPTION.match(text) or text.rstrip().endswith((",", ";")):
-        return False
-    rest = _NUMBERING.sub("", text, count=1).lstrip()
-    return bool(rest) and not rest[0].islower() and any(ch.isalpha() for ch in rest)
-
-
-def _run_in(line: Line) -> str | None:
-    """The run-in heading at the start of a paragraph ("Abstract." / "Abstract—"), if any."""
-    if line.kind != "text" or not line.runs or not (line.runs[0].bold or line.runs[0].italic):
-        return None
-    match = _RUN_IN.match(line.text)
-    if not match:
-        return None
-    prefix = match.group(1).strip()
-    if len(prefix.split()) > 6:
-        return None
-    styled = ""
-    for run in line.runs:
-        if not (run.bold or run.italic):
-            break
-        styled += run.text + " "
-    # The phrase must be set in the distinctive face; punctuation may follow in the body face.
-    if len(prefix) > len(styled.strip()) + 1:
-        return None
-    return prefix
-
-
-def _title_block_floor(layout: _Layout, synonyms: dict[str, list[str]], body_size: float) -> float | None:
-    """Lines on page 1 above this height are the title block (title, authors), not headings."""
-    first_page = [it for it in layout.items if it.line.page == 0 and it.line.kind == "text" and not it.furniture]
-    captions = _caption_lines(layout)
-    for item in sorted(first_page, key=lambda it: -it.line.y):
-        line = item.line
-        text = line.text
-        if item.index in captions:
-            continue  # a teaser figure above the title says nothing of where the title block ends
-        key = _normalise(text)
-        if _distinctive(line, body_size) and (_is_known_heading(key, synonyms) or _TOP_NUMBER.match(text)):
-            return line.y
-        if key in FRONT_MATTER_LABELS:
-            return line.y  # Word's AAAI template sets "Abstract" in the body face
-        prefix = _run_in(line)
-        if prefix and _is_known_heading(_normalise(prefix), synonyms):
-            return line.y
-        if abs(line.size - body_size) <= 0.6 and not line.bold and len(text.split()) >= 6 and len(text) >= 40:
-            return line.y
-    return None
-
-
-def _find_headings(layout: _Layout, synonyms: dict[str, list[str]]) -> None:
-    body_size = layout.body_size
-    assert body_size is not None
-    floor = _title_block_floor(layout, synonyms, body_size)
-    layout.title_floor = floor
-    display: list[_Heading] = []
-    run_ins: list[_Heading] = []
-    group: list[_Item] = []
-    group_style: str | None = None
-
-    def flush() -> None:
-        nonlocal group, group_style
-        if group:
-            text = _join_lines([it.line.text for it in group])
-            first = group[0]
-            if _heading_text_ok(text):
-                display.append(_Heading(text, _normalise(text), first.index, first.line.page, first.line.size, "display"))
-            else:
-                prefix = _run_in(first.line)
-                if prefix:
-                    run_ins.append(_Heading(prefix, _normalise(prefix), first.index, first.line.page, first.line.size, "run-in"))
-        group, group_style = [], None
-
-    for item in layout.items:
-        line = item.line
-        if line.kind != "text" or item.furniture:
-            continue
-        if floor is not None and line.page == 0 and line.y > floor + 0.5:
-            continue
-        style = _distinctive(line, body_size)
-        if style is None and _normalise(line.text) in FRONT_MATTER_LABELS:
-            flush()
-            display.append(_Heading(line.text, _normalise(line.text), item.index, line.page, line.size, "display"))
-            continue
-        if style is None:
-            flush()
-            prefix = _run_in(line)
-            if prefix:
-                run_ins.append(_Heading(prefix, _normalise(prefix), item.index, line.page, line.size, "run-in"))
-            continue
-        if group:
-            last = group[-1]
-            same = (
-                style == group_style
-                and last.line.page == line.page
-                and last.bucket == item.bucket
-                and abs(last.line.size - line.size) < 0.3
-                and 0 < last.line.y - line.y <= 1.6 * line.size
-                and not last.line.text.rstrip().endswith((".", ":"))
-            )
-            if not same:
-                flush()
-        group.append(item)
-        group_style = style
-    flush()
-
-    section_size = _section_size(display)
-    for heading in display:
-        heading.top = (
-            section_size is not None
-            and heading.size >= section_size - 0.4
-            and not _SUB_NUMBER.match(heading.text)
-        )
-    first_top = min((h.item for h in display if h.top), default=len(layout.items))
-    kept = [h for h in display if h.top]
-    # Before the first section (the front matter) an Abstract may be set in any style, or run in.
-    kept += [
-        h
-        for h in display + run_ins
-        if not h.top and h.item < first_top and _sections_of(h.key, synonyms)
-    ]
-    kept.sort(key=lambda h: h.item)
-    layout.headings = kept
-    layout.candidates = display + run_ins
-
-
-def _join_lines(texts: list[str]) -> str:
-    out = ""
-    for text in texts:
-        text = text.strip()
-        if out.endswith(("\ufffe", "\u00ad", "-")) and out[-2:-1].isalpha():
-            out = out[:-1] + text
-        else:
-            out = f"{out} {text}" if out else text
-    return out
-
-
-def _section_size(display: list[_Heading]) -> float | None:
-    """The size of top-level section headings: that of numbered ones, else the largest repeated."""
-    numbered = [h.size for h in display if _TOP_NUMBER.match(h.text) and not _SUB_NUMBER.match(h.text)]
-    if numbered:
-        return Counter(numbered).most_common(1)[0][0]
-    if not display:
-        return None
-    sizes = Counter(h.size for h in display)
-    repeated = [s for s, n in sizes.items() if n >= 2]
-    return max(repeated) if repeated else max(sizes)
-
-
-def _find_references(layout: _Layout) -> None:
-    """The real bibliography: the last References heading followed by a reference list."""
-    candidates = layout.candidates
-    tops = sorted(h.item for h in layout.headings if h.top)
-    for heading in sorted(candidates, key=lambda h: -h.item):
-        if heading.key not in REFERENCE_HEADINGS:
-            continue
-        end = next((i for i in tops if i > heading.item), len(layout.items))
-        floats = _floats_among(layout, heading.item + 1, end)
-        lines = [
-            it.line
-            for it in layout.items[heading.item + 1 : end]
-            if it.line.kind == "text" and not it.furniture and it.index not in floats
-        ]
-        if lines:
-            # A bibliography starts right below its heading; floats and back matter may follow it.
-            if not _is_reference_list(lines[:REFERENCE_LIST_PROBE_LINES]):
-                continue
-        elif end != len(layout.items):
-            continue  # an empty list counts only at the very end of the paper
-        layout.references = (heading.item, end)
-        layout.references_page = heading.page + 1
-        layout.floats_in_references = floats
-        if heading not in layout.headings:
-            layout.headings.append(heading)
-            layout.headings.sort(key=lambda h: h.item)
-        return
-
-
-def _is_reference_list(lines: list[Line]) -> bool:
-    """A bibliography is a list of entries (numbered, or starting with authors and a year) most of
-    which hold a year or a venue; prose that cites works, as author kits' instructions do, is not."""
-    entries: list[list[str]] = []
-    for line in lines:
-        text = line.text
-        if _ENTRY_START.match(text) or not entries:
-            entries.append([text])
-        else:
-            entries[-1].append(text)
-    starts = sum(1 for line in lines if _ENTRY_START.match(line.text))
-    dated = sum(1 for entry in entries if _ENTRY_FACT.search(" ".join(entry)))
-    # Table cells are narrow; the share of entry starts is taken over lines as wide as a column.
-    widest = max(line.x1 - line.x0 for line in lines)
-    wide = sum(1 for line in lines if line.x1 - line.x0 >= 0.4 * widest)
-    return starts >= 2 and starts >= 0.15 * wide and dated >= 0.5 * len(entries)
-
-
-def _floats_among(layout: _Layout, start: int, end: int) -> set[int]:
-    """Text inside the references span that belongs to figures and tables placed there: captions,
-    lines across the gutter of a two-column page, and text in another size than the entries."""
-    span = [it for it in layout.items[start:end] if it.line.kind == "text" and not it.furniture]
-    weights: Counter[float] = Counter()
-    for item in span:
-        if _ENTRY_START.match(item.line.text):
-            weights[item.line.size] += item.line.chars
-    entry_size = _mode(weights)
-    found = set()
-    for item in span:
-        line = item.line
-        across = layout.two_column[line.page] and item.bucket in (0, 3)
-        if across or _CAPTION.match(line.text) or (entry_size is not None and abs(line.size - entry_size) > 0.6):
-            found.add(item.index)
-    return found
-
-
-def _in_references(layout: _Layout, index: int) -> bool:
-    span = layout.references
-    return span is not None and span[0] <= index < span[1] and index not in layout.floats_in_references
-
-
-def _is_body(layout: _Layout, item: _Item) -> bool:
-    """Body content: anything but references and page furniture; a figure is body wherever it sits."""
-    line = item.line
-    if line.kind == "image":
-        return True
-    if item.furniture or _in_references(layout, item.index):
-        return False
-    return any(ch.isalnum() for ch in line.text)
-
-
-def _body_pages(layout: _Layout) -> list[int]:
-    return sorted({item.line.page + 1 for item in layout.items if _is_body(layout, item)})
-
-
 def _body_pages_message(layout: _Layout, late: list[int], limit: int) -> str:
     """Name what sits on the late pages: 'Page 3 holds the Conclusion; only references may follow page 2.'"""
     what: list[str] = []
@@ -1074,84 +383,3 @@ def _body_pages_message(layout: _Layout, late: list[int], limit: int) -> str:
     named = [w for w in what if w != "text"]
     shown = ", ".join(named[:4]) + (", …" if len(named) > 4 else "")
     return f"{pages_phrase(late)} {verb} body text ({shown}); {tail}."
-
-
-def _judge_columns(
-    layout: _Layout, texts: list[PageText], boxes: list[PageBox]
-) -> tuple[list[int | None], list[int], list[Line]]:
-    """Columns per page (None where under 500 body characters), the single-column pages,
-    and the body lines that run across the gutter on them."""
-    body_size = layout.body_size
-    per_page: dict[int, list[Line]] = {}
-    captions = _caption_lines(layout)
-    for item in layout.items:
-        line = item.line
-        if item.furniture or line.kind != "text" or _in_references(layout, item.index):
-            continue
-        if body_size is None or abs(line.size - body_size) > 1.0:
-            continue
-        if item.index in captions or _in_title_block(layout, line):
-            continue
-        per_page.setdefault(line.page, []).append(line)
-    columns: list[int | None] = []
-    single: list[int] = []
-    spanning: list[Line] = []
-    for page in range(len(texts)):
-        lines = per_page.get(page, [])
-        if sum(line.chars for line in lines) < COLUMN_JUDGE_MIN_CHARS:
-            columns.append(None)
-            continue
-        two = _is_two_column(lines, boxes[page], body_size, most=COLUMN_JUDGE_SPANNING_SHARE)
-        columns.append(2 if two else 1)
-        if not two:
-            single.append(page + 1)
-            spanning += [line for line in lines if _crosses_centre(line, boxes[page])]
-    return columns, single, spanning
-
-
-def _caption_lines(layout: _Layout) -> set[int]:
-    """Items of figure and table captions: a line starting "Figure 2:" and the lines that continue it."""
-    found: set[int] = set()
-    previous: _Item | None = None
-    for item in layout.items:
-        line = item.line
-        if line.kind == "text" and not item.furniture:
-            if _CAPTION.match(line.text):
-                found.add(item.index)
-            elif (
-                previous is not None
-                and previous.index in found
-                and previous.line.page == line.page
-                and 0 < previous.line.y - line.y <= 1.6 * line.size
-                and abs(previous.line.x0 - line.x0) <= 2 * line.size
-            ):
-                found.add(item.index)
-        previous = item if line.kind == "text" and not item.furniture else previous
-    return found
-
-
-def _margin_pages(layout: _Layout, boxes: list[PageBox]) -> tuple[list[int], list[Line]]:
-    """Letter pages with text outside the AAAI block, when that is so on at least half of them,
-    and the lines that lie outside."""
-    judged: set[int] = set()
-    outside: set[int] = set()
-    stray: list[Line] = []
-    for item in layout.items:
-        line = item.line
-        box = boxes[line.page]
-        if line.kind != "text" or item.furniture or not _is_letter(box):
-            continue
-        judged.add(line.page)
-        top = box.height - BLOCK_MARGIN_PT
-        bottom = top - BLOCK_HEIGHT_PT
-        if (
-            line.x0 < BLOCK_MARGIN_PT - MARGIN_SLACK_PT
-            or line.x1 > box.width - BLOCK_MARGIN_PT + MARGIN_SLACK_PT
-            or line.y + 0.7 * line.size > top + MARGIN_SLACK_PT
-            or line.y < bottom - MARGIN_SLACK_PT
-        ):
-            outside.add(line.page)
-            stray.append(line)
-    if not outside or len(outside) * 2 < len(judged):
-        return [], []
-    return sorted(p + 1 for p in outside), stray
