@@ -3,7 +3,8 @@
 Usage: python scripts/import_graph.py [--out docs/imports] [--package app]
 Writes <out>.dot and, when Graphviz's `dot` is installed, <out>.svg (scripts/import-graph installs it).
 The domain packages are drawn in the order of the `domain-layers` contract in pyproject.toml (higher
-layers above); an edge drawn red is one half of an import cycle between two top-level packages.
+layers above); an edge drawn red is one half of an import cycle between two top-level packages, and a
+dashed box is a module outside the layers that imports a domain (the contract should place it).
 """
 
 import argparse
@@ -55,7 +56,11 @@ def to_dot(nodes: set[str], pairs: set[tuple[str, str]], layers: list[list[str]]
     """
     in_layers = {name for layer in layers for name in layer}
     entry = sorted(n for n in nodes if n in ENTRY_POINTS)
-    foundations = sorted(n for n in nodes if n not in in_layers and n not in ENTRY_POINTS)
+    rest = {n for n in nodes if n not in in_layers and n not in ENTRY_POINTS}
+    # A module outside the layers that imports a domain is no foundation: it is drawn apart until
+    # the layers contract places it.
+    unplaced = sorted(n for n in rest if any(a == n and b in in_layers for a, b in pairs))
+    foundations = sorted(rest - set(unplaced))
     lines = [
         "digraph imports {",
         '  graph [rankdir=TB, newrank=true, ranksep=0.5, nodesep=0.3, fontname="Helvetica", fontsize=11];',
@@ -69,6 +74,8 @@ def to_dot(nodes: set[str], pairs: set[tuple[str, str]], layers: list[list[str]]
         present = [n for n in layer if n in nodes]
         if present:
             lines.append(f"  {{ rank=same; {' '.join(_q(n) for n in present)} }}")
+    for n in unplaced:
+        lines.append(f'  {_q(n)} [style="rounded,dashed", fillcolor="#ffffff", tooltip="in no layer yet"];')
     lines.append("  subgraph cluster_foundations {")
     label = "foundations: any layer above may import them" + ("" if every_edge else " (those imports not drawn)")
     lines.append(f'    label="{label}"; style=dashed; color="#9aa5b8";')
