@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from tex_papers import CACHE, make_corpus, require_tex
+from tests.formatcheck.tex_papers import CACHE, make_corpus, require_tex
 
 from app.formatcheck import check_pdf
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from formatcheck_pdfs import Paper, build_paper, plain, proposal_blocks
+from tests.formatcheck.formatcheck_pdfs import Paper, build_paper, plain, proposal_blocks
 
 from app.formatcheck import check_pdf
 

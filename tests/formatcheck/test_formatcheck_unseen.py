@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from formatcheck_pdfs import Heading, Paper, References, build_paper, filler
-from tex_papers import compiled
+from tests.formatcheck.formatcheck_pdfs import Heading, Paper, References, build_paper, filler
+from tests.formatcheck.tex_papers import compiled
 
 from app.formatcheck import check_pdf
 
