@@ -4,12 +4,12 @@ from fastapi import APIRouter, Query
 
 from app.dashboard import service
 from app.dashboard.schemas import DashboardPublic, DashboardRowPublic, MemberPublic
-from app.deps import CurrentUser, SessionDep
+from app.deps import CurrentUser, SessionDep, TransactionRoute
 from app.milestones.service import local_instant
 from app.models import Course, Milestone
 from app.submissions.grading import milestone_deadline
 
-router = APIRouter(tags=["dashboard"])
+router = APIRouter(tags=["dashboard"], route_class=TransactionRoute)
 
 
 def row_public(course: Course, row: service.DashboardRow) -> DashboardRowPublic:
