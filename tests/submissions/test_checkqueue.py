@@ -159,4 +159,5 @@ def test_an_upload_starved_twice_is_503_and_nothing_is_stored(
     assert response.headers["retry-after"] == str(CHECK_BUSY_RETRY_S)
     assert response.json() == {"error": "check_busy", "detail": ERR_CHECK_BUSY}
     assert session.exec(select(Submission)).all() == []
+    session.commit()
     assert [p.name for p in Path(get_settings().storage_dir).iterdir()] == []
