@@ -250,10 +250,18 @@ async def send(host: str, port: int, r: Request) -> int:
         headers.append("Content-Type: application/json")
     if body or r.method in ("POST", "PUT", "PATCH"):
         headers.append(f"Content-Length: {len(body)}")
+    if body:
+        headers.append("Expect: 100-continue")  # as curl does: a refusal (401, 413, 429) costs no body
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        writer.write(("\r\n".join(headers) + "\r\n\r\n").encode() + body)
+        writer.write(("\r\n".join(headers) + "\r\n\r\n").encode())
         await writer.drain()
+        if body:
+            status = await _read_response(reader)
+            if status != 100:
+                return status
+            writer.write(body)
+            await writer.drain()
         return await _read_response(reader)
     finally:
         writer.close()
@@ -309,3 +317,55 @@ def machine() -> str:
 def seeded(seed: int) -> random.Random:
     """The benchmark's random generator."""
     return random.Random(seed)
+
+
+def add_reports(url: str, course: Course, *, uploader_token_group: int = 0) -> None:
+    """One report version per group, as rows only (no file): a dashboard with something to show."""
+    from sqlmodel import Session, select
+
+    from app.db import make_engine
+    from app.models import GroupMembership, Milestone, Submission
+
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        milestone = session.exec(select(Milestone).where(Milestone.course_id == course.course_id,
+                                                         Milestone.key == "report")).one()
+        uploaders = dict(session.exec(select(GroupMembership.group_id, GroupMembership.user_id)
+                                      .where(GroupMembership.course_id == course.course_id)).all())
+        for n, group_id in enumerate(course.group_ids):
+            session.add(Submission(
+                group_id=group_id, milestone_id=milestone.id or 0, version=1, uploader_id=uploaders[group_id],
+                received_at=now - timedelta(hours=n % 72), filename="report.pdf", size_bytes=1_000_000,
+                sha256=f"{n:064x}", ruleset="report", verdict="accept" if n % 4 else "reject",
+                format_report={"ruleset": "report", "verdict": "accept" if n % 4 else "reject", "pages": 6,
+                               "errors": [] if n % 4 else [{"code": "page-limit", "message": "...", "pages": [7]}],
+                               "warnings": [], "facts": {}}))
+        session.commit()
+    engine.dispose()
+
+
+def verify_uploads(url: str, storage: Path, course: Course, accepted: int) -> tuple[bool, str]:
+    """The integrity check: one row per accepted upload, versions 1..k per group, every file, no staged file."""
+    from sqlmodel import Session, col, select
+
+    from app.db import make_engine
+    from app.models import Submission
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        rows = session.exec(select(Submission.group_id, Submission.version, Submission.sha256)
+                            .where(col(Submission.group_id).in_(course.group_ids))).all()
+    engine.dispose()
+    by_group: dict[int, list[int]] = {}
+    for group_id, version, _ in rows:
+        by_group.setdefault(group_id, []).append(version)
+    contiguous = all(sorted(v) == list(range(1, len(v) + 1)) for v in by_group.values())
+    names = {p.name for p in storage.iterdir()} if storage.is_dir() else set()
+    staged = sorted(n for n in names if n.startswith("."))
+    missing = {sha for _, _, sha in rows} - names
+    orphans = names - {sha for _, _, sha in rows} - set(staged)
+    ok = len(rows) == accepted and contiguous and not missing and not orphans and not staged
+    return ok, (f"{'OK' if ok else 'MISMATCH'}: {len(rows)} rows for {accepted} accepted uploads, versions contiguous "
+                f"in {len(by_group)} groups: {contiguous}, {len(missing)} rows without their file, "
+                f"{len(orphans)} files without a row, {len(staged)} staged leftovers")

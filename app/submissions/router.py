@@ -109,5 +109,6 @@ async def check_pdf_dry_run(
     async with get_check_queue().admitted(user.id or 0):
         await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         report = await get_check_queue().run(service.format_check, priority=DRY_RUN, path=staged.path,
-                                             ruleset=ruleset, course=None, milestone=None, settings=settings)
+                                             ruleset=ruleset, course=None, milestone=None, settings=settings,
+                                             dry_run=True)
     return report.to_dict()
