@@ -24,6 +24,7 @@ class Settings(BaseSettings):
                                description="format checks that run at once (worker processes)")
     check_per_user: int = Field(default=2, ge=1, description="checks one user may have queued or running")
     check_memory_limit_mb: int = Field(default=512, ge=64, description="memory limit of one format check")
+    dashboard_cache_s: float = Field(default=2.0, ge=0, description="how long a computed dashboard is shared")
     secret_key: str = Field(default="change-me-in-production", description="signs web session CSRF tokens")
     host: str = Field(default="127.0.0.1", description="address `tracker serve` binds")
     port: int = Field(default=8000, description="port `tracker serve` binds")

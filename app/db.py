@@ -25,6 +25,9 @@ _WROTE = "tracker_wrote"
 _WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 
 
+_generation = 0
+
+
 class WriteLockNeeded(Exception):
     """A transaction begun as a read (SQLite DEFERRED) tried to write."""
 
@@ -35,9 +38,21 @@ def _note_write(session: OrmSession, _context: Any) -> None:
 
 
 @event.listens_for(OrmSession, "after_commit")
-@event.listens_for(OrmSession, "after_rollback")
-def _note_ended(session: OrmSession) -> None:
+def _note_committed(session: OrmSession) -> None:
+    global _generation
+    if session.info.get(_WROTE):
+        _generation += 1
     session.info[_WROTE] = False
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _note_rolled_back(session: OrmSession) -> None:
+    session.info[_WROTE] = False
+
+
+def write_generation() -> int:
+    """A number that changes whenever a transaction of this process commits a write (for caches)."""
+    return _generation
 
 # Deterministic constraint names, so Alembic revisions stay reviewable and portable.
 NAMING_CONVENTION = {
