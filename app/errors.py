@@ -73,26 +73,26 @@ class InvalidInput(AppError):
         self.errors = errors  # several problems at once, e.g. [{"line": 3, "message": "..."}]
 
 
-class TooManyRequests(AppError):
-    """The caller has too much in progress; `retry_after` seconds is a fair wait."""
+class RetryLater(AppError):
+    """Refused for now; `retry_after` seconds is a fair wait (sent as the Retry-After header)."""
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(RetryLater):
+    """The caller has too much in progress."""
 
     status_code = 429
     code = "too_many_requests"
 
-    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
-        super().__init__(detail, code=code)
-        self.retry_after = retry_after
 
-
-class ServiceUnavailable(AppError):
-    """A resource the service needs (the database, the checker) is down or overloaded; try again later."""
+class ServiceUnavailable(RetryLater):
+    """A resource the service needs (the database, the checker) is down or overloaded."""
 
     status_code = 503
     code = "service_unavailable"
-
-    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
-        super().__init__(detail, code=code)
-        self.retry_after = retry_after
 
 
 class InsufficientStorage(AppError):

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.audit.router import router as audit_router
 from app.courses.router import router as courses_router
 from app.dashboard.router import router as dashboard_router
-from app.errors import AppError, InsufficientStorage, InvalidInput, ServiceUnavailable
+from app.errors import AppError, InsufficientStorage, InvalidInput, RetryLater, ServiceUnavailable
 from app.groups.router import router as groups_router
 from app.marks.router import router as marks_router
 from app.milestones.router import router as milestones_router
@@ -50,9 +50,8 @@ async def app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     response = _error(exc.status_code, exc.code, exc.detail, **extra)
     if exc.status_code == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
+    if isinstance(exc, RetryLater):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
