@@ -14,8 +14,8 @@ Each run (backend:processes@rate) migrates a fresh database, builds a 50-group c
 and a 1,000-group course for the dashboard phase, starts `tracker serve --workers N`, warms it,
 runs the mix for --duration seconds (default 90), then has 8 TAs poll the 1,000-group dashboard
 (each every 2 s) for --dashboard-duration seconds. It prints per-endpoint ok/errors/p50/p95/p99/max
-and the integrity check: one row per accepted upload, contiguous versions, every file stored, no
-file without a row, no staged leftovers.
+and the integrity check, file by file (each upload is unique): a row and a file for every accepted
+upload, none for a refused one, contiguous versions, no file without a row, no staged leftovers.
 
     .venv/bin/python scripts/bench_mixed.py                              # the default runs below
     .venv/bin/python scripts/bench_mixed.py --run sqlite:1@1.5 --duration 30
@@ -91,7 +91,7 @@ def run_one(spec: str, args: argparse.Namespace, pdfs: list[bytes], work: Path) 
             print(f"{name}: {len(requests)} requests over {args.duration:g} s ...", flush=True)
             mixed = asyncio.run(replay(base, requests, timeout=args.timeout))
             polled = asyncio.run(replay(base, polling_requests(args, big), timeout=args.timeout))
-        _, verdict = verify_uploads(url, storage, course, mixed.ok("upload"))
+        _, verdict = verify_uploads(url, storage, course, mixed.files)
     rows = [{"run": name, **figures(label, mixed, key=label)} for label in MIX]
     rows.append({"run": name, **figures("all (mix)", mixed), "req/s": round(len(requests) / args.duration, 1)})
     rows.append({"run": name, **figures(f"dashboard, 1000 groups, {args.tas} TAs", polled,

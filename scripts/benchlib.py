@@ -7,6 +7,7 @@ can be repeated on a quieter machine.
 """
 
 import asyncio
+import hashlib
 import json
 import os
 import random
@@ -150,9 +151,9 @@ def server(url: str, storage: Path, *, workers: int, log: Path, extra_env: dict[
             time.sleep(0.2)
         yield base
     finally:
-        process.terminate()
+        process.terminate()  # uvicorn finishes the requests in flight first
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=180)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -178,6 +179,7 @@ class Results:
 
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, dict[str, int]] = field(default_factory=dict)
+    files: list[tuple[str, str | None]] = field(default_factory=list)  # (sha256 of a sent file, its error)
     wall: float = 0.0
 
     def add(self, label: str, seconds: float, error: str | None) -> None:
@@ -284,6 +286,8 @@ async def replay(base: str, requests: list[Request], *, timeout: float = 60) -> 
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             error = type(exc).__name__
         results.add(r.label, time.perf_counter() - sent, error)
+        if r.file is not None:
+            results.files.append((hashlib.sha256(r.file).hexdigest(), error))
 
     await asyncio.gather(*(one(r) for r in requests))
     results.wall = time.perf_counter() - start
@@ -345,8 +349,10 @@ def add_reports(url: str, course: Course, *, uploader_token_group: int = 0) -> N
     engine.dispose()
 
 
-def verify_uploads(url: str, storage: Path, course: Course, accepted: int) -> tuple[bool, str]:
-    """The integrity check: one row per accepted upload, versions 1..k per group, every file, no staged file."""
+def verify_uploads(url: str, storage: Path, course: Course, sent: list[tuple[str, str | None]]) -> tuple[bool, str]:
+    """The integrity check, per uploaded file (each is unique): every accepted upload has its row and
+    file, a refused one (4xx/5xx) has none, versions run 1..k per group, no file without a row, no
+    staged leftovers. An upload whose client gave up (timeout) may or may not have been stored."""
     from sqlmodel import Session, col, select
 
     from app.db import make_engine
@@ -361,11 +367,20 @@ def verify_uploads(url: str, storage: Path, course: Course, accepted: int) -> tu
     for group_id, version, _ in rows:
         by_group.setdefault(group_id, []).append(version)
     contiguous = all(sorted(v) == list(range(1, len(v) + 1)) for v in by_group.values())
+    stored = {sha for _, _, sha in rows}
+    accepted = {sha for sha, error in sent if error is None}
+    refused = {sha for sha, error in sent if error is not None and error.startswith("HTTP")}
+    gave_up = {sha for sha, error in sent if error is not None and not error.startswith("HTTP")}
     names = {p.name for p in storage.iterdir()} if storage.is_dir() else set()
     staged = sorted(n for n in names if n.startswith("."))
-    missing = {sha for _, _, sha in rows} - names
-    orphans = names - {sha for _, _, sha in rows} - set(staged)
-    ok = len(rows) == accepted and contiguous and not missing and not orphans and not staged
-    return ok, (f"{'OK' if ok else 'MISMATCH'}: {len(rows)} rows for {accepted} accepted uploads, versions contiguous "
-                f"in {len(by_group)} groups: {contiguous}, {len(missing)} rows without their file, "
-                f"{len(orphans)} files without a row, {len(staged)} staged leftovers")
+    problems = {
+        "accepted without a row": len(accepted - stored), "refused with a row": len(refused & stored),
+        "rows for no request": len(stored - accepted - refused - gave_up), "rows without their file": len(stored - names),
+        "files without a row": len(names - stored - set(staged)), "duplicate rows": len(rows) - len(stored),
+        "staged leftovers": len(staged),
+    }
+    ok = contiguous and not any(problems.values())
+    return ok, (f"{'OK' if ok else 'MISMATCH'}: {len(rows)} rows = {len(accepted)} accepted uploads + "
+                f"{len(stored & gave_up)} of {len(gave_up)} whose client gave up; {len(refused)} refused; "
+                f"versions contiguous in {len(by_group)} groups: {contiguous}; "
+                + ", ".join(f"{v} {k}" for k, v in problems.items()))
