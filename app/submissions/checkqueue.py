@@ -14,7 +14,7 @@ import itertools
 import math
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -22,11 +22,12 @@ from typing import Any, TypeVar
 from fastapi.concurrency import run_in_threadpool
 
 from app.config import get_settings
-from app.errors import TooManyRequests
+from app.errors import BadRequest, TooManyRequests
 
 T = TypeVar("T")
 UPLOAD = 0
 DRY_RUN = 1
+ERR_CLIENT_GONE = "The connection closed while the file waited for its check; nothing was stored."
 
 
 def err_too_many_checks(limit: int) -> str:
@@ -89,10 +90,17 @@ class CheckQueue:
         finally:
             self.leave(user_id)
 
-    async def run(self, work: Callable[..., T], /, *, priority: int, **kwargs: Any) -> T:
-        """Wait for a worker (on the event loop), then run `work(**kwargs)` in a thread."""
+    async def run(self, work: Callable[..., T], /, *, priority: int,
+                  gone: Callable[[], Awaitable[bool]] | None = None, **kwargs: Any) -> T:
+        """Wait for a worker (on the event loop), then run `work(**kwargs)` in a thread.
+
+        `gone()` is asked once a worker is free: a client that stopped waiting (a timeout under
+        load) gets no check, so abandoned requests do not slow down the ones still waiting.
+        """
         await self._acquire(priority)
         try:
+            if gone is not None and await gone():
+                raise BadRequest(ERR_CLIENT_GONE, code="client_gone")
             return await run_in_threadpool(work, **kwargs)
         finally:
             self._release(priority)

@@ -60,8 +60,8 @@ async def upload_submission(
     async with get_check_queue().admitted(target.user.id or 0):
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         received_at = clock()
-        report = await get_check_queue().run(service.submission_check, priority=UPLOAD, target=target,
-                                             path=staged.path, settings=settings)
+        report = await get_check_queue().run(service.submission_check, priority=UPLOAD, gone=request.is_disconnected,
+                                             target=target, path=staged.path, settings=settings)
     view = await run_in_threadpool(run_transaction, session, service.submission_create, write=True,
                                    user=target.user, group_id=group_id, key=key, staged=staged, filename=filename,
                                    report=report, now=received_at)
@@ -108,7 +108,8 @@ async def check_pdf_dry_run(
     service.check_ruleset(ruleset)
     async with get_check_queue().admitted(user.id or 0):
         await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
-        report = await get_check_queue().run(service.format_check, priority=DRY_RUN, path=staged.path,
+        report = await get_check_queue().run(service.format_check, priority=DRY_RUN, gone=request.is_disconnected,
+                                             path=staged.path,
                                              ruleset=ruleset, course=None, milestone=None, settings=settings,
                                              dry_run=True)
     return report.to_dict()

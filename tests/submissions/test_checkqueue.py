@@ -11,13 +11,20 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.errors import TooManyRequests
+from app.errors import BadRequest, TooManyRequests
 from app.config import get_settings
 from app.formatcheck import isolate
 from app.formatcheck.isolate import OVERLOAD_FACTOR, CheckOverloaded, WorkerPool, _Worker, check_pdf_isolated
 from app.models import Submission
 from app.submissions.service import CHECK_BUSY_RETRY_S, ERR_CHECK_BUSY
-from app.submissions.checkqueue import DRY_RUN, UPLOAD, CheckQueue, err_too_many_checks, get_check_queue
+from app.submissions.checkqueue import (
+    DRY_RUN,
+    ERR_CLIENT_GONE,
+    UPLOAD,
+    CheckQueue,
+    err_too_many_checks,
+    get_check_queue,
+)
 from tests.factories import auth, make_course, make_group, make_student, make_topic, make_user
 from tests.submissions.pdfs import tiny_pdf
 
@@ -64,6 +71,23 @@ def test_uploads_go_before_dry_runs_and_dry_runs_leave_a_worker_free() -> None:
         return order
 
     assert asyncio.run(scenario()) == ["dry-0", "upload", "dry-1", "dry-2"]
+
+
+def test_a_check_whose_client_is_gone_is_not_run() -> None:
+    ran: list[int] = []
+
+    async def gone() -> bool:
+        return True
+
+    async def scenario() -> None:
+        queue = CheckQueue(workers=1, per_user=2)
+        with pytest.raises(BadRequest) as refused:
+            await queue.run(lambda: ran.append(1), priority=UPLOAD, gone=gone)
+        assert (refused.value.code, refused.value.detail) == ("client_gone", ERR_CLIENT_GONE)
+        assert (queue.running, queue.waiting) == (0, 0)
+
+    asyncio.run(scenario())
+    assert ran == []
 
 
 def test_a_hundred_waiting_checks_hold_no_thread() -> None:
