@@ -304,7 +304,10 @@ def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 def figures(label: str, results: Results, *, key: str | None = None) -> dict[str, Any]:
     """ok, errors and p50/p95/p99/max in ms for one label (or all when key is None)."""
     values = results.latencies.get(key, []) if key else results.all_latencies()
-    errors = results.errors.get(key, {}) if key else {k: v for e in results.errors.values() for k, v in e.items()}
+    errors: dict[str, int] = dict(results.errors.get(key, {})) if key else {}
+    for kinds in ([] if key else results.errors.values()):
+        for kind, count in kinds.items():
+            errors[kind] = errors.get(kind, 0) + count
     return {"endpoint": label, "ok": len(values), "errors": sum(errors.values()),
             "error kinds": ", ".join(f"{k} ×{v}" for k, v in sorted(errors.items())) or "-",
             "p50 ms": round(percentile(values, 50) * 1000), "p95 ms": round(percentile(values, 95) * 1000),
