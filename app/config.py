@@ -1,5 +1,6 @@
 """Settings read once from the environment (prefix TRACKER_)."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,8 +19,12 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(default=60 * 12, ge=1, description="lifetime of a bearer token")
     feed_ttl_days: int = Field(default=365, ge=1, description="lifetime of a calendar-feed URL")
     activation_ttl_days: int = Field(default=14, ge=1, description="lifetime of a roster activation code")
-    check_time_limit_s: float = Field(default=5.0, gt=0, description="time limit of one format check")
+    check_time_limit_s: float = Field(default=5.0, gt=0, description="CPU-time limit of one format check")
+    check_workers: int = Field(default_factory=lambda: max(2, os.cpu_count() or 1), ge=1,
+                               description="format checks that run at once (worker processes)")
+    check_per_user: int = Field(default=2, ge=1, description="checks one user may have queued or running")
     check_memory_limit_mb: int = Field(default=512, ge=64, description="memory limit of one format check")
+    dashboard_cache_s: float = Field(default=2.0, ge=0, description="how long a computed dashboard is shared")
     secret_key: str = Field(default="change-me-in-production", description="signs web session CSRF tokens")
     host: str = Field(default="127.0.0.1", description="address `tracker serve` binds")
     port: int = Field(default=8000, description="port `tracker serve` binds")

@@ -1,17 +1,58 @@
 """Engine, session and the column types shared by every table."""
 
-from collections.abc import Iterator
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import get_settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+WRITE_OPTION = "tracker_write"
+_DEFERRED = "tracker_deferred"
+_WROTE = "tracker_wrote"
+_WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+_generation = 0
+
+
+class WriteLockNeeded(Exception):
+    """A transaction begun as a read (SQLite DEFERRED) tried to write."""
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _note_write(session: OrmSession, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _note_committed(session: OrmSession) -> None:
+    global _generation
+    if session.info.get(_WROTE):
+        _generation += 1
+    session.info[_WROTE] = False
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _note_rolled_back(session: OrmSession) -> None:
+    session.info[_WROTE] = False
+
+
+def write_generation() -> int:
+    """A number that changes whenever a transaction of this process commits a write (for caches)."""
+    return _generation
 
 # Deterministic constraint names, so Alembic revisions stay reviewable and portable.
 NAMING_CONVENTION = {
@@ -57,7 +98,7 @@ def _prepare_sqlite(url: str) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys, WAL and write-serialising transactions."""
+    """An engine for `url`; SQLite gets foreign keys, WAL, locked writes and lock-free reads."""
     if url.startswith("sqlite"):
         _prepare_sqlite(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
@@ -73,10 +114,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _on_begin(conn: Any) -> None:
-            # IMMEDIATE takes the write lock up front: SQLite's stand-in for row locks,
-            # so "count then insert" rules (group size, version numbers) cannot race.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _on_begin(conn: Connection) -> None:
+            # IMMEDIATE takes the write lock up front: SQLite's stand-in for row locks, so "count
+            # then insert" rules (group size, version numbers) cannot race. A unit of work that
+            # declared itself a read begins DEFERRED instead and takes no lock, so reads never
+            # queue behind writes (WAL readers see a snapshot).
+            write = conn.get_execution_options().get(WRITE_OPTION, True)
+            conn.info[_DEFERRED] = not write
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _refuse_write_in_read(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+            # Upgrading a DEFERRED transaction to a writer fails outright (SQLITE_BUSY_SNAPSHOT)
+            # when another writer committed meanwhile, and would dodge the lock the race rules
+            # rely on: stop here instead, and run_transaction re-runs the unit with the write lock.
+            if conn.info.get(_DEFERRED) and _WRITE_STATEMENT.match(statement):
+                raise WriteLockNeeded(statement.split(None, 1)[0])
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _on_end(conn: Connection) -> None:
+            conn.info.pop(_DEFERRED, None)
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -88,15 +146,81 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    """One session per request: committed when the route succeeds, rolled back otherwise."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+def set_write_mode(session: Session, write: bool) -> None:
+    """Declare whether the session's next transaction writes (SQLite: IMMEDIATE) or only reads (DEFERRED)."""
+    session.execution_options = session.execution_options.union({WRITE_OPTION: write})
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    if commit:
+        session.commit()
+        return
+    try:
+        session.rollback()
+    except Exception:  # the connection may be gone (database down): the original error matters more
+        logger.warning("rollback failed", exc_info=True)
+
+
+def run_transaction(session: Session, work: Callable[..., T], /, *, write: bool, **kwargs: Any) -> T:
+    """Run `work(session, **kwargs)` as one transaction that ends (commit, or rollback) in this thread.
+
+    A transaction held across a hop to another worker thread holds the SQLite write lock or a
+    pooled connection while it waits for a free thread; when every thread is itself waiting for
+    that lock or a connection, nothing moves until the timeouts fire. Ended in the thread that
+    began it, a transaction is only ever held by a thread that is running.
+
+    `write=False` begins a read (DEFERRED on SQLite); if the work writes after all, it is rolled
+    back and run once more as a writer, so a wrong guess costs time, never correctness.
+    """
+    for attempt in range(2):
+        set_write_mode(session, write or attempt > 0)
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
+            result = work(session, **kwargs)
+            _end(session, commit=True)
+            return result
+        except BaseException as exc:
+            _end(session, commit=False)
+            if attempt == 0 and not write and _needs_write_lock(exc):
+                continue
             raise
+        finally:
+            set_write_mode(session, False)
+    raise AssertionError("unreachable")
+
+
+def _needs_write_lock(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, WriteLockNeeded):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+@contextmanager
+def request_session() -> Iterator[Session]:
+    """A request's session: its units of work go through run_transaction; it is closed at the end.
+
+    Creating and closing it does no I/O when every unit has ended, so the request dependency can
+    run on the event loop and needs no worker thread for its set-up or teardown.
+    """
+    session = Session(get_engine(), expire_on_commit=False)
+    session.info[_WROTE] = False
+    set_write_mode(session, False)
+    try:
+        yield session
+    finally:
+        wrote = session.info.get(_WROTE, False) and session.in_transaction()
+        # A transaction still open here was begun outside run_transaction (a lazy load while the
+        # response was serialised, or a route that forgot): reads are dropped, writes are a bug.
+        session.close()
+        if wrote:
+            raise RuntimeError("a request wrote outside run_transaction; its changes were rolled back")
+
+
+async def get_session() -> AsyncIterator[Session]:
+    """One session per request; each unit of work commits or rolls back in its own thread."""
+    with request_session() as session:
+        yield session
 
 
 def utcnow() -> datetime:

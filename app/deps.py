@@ -1,36 +1,75 @@
-"""Annotated dependencies shared by every router."""
+"""Annotated dependencies shared by every router, and the route class that ends transactions."""
 
-from typing import Annotated
+import functools
+import inspect
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Depends
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from app.clock import Clock, get_clock
 from app.config import Settings, get_settings
-from app.db import get_session
+from app.db import get_session, run_transaction
 from app.errors import NotAuthenticated
 from app.models import User
 from app.people.service import user_from_token
 
-# scope="function": the session commits when the route returns, before the response
-# is sent, so a failed commit reaches the client as an error instead of a false 200.
+# The session dependency runs on the event loop (no I/O, no worker thread); scope="function" closes it
+# before the response is sent, so a unit of work left open is reported instead of silently dropped.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def user_for_token(session: Session, *, token: str | None, now: datetime) -> User:
+    """The user of a bearer token, read in the caller's transaction; 401 when it is missing or dead."""
+    if not token:
+        raise NotAuthenticated("Log in first: send 'Authorization: Bearer <token>'.")
+    return user_from_token(session, token=token, now=now, kind="api")
 
 
 def get_current_user(session: SessionDep, clock: ClockDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     """The user behind the bearer token; 401 when it is missing, expired or revoked."""
-    if not token:
-        raise NotAuthenticated("Log in first: send 'Authorization: Bearer <token>'.")
-    user = user_from_token(session, token=token, now=clock(), kind="api")
-    # End the read transaction here: on SQLite every transaction holds the write lock, and this
-    # one would otherwise stay open across the thread hop to the route.
-    session.commit()
-    return user
+    # Its own read transaction, ended in this thread: the route runs in another one.
+    return run_transaction(session, user_for_token, write=False, token=token, now=clock())
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def in_own_transaction(endpoint: Callable[..., Any], *, write: bool) -> Callable[..., Any]:
+    """Wrap a sync endpoint so the session it is given commits or rolls back in the endpoint's own thread."""
+    if inspect.iscoroutinefunction(endpoint) or inspect.isgeneratorfunction(endpoint):
+        return endpoint  # async routes end their units themselves (run_transaction in a thread)
+
+    @functools.wraps(endpoint)
+    def endpoint_in_transaction(*args: Any, **kwargs: Any) -> Any:
+        sessions = {id(v): v for v in kwargs.values() if isinstance(v, Session)}
+        if len(sessions) != 1:
+            return endpoint(*args, **kwargs)
+        (session,) = sessions.values()
+        return run_transaction(session, lambda _session: endpoint(*args, **kwargs), write=write)
+
+    return endpoint_in_transaction
+
+
+class TransactionRoute(APIRoute):
+    """A route whose sync endpoint ends its database transaction in the thread it ran in.
+
+    FastAPI runs a sync endpoint in one worker thread, serialises its answer in another and tears
+    dependencies down in a third; a transaction left for the teardown would hold the SQLite lock or
+    a pooled connection while waiting for threads that may all be waiting for it. Every API and
+    page router uses this class (a test checks each route of the app). Reads (GET, HEAD) begin
+    without the SQLite write lock; other methods take it up front.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = {m.upper() for m in kwargs.get("methods") or ["GET"]}
+        super().__init__(path, in_own_transaction(endpoint, write=not methods <= READ_METHODS), **kwargs)

@@ -71,3 +71,32 @@ class InvalidInput(AppError):
         super().__init__(detail, code=code)
         self.field = field
         self.errors = errors  # several problems at once, e.g. [{"line": 3, "message": "..."}]
+
+
+class RetryLater(AppError):
+    """Refused for now; `retry_after` seconds is a fair wait (sent as the Retry-After header)."""
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(RetryLater):
+    """The caller has too much in progress."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+
+class ServiceUnavailable(RetryLater):
+    """A resource the service needs (the database, the checker) is down or overloaded."""
+
+    status_code = 503
+    code = "service_unavailable"
+
+
+class InsufficientStorage(AppError):
+    """The file store is full: nothing was stored."""
+
+    status_code = 507
+    code = "insufficient_storage"

@@ -1,17 +1,23 @@
-"""The FastAPI application: routers, error handlers."""
+"""The FastAPI application: routers, error handlers, start-up clean-up."""
 
+import errno
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.audit.router import router as audit_router
 from app.courses.router import router as courses_router
 from app.dashboard.router import router as dashboard_router
-from app.errors import AppError, InvalidInput
+from app.errors import AppError, InsufficientStorage, InvalidInput, RetryLater, ServiceUnavailable
 from app.groups.router import router as groups_router
 from app.marks.router import router as marks_router
 from app.milestones.router import router as milestones_router
@@ -21,10 +27,15 @@ from app.roster.router import router as roster_router
 from app.topics.router import router as topics_router
 from app.reviews.router import router as reviews_router
 from app.selection.router import router as selection_router
+from app.storage import ERR_DISK_FULL, get_store, staged_debris_remove
 from app.submissions.router import router as submissions_router
 from app.web.router import mount_web
 
 API_PREFIX = "/api/v1"
+DB_RETRY_AFTER_S = 5
+ERR_DB_UNAVAILABLE = "The database cannot be reached right now; nothing was changed. Try again in a few seconds."
+ERR_INTERNAL = "Something went wrong on our side; nothing was changed. Quote the error id when you report it."
+logger = logging.getLogger("app.errors")
 
 
 def _error(status_code: int, code: str, detail: str, **extra: object) -> JSONResponse:
@@ -37,10 +48,11 @@ async def app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, object] = {"field": exc.field} if isinstance(exc, InvalidInput) and exc.field else {}
     if isinstance(exc, InvalidInput) and exc.errors:
         extra["errors"] = exc.errors
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     response = _error(exc.status_code, exc.code, exc.detail, **extra)
-    if headers:
-        response.headers.update(headers)
+    if exc.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RetryLater):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -75,18 +87,66 @@ async def data_error_handler(_request: Request, _exc: Exception) -> JSONResponse
     return _error(422, "invalid", "A value cannot be stored: it holds a NUL character or a number out of range.")
 
 
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    # SQLite reports its own full disk as an OperationalError.
+    return isinstance(exc, OperationalError) and "disk is full" in str(exc.orig)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """The database cannot be reached (down, restarting, no free connection): 503 with Retry-After."""
+    if _disk_full(exc):
+        return await app_error_handler(request, InsufficientStorage(ERR_DISK_FULL))
+    if isinstance(exc, DBAPIError) and not isinstance(exc, (OperationalError, InterfaceError)) \
+            and not exc.connection_invalidated:
+        return await internal_error_handler(request, exc)
+    logger.warning("database unavailable: %s %s: %s", request.method, request.url.path, exc)
+    return await app_error_handler(request, ServiceUnavailable(ERR_DB_UNAVAILABLE, code="database_unavailable",
+                                                               retry_after=DB_RETRY_AFTER_S))
+
+
+async def os_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A full disk is 507 (the upload's files are already removed); any other OS error is a 500."""
+    if _disk_full(exc):
+        return await app_error_handler(request, InsufficientStorage(ERR_DISK_FULL))
+    return await internal_error_handler(request, exc)
+
+
+async def internal_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Anything unforeseen: a JSON 500 whose error id is also in the log, next to the traceback."""
+    error_id = uuid.uuid4().hex[:12]
+    logger.error("error id %s: %s %s", error_id, request.method, request.url.path,
+                 exc_info=(type(exc), exc, exc.__traceback__))
+    return _error(500, "internal_error", ERR_INTERNAL, error_id=error_id)
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, remove the staged uploads of processes that died (a crash's debris)."""
+    for name in staged_debris_remove(get_store()):
+        logger.info("removed staged leftover %s", name)
+    yield
+
+
 def create_app() -> FastAPI:
     """Build the application with every router and error handler."""
     app = FastAPI(
         title="Course Project Tracker",
         version="0.1.0",
         description="Runs the group project of a deep-learning course, from group formation to the final mark.",
+        lifespan=lifespan,
     )
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)
     app.add_exception_handler(DataError, data_error_handler)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, DBAPIError):
+        app.add_exception_handler(unavailable, database_error_handler)
+    app.add_exception_handler(OSError, os_error_handler)
+    # Exception (500) handlers run outside the other middleware; the server still logs the traceback.
+    app.add_exception_handler(Exception, internal_error_handler)
     for router in (people_router, courses_router, audit_router, groups_router, topics_router, roster_router, milestones_router, reviews_router,
                    selection_router, marks_router, submissions_router, dashboard_router, notify_router):
         app.include_router(router, prefix=API_PREFIX)

@@ -6,6 +6,7 @@ renamed to `<sha256>` just before the database row that names it is committed. A
 that fails removes its staged file, and the final file too when this request created it.
 """
 
+import errno
 import hashlib
 import os
 import re
@@ -19,15 +20,23 @@ from typing import Annotated, Protocol
 from fastapi import Depends
 
 from app.config import get_settings
-from app.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from app.errors import BadRequest, InsufficientStorage, PayloadTooLarge, UnsupportedMediaType
 
 PDF_MAGIC = b"%PDF-"
 STAGED_PREFIX = ".upload-"
 STORED_NAME = re.compile(r"^[0-9a-f]{64}$")
+# A staged file is named after the process receiving it, so a restart can tell a dead process's debris
+# from a live upload of another server process sharing the folder.
+STAGED_OWNER = re.compile(r"^\.upload-(\d+)-")
 ORPHAN_MIN_AGE = timedelta(hours=1)
 
 ERR_EMPTY = "The uploaded file is empty."
 ERR_NOT_PDF = "The uploaded file is not a PDF (it does not start with %PDF-)."
+ERR_DISK_FULL = "The file store is full, so the upload was not stored (nothing of it was kept). Try again later."
+
+
+def _full_disk(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def err_too_large(limit_bytes: int) -> str:
@@ -93,7 +102,8 @@ class LocalStagedFile:
 
     def _open(self) -> None:
         self._root.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(dir=self._root, prefix=STAGED_PREFIX, delete=False)  # noqa: SIM115
+        handle = tempfile.NamedTemporaryFile(dir=self._root, prefix=f"{STAGED_PREFIX}{os.getpid()}-",  # noqa: SIM115
+                                             delete=False)
         self._handle = handle
         self._path = Path(handle.name)
 
@@ -107,10 +117,15 @@ class LocalStagedFile:
             self._head += chunk[: len(PDF_MAGIC) - len(self._head)]
             if not PDF_MAGIC.startswith(self._head[: len(PDF_MAGIC)]):
                 raise UnsupportedMediaType(ERR_NOT_PDF)
-        if self._handle is None:
-            self._open()
-        assert self._handle is not None
-        self._handle.write(chunk)
+        try:
+            if self._handle is None:
+                self._open()
+            assert self._handle is not None
+            self._handle.write(chunk)
+        except OSError as exc:
+            if _full_disk(exc):
+                raise InsufficientStorage(ERR_DISK_FULL) from exc
+            raise
         self._hash.update(chunk)
         self._size += len(chunk)
 
@@ -121,9 +136,14 @@ class LocalStagedFile:
         if self._head != PDF_MAGIC:
             raise UnsupportedMediaType(ERR_NOT_PDF)
         assert self._handle is not None
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
+        try:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+        except OSError as exc:
+            if _full_disk(exc):
+                raise InsufficientStorage(ERR_DISK_FULL) from exc
+            raise
 
     def publish(self) -> None:
         """Rename the staged file to its hash (the content is already there when an equal file is stored)."""
@@ -142,7 +162,10 @@ class LocalStagedFile:
     def discard(self, *, failed: bool) -> None:
         """Remove the staged file; after a failure also the stored file this upload created."""
         if self._handle is not None and not self._handle.closed:
-            self._handle.close()
+            try:
+                self._handle.close()
+            except OSError:  # a full disk refuses the buffered tail; the file goes anyway
+                pass
         if self._path is not None and self._final is None:
             self._path.unlink(missing_ok=True)
         if failed and self._created_final and self._final is not None:
@@ -210,6 +233,35 @@ def staged_upload(store: StoreDep) -> Iterator[LocalStagedFile]:
 
 
 StagedUploadDep = Annotated[LocalStagedFile, Depends(staged_upload, scope="function")]
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def staged_debris_remove(store: LocalFileStore) -> list[str]:
+    """Remove staged uploads no live request can own: their process is gone (killed, crashed); their names.
+
+    Run at start-up, when this process owns no upload yet; other live server processes keep theirs.
+    """
+    if not store.root.is_dir():
+        return []
+    removed = []
+    for entry in os.scandir(store.root):
+        if not entry.name.startswith(STAGED_PREFIX) or not entry.is_file():
+            continue
+        owner = STAGED_OWNER.match(entry.name)
+        pid = int(owner.group(1)) if owner else None
+        if pid is None or pid == os.getpid() or not _process_alive(pid):
+            store.remove(entry.name)
+            removed.append(entry.name)
+    return sorted(removed)
 
 
 def orphan_files(store: FileStore, *, referenced: set[str], now: datetime) -> list[str]:

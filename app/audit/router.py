@@ -8,9 +8,9 @@ from pydantic import BaseModel
 
 from app.access import STAFF_ROLES, course_for
 from app.audit.service import audit_list
-from app.deps import CurrentUser, SessionDep
+from app.deps import CurrentUser, SessionDep, TransactionRoute
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=TransactionRoute)
 
 
 class AuditEventPublic(BaseModel):

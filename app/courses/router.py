@@ -5,11 +5,11 @@ from fastapi import APIRouter, status
 from app.access import CourseAccess
 from app.courses import service
 from app.courses.schemas import CourseCreate, CoursePublic, CourseSettings, MilestoneBrief
-from app.deps import ClockDep, CurrentUser, SessionDep
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.milestones.rules import milestone_due_at
 from app.models import Milestone
 
-router = APIRouter(prefix="/courses", tags=["courses"])
+router = APIRouter(prefix="/courses", tags=["courses"], route_class=TransactionRoute)
 
 
 def course_public(access: CourseAccess, milestones: list[Milestone]) -> CoursePublic:

@@ -1,15 +1,19 @@
 """The staff dashboard endpoint."""
 
+from functools import lru_cache
+
 from fastapi import APIRouter, Query
 
+from app.config import get_settings
 from app.dashboard import service
+from app.dashboard.cache import SharedAnswers
 from app.dashboard.schemas import DashboardPublic, DashboardRowPublic, MemberPublic
-from app.deps import CurrentUser, SessionDep
+from app.deps import CurrentUser, SessionDep, TransactionRoute
 from app.milestones.service import local_instant
 from app.models import Course, Milestone
 from app.submissions.grading import milestone_deadline
 
-router = APIRouter(tags=["dashboard"])
+router = APIRouter(tags=["dashboard"], route_class=TransactionRoute)
 
 
 def row_public(course: Course, row: service.DashboardRow) -> DashboardRowPublic:
@@ -46,5 +50,17 @@ def get_dashboard(
     session: SessionDep, user: CurrentUser, course_id: int,
     milestone: str = Query(default="report", description="milestone key: proposal, report or final"),
 ) -> DashboardPublic:
-    """One row per group for a milestone: status, version, lateness, format verdict, reviews (staff)."""
-    return dashboard_public(*service.dashboard_get(session, user=user, course_id=course_id, key=milestone))
+    """One row per group for a milestone: status, version, lateness, format verdict, reviews (staff).
+
+    The answer may be shared with other staff polling the same dashboard for up to
+    TRACKER_DASHBOARD_CACHE_S seconds (never past a write committed by this server process).
+    """
+    course, found = service.dashboard_access(session, user=user, course_id=course_id, key=milestone)
+    return _shared_dashboards().get(
+        (get_settings().database_url, course_id, found.key),
+        lambda: dashboard_public(course, found, service.dashboard_rows(session, course=course, milestone=found)))
+
+
+@lru_cache
+def _shared_dashboards() -> SharedAnswers[DashboardPublic]:
+    return SharedAnswers(get_settings().dashboard_cache_s)

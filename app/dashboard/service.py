@@ -85,11 +85,16 @@ def dashboard_rows(session: Session, *, course: Course, milestone: Milestone) ->
     return rows
 
 
-def dashboard_get(session: Session, *, user: User, course_id: int, key: str) -> tuple[Course, Milestone,
-                                                                                        list[DashboardRow]]:
-    """The milestone dashboard of a course (staff)."""
+def dashboard_access(session: Session, *, user: User, course_id: int, key: str) -> tuple[Course, Milestone]:
+    """The course and milestone of a dashboard the user may see (staff); 403/404 otherwise."""
     access = course_for(session, course_id=course_id, user=user)
     if not access.is_staff:
         raise Forbidden(ERR_STAFF_ONLY)
-    milestone = milestone_for(session, course_id=course_id, key=key)
-    return access.course, milestone, dashboard_rows(session, course=access.course, milestone=milestone)
+    return access.course, milestone_for(session, course_id=course_id, key=key)
+
+
+def dashboard_get(session: Session, *, user: User, course_id: int, key: str) -> tuple[Course, Milestone,
+                                                                                        list[DashboardRow]]:
+    """The milestone dashboard of a course (staff)."""
+    course, milestone = dashboard_access(session, user=user, course_id=course_id, key=key)
+    return course, milestone, dashboard_rows(session, course=course, milestone=milestone)

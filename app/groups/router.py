@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter, Response, status
 
-from app.deps import ClockDep, CurrentUser, SessionDep
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.groups import service
 from app.groups.schemas import FormationPublic, GroupCreate, GroupJoin, GroupPublic, MemberAdd, MemberPublic
 
-router = APIRouter(tags=["groups"])
+router = APIRouter(tags=["groups"], route_class=TransactionRoute)
 
 
 def group_public(view: service.GroupView) -> GroupPublic:

@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Response, UploadFile
 
-from app.deps import ClockDep, CurrentUser, SessionDep
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.errors import InvalidInput
 from app.marks import service
 from app.marks.schemas import ImportPublic, MilestoneMarkPublic, MyMarksPublic, ReleasePublic
 
-router = APIRouter(tags=["marks"])
+router = APIRouter(tags=["marks"], route_class=TransactionRoute)
 ERR_NOT_UTF8 = "The file is not UTF-8 text."
 
 

@@ -2,13 +2,13 @@
 
 from fastapi import APIRouter, Request, Response, status
 
-from app.deps import ClockDep, CurrentUser, SessionDep
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.milestones import service
 from app.milestones.schemas import CalendarFeedPublic, ExtensionIn, ExtensionPublic, MilestonePublic, MilestoneUpdate
 from app.models import Course, Extension, Milestone
 from app.submissions.grading import milestone_deadline
 
-router = APIRouter(tags=["milestones"])
+router = APIRouter(tags=["milestones"], route_class=TransactionRoute)
 
 
 def milestone_public(course: Course, milestone: Milestone) -> MilestonePublic:

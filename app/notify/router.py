@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep
+from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, TransactionRoute
 from app.models import Notice, User
 from app.notify import service
 from app.notify.schemas import (
@@ -17,7 +17,7 @@ from app.notify.schemas import (
     OutboxPublic,
 )
 
-router = APIRouter(tags=["notices"])
+router = APIRouter(tags=["notices"], route_class=TransactionRoute)
 
 
 def outbox_notice(notice: Notice, user: User) -> OutboxNotice:

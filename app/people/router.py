@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.config import get_settings
-from app.deps import ClockDep, CurrentUser, SessionDep, oauth2_scheme
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute, oauth2_scheme
 from app.people import service
 from app.people.schemas import ActivateIn, CourseRolePublic, GroupRefPublic, MePublic, TokenPublic, UserPublic
 
-router = APIRouter(tags=["people"])
+router = APIRouter(tags=["people"], route_class=TransactionRoute)
 
 
 @router.post("/auth/token")

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Response, status
 
-from app.deps import ClockDep, CurrentUser, SessionDep
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.reviews import service
 from app.reviews.schemas import (
     AssignmentPublic,
@@ -19,7 +19,7 @@ from app.reviews.schemas import (
     SubmissionReviewsPublic,
 )
 
-router = APIRouter(tags=["reviews"])
+router = APIRouter(tags=["reviews"], route_class=TransactionRoute)
 
 
 def review_public(row: service.ReviewRow, view: service.SubmissionReviews) -> ReviewPublic:

@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 
 from app.config import get_settings
-from app.deps import ClockDep, CurrentUser, SessionDep
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from app.roster import service
 from app.roster.schemas import ActivationCodePublic, RosterResultPublic
 
-router = APIRouter(tags=["roster"])
+router = APIRouter(tags=["roster"], route_class=TransactionRoute)
 
 RAW_CSV_TYPES = ("text/csv", "text/plain", "application/csv", "application/octet-stream")
 ERR_NO_FILE = "Send the roster as a multipart file field 'file', or as a text/csv body."

@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter, status
 
-from app.deps import ClockDep, CurrentUser, SessionDep
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.selection import service
 from app.selection.schemas import OverrideIn, OverridePublic, RankingRowPublic, SelectionIn, SelectionPublic
 
-router = APIRouter(tags=["selection"])
+router = APIRouter(tags=["selection"], route_class=TransactionRoute)
 
 
 def selection_public(view: service.SelectionView) -> SelectionPublic:

@@ -1,7 +1,6 @@
 """Upload, list and download versions, pin the graded one, and check a PDF without storing it."""
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -9,17 +8,20 @@ from fastapi.responses import FileResponse
 from sqlmodel import Session
 
 from app.clock import Clock
-from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, get_current_user, oauth2_scheme
+from app.db import run_transaction
+from app.deps import (ClockDep, CurrentUser, SessionDep, SettingsDep, TransactionRoute, get_current_user,
+                      oauth2_scheme, user_for_token)
 from app.milestones.service import local_instant
 from app.models import Course
 from app.storage import StagedUploadDep, StoreDep
 from app.submissions import service
+from app.submissions.checkqueue import DRY_RUN, UPLOAD, get_check_queue
 from app.submissions.schemas import PinIn, SubmissionPublic
 from app.submissions.upload import receive_pdf
 
-router = APIRouter(tags=["submissions"])
-T = TypeVar("T")
+router = APIRouter(tags=["submissions"], route_class=TransactionRoute)
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
 # The body is parsed from the raw stream, so FastAPI cannot infer it: describe it for /docs.
 PDF_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
@@ -38,27 +40,9 @@ def submission_public(course: Course, view: service.VersionView) -> SubmissionPu
     )
 
 
-def _own_transaction(session: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run `work` and end its transaction in the same worker thread.
-
-    On SQLite every transaction holds the database write lock (BEGIN IMMEDIATE), and any
-    transaction holds a pooled connection. Held across an await, a lock or connection waits
-    for a free worker thread while the threads wait for it: under a rush the server wedged
-    ("database is locked", pool timeouts). Ended in the same thread, nothing is held while
-    waiting. The session dependency's own commit then has nothing left to do.
-    """
-    try:
-        result = work(session, **kwargs)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result
-
-
 def _open_upload(session: Session, *, clock: Clock, token: str | None, group_id: int,
                  key: str) -> service.UploadTarget:
-    user = get_current_user(session, clock, token)
+    user = user_for_token(session, token=token, now=clock())
     return service.submission_target(session, user=user, group_id=group_id, key=key)
 
 
@@ -71,14 +55,16 @@ async def upload_submission(
     settings: SettingsDep, group_id: int, key: str,
 ) -> SubmissionPublic:
     """Upload a new version (members; multipart field `file`): stored with its format report and lateness."""
-    target = await run_in_threadpool(_own_transaction, session, _open_upload, clock=clock, token=token,
+    target = await run_in_threadpool(run_transaction, session, _open_upload, write=False, clock=clock, token=token,
                                      group_id=group_id, key=key)
-    filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
-    received_at = clock()
-    report = await run_in_threadpool(service.submission_check, target=target, path=staged.path, settings=settings)
-    view = await run_in_threadpool(_own_transaction, session, service.submission_create, user=target.user,
-                                   group_id=group_id, key=key, staged=staged, filename=filename, report=report,
-                                   now=received_at)
+    async with get_check_queue().admitted(target.user.id or 0):
+        filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
+        received_at = clock()
+        report = await get_check_queue().run(service.submission_check, priority=UPLOAD, gone=request.is_disconnected,
+                                             target=target, path=staged.path, settings=settings)
+    view = await run_in_threadpool(run_transaction, session, service.submission_create, write=True,
+                                   user=target.user, group_id=group_id, key=key, staged=staged, filename=filename,
+                                   report=report, now=received_at)
     return submission_public(target.course, view)
 
 
@@ -118,9 +104,12 @@ async def check_pdf_dry_run(
     ruleset: str = Query(default="proposal", description="proposal, report, poster or slides"),
 ) -> dict[str, Any]:
     """Check a PDF against a rule set with the default course rules; nothing is stored (any user)."""
-    await run_in_threadpool(_own_transaction, session, get_current_user, clock=clock, token=token)
+    user = await run_in_threadpool(get_current_user, session, clock, token)
     service.check_ruleset(ruleset)
-    await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
-    report = await run_in_threadpool(service.format_check, staged.path, ruleset=ruleset, course=None,
-                                     milestone=None, settings=settings)
+    async with get_check_queue().admitted(user.id or 0):
+        await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
+        report = await get_check_queue().run(service.format_check, priority=DRY_RUN, gone=request.is_disconnected,
+                                             path=staged.path,
+                                             ruleset=ruleset, course=None, milestone=None, settings=settings,
+                                             dry_run=True)
     return report.to_dict()

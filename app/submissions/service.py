@@ -17,8 +17,9 @@ from sqlmodel import Session, col, func, select
 from app.access import group_for, is_row_id
 from app.audit.service import audit_record
 from app.config import Settings
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from app.formatcheck import RULESETS, CheckReport, check_pdf_isolated
+from app.formatcheck.isolate import CheckOverloaded, default_pool
 from app.groups.service import group_can_submit
 from app.milestones.rules import Lateness, lateness
 from app.milestones.service import milestone_for, staff_group_milestone
@@ -39,6 +40,9 @@ ERR_NO_SUBMISSION = "No such submission."
 ERR_OTHER_MILESTONE = "This version belongs to another group or milestone."
 ERR_NOT_PINNED = "No version is pinned for this milestone."
 ERR_STAFF_ONLY = "Only course staff choose the graded version."
+ERR_CHECK_BUSY = "The server is too busy to check this file right now; nothing was stored. Send it again shortly."
+CHECK_BUSY_RETRY_S = 30
+DRY_RUN_NICE = 10
 ERR_UNKNOWN_RULESET = f"Unknown rule set; expected one of {', '.join(RULESETS)}."
 
 
@@ -87,8 +91,11 @@ def submission_target(session: Session, *, user: User, group_id: int, key: str, 
 
 
 def format_check(path: Path, *, ruleset: str, course: Course | None, milestone: Milestone | None,
-                 settings: Settings) -> CheckReport:
-    """The format report of a file under the course's sections and synonyms and the milestone's page limit."""
+                 settings: Settings, dry_run: bool = False) -> CheckReport:
+    """The format report of a file under the course's sections and synonyms and the milestone's page limit.
+
+    A dry run's worker runs at a lower CPU priority, so a burst of dry runs gives way to uploads.
+    """
     paper = ruleset in ("proposal", "report") and course is not None
     options: dict[str, Any] = {
         "required_sections": course.required_sections.get(ruleset) if paper and course else None,
@@ -96,7 +103,11 @@ def format_check(path: Path, *, ruleset: str, course: Course | None, milestone: 
         "page_limit": milestone.page_limit if paper and milestone is not None else None,
         "time_limit": settings.check_time_limit_s, "memory_limit_mb": settings.check_memory_limit_mb,
     }
-    return check_pdf_isolated(str(path), ruleset, **options)
+    try:
+        return check_pdf_isolated(str(path), ruleset, pool=default_pool(settings.check_workers),
+                                  nice=DRY_RUN_NICE if dry_run else 0, **options)
+    except CheckOverloaded:
+        raise ServiceUnavailable(ERR_CHECK_BUSY, code="check_busy", retry_after=CHECK_BUSY_RETRY_S) from None
 
 
 def submission_check(*, target: UploadTarget, path: Path, settings: Settings) -> CheckReport:

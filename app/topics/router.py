@@ -2,12 +2,12 @@
 
 from fastapi import APIRouter
 
-from app.deps import ClockDep, CurrentUser, SessionDep
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.models import Topic
 from app.topics import service
 from app.topics.schemas import TopicDecision, TopicProposal, TopicPublic
 
-router = APIRouter(tags=["topics"])
+router = APIRouter(tags=["topics"], route_class=TransactionRoute)
 
 
 def topic_public(topic: Topic) -> TopicPublic:

@@ -7,15 +7,13 @@ random pre-login cookie), so a page from another site cannot post on the user's 
 
 import hashlib
 import hmac
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Form, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
@@ -24,7 +22,8 @@ from starlette.datastructures import FormData
 from app.access import STAFF_ROLES, CourseAccess, GroupAccess, course_for, group_for
 from app.clock import Clock, get_clock
 from app.config import get_settings
-from app.db import get_engine
+from app.db import request_session, run_transaction
+from app.deps import TransactionRoute
 from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotAuthenticated
 from app.models import User
 from app.people.service import user_from_token
@@ -68,16 +67,11 @@ def safe_next(target: str | None) -> str:
     return "/ui"
 
 
-def get_web_session(request: Request) -> Iterator[Session]:
-    """One session per page request, committed when the page succeeds (like app.db.get_session)."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+async def get_web_session(request: Request) -> AsyncIterator[Session]:
+    """One session per page request, ended like app.db.get_session; kept on request.state for error pages."""
+    with request_session() as session:
         request.state.db = session
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+        yield session
 
 
 WebSessionDep = Annotated[Session, Depends(get_web_session, scope="function")]
@@ -90,7 +84,8 @@ def get_web_user(request: Request, session: WebSessionDep, clock: ClockDep) -> U
     if not secret:
         raise LoginRequired("Log in first.")
     try:
-        user = user_from_token(session, token=secret, now=clock(), kind="web")
+        # Its own read transaction, ended in this thread: the page runs in another one.
+        user = run_transaction(session, user_from_token, write=False, token=secret, now=clock(), kind="web")
     except NotAuthenticated:
         raise LoginRequired("Your session has ended; log in again.") from None
     request.state.web_user = user
@@ -138,12 +133,6 @@ def form_model(model: type[M], **values: Any) -> M:
         raise InvalidInput(f"Please check the form: {problems}.") from None
 
 
-async def _rollback(request: Request) -> None:
-    session: Session | None = getattr(request.state, "db", None)
-    if session is not None:
-        await run_in_threadpool(session.rollback)
-
-
 def error_page(request: Request, exc: AppError) -> Response:
     """An AppError as a page with its status; 'not found' says nothing about why."""
     titles = {403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Please check the form"}
@@ -153,10 +142,10 @@ def error_page(request: Request, exc: AppError) -> Response:
                   status_code=exc.status_code)
 
 
-class WebRoute(APIRoute):
+class WebRoute(TransactionRoute):
     """A page route: a missing session redirects to login, an AppError becomes an error page.
 
-    The error's changes are rolled back first, so the session dependency commits nothing of them.
+    The page's transaction has already been rolled back in its own thread when the error arrives here.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -166,24 +155,19 @@ class WebRoute(APIRoute):
             try:
                 return await handler(request)
             except LoginRequired:
-                await _rollback(request)
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 if request.method != "GET":
                     referer = urlsplit(request.headers.get("referer", ""))
                     target = referer.path + (f"?{referer.query}" if referer.query else "")
                 return RedirectResponse(f"/ui/login?next={quote(safe_next(target))}", status_code=303)
             except AppError as exc:
-                await _rollback(request)
                 return error_page(request, exc)
             except RequestValidationError as exc:
-                await _rollback(request)
                 fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
                 return error_page(request, InvalidInput(f"Some fields are missing or malformed: {fields}."))
             except IntegrityError:
-                await _rollback(request)
                 return error_page(request, Conflict("The change conflicts with the current state; reload and try again."))
             except DataError:
-                await _rollback(request)
                 return error_page(request, InvalidInput(
                     "A value cannot be stored: it holds a NUL character or a number out of range."))
 

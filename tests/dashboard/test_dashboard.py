@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.dashboard.service import ERR_STAFF_ONLY
+from app.models import Course
 from tests.factories import (
     auth,
     make_course,
@@ -106,3 +107,26 @@ def test_dashboard_query_count_does_not_grow_with_groups(
     assert counts[0] == counts[1]
     # token, user, course, role, milestone, groups, members, topics, versions, pins, extensions x2, reviews
     assert counts == [13, 13]
+
+
+def test_staff_polling_share_one_build_until_a_write_is_committed(
+    client: TestClient, session: Session, count_queries: Callable[[], Any]
+) -> None:
+    course_id, headers = _course_with_groups(session, 4)
+    other_ta = make_staff(session, session.get(Course, course_id))  # type: ignore[arg-type]
+    other_headers = auth(session, other_ta)
+    url = f"/api/v1/courses/{course_id}/dashboard?milestone=report"
+    counts, bodies = [], []
+    for who in (headers, other_headers):
+        with count_queries() as counter:
+            bodies.append(client.get(url, headers=who).json())
+        counts.append(counter.count)
+    group = make_group(session, session.get(Course, course_id), size=3)  # type: ignore[arg-type]
+    session.commit()  # a write: the shared dashboard is stale now
+    with count_queries() as counter:
+        after = client.get(url, headers=other_headers).json()
+    # token, user, course, role, milestone: the second TA's read shares the first one's rows
+    assert counts == [13, 5]
+    assert bodies[0] == bodies[1]
+    assert counter.count == 13
+    assert [r["group_id"] for r in after["rows"]] == [r["group_id"] for r in bodies[0]["rows"]] + [group.id]

@@ -1,6 +1,7 @@
 """Members uploading at the same moment: every version is kept, with distinct numbers."""
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -10,11 +11,24 @@ from sqlmodel import Session, select
 
 from app.config import get_settings
 from app.models import Submission
+from app.submissions.checkqueue import get_check_queue
 from tests.factories import auth, make_course, make_group, make_student, make_topic
 from tests.submissions.pdfs import tiny_pdf
 
 
+@pytest.fixture
+def three_checks_each(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each member sends three uploads at once: allow three checks per user (the default is two)."""
+    monkeypatch.setenv("TRACKER_CHECK_PER_USER", "3")
+    get_settings.cache_clear()
+    get_check_queue.cache_clear()
+    yield
+    get_settings.cache_clear()
+    get_check_queue.cache_clear()
+
+
 @pytest.mark.postgres_only
+@pytest.mark.usefixtures("three_checks_each")
 def test_concurrent_uploads_keep_every_version(client: TestClient, session: Session, backend: str) -> None:
     course = make_course(session)
     members = [make_student(session, course) for _ in range(4)]
