@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -34,3 +34,8 @@ def get_current_user(session: SessionDep, clock: ClockDep, token: Annotated[str 
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address (a trusted proxy's X-Forwarded-For is applied by the proxy middleware)."""
+    return request.client.host if request.client else None

@@ -60,6 +60,24 @@ class UnsupportedMediaType(AppError):
     code = "unsupported_media_type"
 
 
+class TooManyRequests(AppError):
+    """Too many attempts: the caller must wait `retry_after` seconds."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = max(1, retry_after)
+
+
+class RequestTimeout(AppError):
+    """The client stopped sending the request body."""
+
+    status_code = 408
+    code = "request_timeout"
+
+
 class InvalidInput(AppError):
     """A value is semantically invalid; `field` names it."""
 

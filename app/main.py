@@ -11,9 +11,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.audit.router import router as audit_router
 from app.courses.router import router as courses_router
 from app.dashboard.router import router as dashboard_router
-from app.errors import AppError, InvalidInput
+from app.errors import AppError, InvalidInput, TooManyRequests
 from app.groups.router import router as groups_router
 from app.marks.router import router as marks_router
+from app.middleware import RequestGuardMiddleware
 from app.milestones.router import router as milestones_router
 from app.people.router import router as people_router
 from app.roster.router import router as roster_router
@@ -36,10 +37,11 @@ async def app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, object] = {"field": exc.field} if isinstance(exc, InvalidInput) and exc.field else {}
     if isinstance(exc, InvalidInput) and exc.errors:
         extra["errors"] = exc.errors
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     response = _error(exc.status_code, exc.code, exc.detail, **extra)
-    if headers:
-        response.headers.update(headers)
+    if exc.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
@@ -90,6 +92,7 @@ def create_app() -> FastAPI:
                    selection_router, marks_router, submissions_router, dashboard_router):
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app)
+    app.add_middleware(RequestGuardMiddleware)
     return app
 
 

@@ -56,9 +56,12 @@ def csrf_valid(binding: str | None, token: str | None) -> bool:
     return hmac.compare_digest(csrf_token_for(binding), token)
 
 
-def is_https(request: Request) -> bool:
-    """Whether the page was requested over HTTPS (cookies are then marked Secure)."""
-    return request.url.scheme == "https"
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies are marked Secure: always, unless TRACKER_COOKIE_SECURE is off and the page came over HTTP.
+
+    The scheme alone is not enough: behind a proxy that terminates TLS the request arrives as HTTP.
+    """
+    return get_settings().cookie_secure or request.url.scheme == "https"
 
 
 def safe_next(target: str | None) -> str:

@@ -230,7 +230,7 @@ def test_a_roster_above_the_upload_limit_is_413(
     assert len(data.encode()) > 1024 * 1024
     response = _upload(client, course.id, headers, data)
     assert (response.status_code, response.json()) == (
-        413, {"error": "payload_too_large", "detail": "The roster is larger than 1 MiB."})
+        413, {"error": "payload_too_large", "detail": "The upload exceeds the limit of 1 MiB."})
     assert _users(session) == before
 
 
