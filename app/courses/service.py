@@ -30,7 +30,7 @@ LATEST_START = date(2999, 12, 31)
 SCALAR_SETTINGS = (
     "title", "start_date", "weeks", "timezone", "min_group_size", "max_group_size", "grace_seconds",
     "presentation_slots", "required_reviews", "assignment_share", "required_sections", "section_synonyms",
-    "formation_locked",
+    "formation_locked", "max_versions_per_milestone", "max_group_storage_mb",
 )
 
 
@@ -115,6 +115,8 @@ def course_create(session: Session, *, user: User, data: CourseCreate, now: date
         required_sections=given.get("required_sections", defaults.DEFAULT_REQUIRED_SECTIONS),
         section_synonyms=given.get("section_synonyms", defaults.DEFAULT_SECTION_SYNONYMS),
         formation_locked=given.get("formation_locked", False),
+        max_versions_per_milestone=given.get("max_versions_per_milestone", defaults.DEFAULT_MAX_VERSIONS_PER_MILESTONE),
+        max_group_storage_mb=given.get("max_group_storage_mb", defaults.DEFAULT_MAX_GROUP_STORAGE_MB),
         created_at=now,
     )
     milestones = [

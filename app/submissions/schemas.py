@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from app.access import MAX_ROW_ID
+from app.inputs import RowId, StrictInput
 
 
 class SubmissionPublic(BaseModel):
@@ -30,9 +30,7 @@ class SubmissionPublic(BaseModel):
     pinned: bool
 
 
-class PinIn(BaseModel):
+class PinIn(StrictInput):
     """The version staff want graded instead of the latest."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    submission_id: int = Field(ge=1, le=MAX_ROW_ID)
+    submission_id: RowId

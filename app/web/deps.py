@@ -135,7 +135,8 @@ def staff_group(session: Session, *, user: User, group_id: int) -> GroupAccess:
 def form_model(model: type[M], **values: Any) -> M:
     """Build a service's input model from form fields; invalid fields become a 422 page naming them."""
     try:
-        return model(**values)
+        # Form fields are text: "3" is a number here, unlike in a JSON body.
+        return model.model_validate(values, strict=False)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise InvalidInput(f"Please check the form: {problems}.") from None
