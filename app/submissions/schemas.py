@@ -28,6 +28,7 @@ class SubmissionPublic(BaseModel):
     multiplier: float
     graded: bool
     pinned: bool
+    notice: str | None = None
 
 
 class PinIn(StrictInput):

@@ -38,6 +38,9 @@ ERR_NO_SUBMISSION = "No such submission."
 ERR_OTHER_MILESTONE = "This version belongs to another group or milestone."
 ERR_NOT_PINNED = "No version is pinned for this milestone."
 ERR_STAFF_ONLY = "Only course staff choose the graded version."
+NOTICE_AFTER_RELEASE = (
+    "This milestone's marks are released, so this version is kept but not graded unless staff pin it."
+)
 ERR_UNKNOWN_RULESET = f"Unknown rule set; expected one of {', '.join(RULESETS)}."
 
 
@@ -62,6 +65,13 @@ class VersionView:
     lateness: Lateness
     graded: bool
     pinned: bool
+
+    @property
+    def notice(self) -> str | None:
+        """What the group should know about this version: after a release, a new upload is not graded."""
+        if self.milestone.marks_released_at is not None and not self.graded:
+            return NOTICE_AFTER_RELEASE
+        return None
 
 
 def submission_target(session: Session, *, user: User, group_id: int, key: str, lock: bool = False) -> UploadTarget:
