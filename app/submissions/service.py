@@ -200,7 +200,7 @@ def graded_pin(
     """Pin the version to grade instead of the latest (staff); audited."""
     access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key,
                                               refusal=ERR_STAFF_ONLY)
-    submission = session.get(Submission, submission_id)
+    submission = session.get(Submission, submission_id) if is_row_id(submission_id) else None
     if submission is None or submission.group_id != group_id or submission.milestone_id != milestone.id:
         raise InvalidInput(ERR_OTHER_MILESTONE, field="submission_id")
     pin = session.exec(
