@@ -168,3 +168,22 @@ def test_a_ta_may_not_change_how_work_is_marked(
     session.commit()
     lecturer_headers = auth(session, make_staff(session, course, role="lecturer"))
     assert client.patch(f"/api/v1/courses/{course.id}", json=change, headers=lecturer_headers).status_code == 200
+
+
+@pytest.mark.parametrize(("change", "names"), [
+    ({"min_group_size": 4}, "the minimum group size"),
+    ({"presentation_slots": 3}, "the presenting places"),
+    ({"required_reviews": 2}, "the required reviews"),
+    ({"max_versions_per_milestone": 5, "max_group_storage_mb": 50}, "the version quota, the storage quota"),
+])
+def test_a_ta_may_not_change_who_submits_or_presents(
+    client: TestClient, session: Session, change: dict[str, object], names: str
+) -> None:
+    course = make_course(session)
+    ta_headers = auth(session, make_staff(session, course))
+    lecturer_headers = auth(session, make_staff(session, course, role="lecturer"))
+    refused = client.patch(f"/api/v1/courses/{course.id}", json=change, headers=ta_headers)
+    assert (refused.status_code, refused.json()) == (403, {
+        "error": "lecturer_only", "detail": f"Only the course's lecturer changes {names}."})
+    accepted = client.patch(f"/api/v1/courses/{course.id}", json=change, headers=lecturer_headers)
+    assert (accepted.status_code, {k: accepted.json()[k] for k in change}) == (200, change)
