@@ -46,8 +46,9 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    # Forwarded headers are applied by the app itself, from TRACKER_TRUSTED_PROXIES only.
     uvicorn.run("app.main:app", host=host or settings.host, port=port or settings.port, reload=reload,
-                workers=None if reload else workers)
+                workers=None if reload else workers, proxy_headers=False)
 
 
 @cli.command("create-user")

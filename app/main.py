@@ -13,6 +13,7 @@ from app.courses.router import router as courses_router
 from app.dashboard.router import router as dashboard_router
 from app.errors import AppError, InvalidInput, TooManyRequests
 from app.groups.router import router as groups_router
+from app.logs import redact_access_log
 from app.marks.router import router as marks_router
 from app.middleware import RequestGuardMiddleware
 from app.milestones.router import router as milestones_router
@@ -93,6 +94,7 @@ def create_app() -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     mount_web(app)
     app.add_middleware(RequestGuardMiddleware)
+    redact_access_log()
     return app
 
 

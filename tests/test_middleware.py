@@ -172,3 +172,17 @@ def test_session_cookies_are_secure_unless_turned_off(
                            follow_redirects=False)
     assert response.status_code == 303
     assert "; secure" in response.headers["set-cookie"].lower()
+
+
+def test_feed_secrets_never_reach_the_access_log() -> None:
+    import logging
+
+    from app.logs import RedactFeedSecrets
+    from app.main import app  # noqa: F401 (installs the filter)
+
+    access = logging.getLogger("uvicorn.access")
+    assert any(isinstance(f, RedactFeedSecrets) for f in access.filters)
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/api/v1/calendar/s3cr3t-T0ken_x.ics?x=1", "1.1", 200), None)
+    assert access.filters[0].filter(record) is True
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /api/v1/calendar/[redacted].ics?x=1 HTTP/1.1" 200'

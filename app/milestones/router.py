@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request, Response, status
 
+from app.config import get_settings
 from app.deps import ClockDep, CurrentUser, SessionDep
 from app.milestones import service
 from app.milestones.schemas import CalendarFeedPublic, ExtensionIn, ExtensionPublic, MilestonePublic, MilestoneUpdate
@@ -82,7 +83,10 @@ def issue_calendar_feed(
 ) -> CalendarFeedPublic:
     """A new secret URL serving all your courses' deadlines without a login; your previous one stops working."""
     secret = service.calendar_feed_issue(session, user=user, now=clock())
-    return CalendarFeedPublic(url=str(request.url_for("calendar_feed", secret=secret)))
+    # Built from the configured address, never from the request's Host header, which the client chooses.
+    settings = get_settings()
+    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    return CalendarFeedPublic(url=base + request.app.url_path_for("calendar_feed", secret=secret))
 
 
 @router.delete("/me/calendar-feed", status_code=status.HTTP_204_NO_CONTENT)
