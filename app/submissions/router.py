@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.clock import Clock
 from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, get_current_user, oauth2_scheme
+from app.errors import body_of
 from app.milestones.service import local_instant
 from app.models import Course
 from app.storage import StagedUploadDep, StoreDep
@@ -89,7 +90,8 @@ def list_submissions(session: SessionDep, user: CurrentUser, group_id: int, key:
     return [submission_public(course, v) for v in views]
 
 
-@router.get("/submissions/{submission_id}/file", response_class=FileResponse)
+@router.get("/submissions/{submission_id}/file", response_class=FileResponse,
+            responses=body_of("application/pdf", binary=True))
 def download_submission(session: SessionDep, store: StoreDep, user: CurrentUser, submission_id: int) -> FileResponse:
     """The PDF of a version (the group's members and the course staff)."""
     sub = service.submission_get(session, user=user, submission_id=submission_id)
