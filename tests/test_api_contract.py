@@ -32,7 +32,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           negative_data_rejection]
 ROLES = {"anonymous": None, "student": "s01", "ta": "ta1", "lecturer": "lecturer", "admin": "admin"}
 # Per operation and generation mode; CI's budget allows a few minutes for all roles on both backends.
-EXAMPLES = int(os.environ.get("TRACKER_CONTRACT_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("TRACKER_CONTRACT_EXAMPLES", "4"))
 
 
 def _headers(session: Session, username: str | None, clock: FakeClock) -> dict[str, str]:
