@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request, status
 from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, client_address, oauth2_scheme
 from app.errors import InvalidInput
 from app.people import service
-from app.people.login import login
+from app.people.login import login_bounded
 from app.people.schemas import ActivateIn, CourseRolePublic, GroupRefPublic, MePublic, TokenPublic, UserPublic
 
 router = APIRouter(tags=["people"])
@@ -40,13 +40,12 @@ async def login_form(
 
 
 @router.post("/auth/token")
-def login_for_token(
-    request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep,
-    form: Annotated[LoginForm, Depends(login_form)],
+async def login_for_token(
+    request: Request, clock: ClockDep, settings: SettingsDep, form: Annotated[LoginForm, Depends(login_form)],
 ) -> TokenPublic:
     """Log in with username and password; returns a bearer token (429 with Retry-After after repeated failures)."""
-    secret, _ = login(session, username=form.username, password=form.password, address=client_address(request),
-                      now=clock(), settings=settings)
+    secret, _ = await login_bounded(username=form.username, password=form.password, address=client_address(request),
+                                    now=clock(), settings=settings)
     return TokenPublic(access_token=secret, expires_in=settings.token_ttl_minutes * 60)
 
 

@@ -9,7 +9,7 @@ from app.access import STAFF_ROLES, course_for
 from app.config import get_settings
 from app.deps import client_address
 from app.errors import NotAuthenticated, TooManyRequests
-from app.people.login import login
+from app.people.login import login_bounded
 from app.people.service import token_revoke, user_memberships
 from app.security import new_secret
 from app.web.deps import (
@@ -50,9 +50,8 @@ def login_form(request: Request, next: str = "/ui") -> Response:  # noqa: A002 (
 
 
 @router.post("/login")
-def login_submit(
+async def login_submit(
     request: Request,
-    session: WebSessionDep,
     clock: ClockDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
@@ -64,8 +63,8 @@ def login_submit(
         return _login_page(request, next_url=safe_next(next), error=ERR_CSRF, username=username, status_code=403)
     settings = get_settings()
     try:
-        secret, _ = login(session, username=username, password=password, address=client_address(request),
-                          now=clock(), settings=settings, kind="web")
+        secret, _ = await login_bounded(username=username, password=password, address=client_address(request),
+                                        now=clock(), settings=settings, kind="web")
     except NotAuthenticated as exc:
         return _login_page(request, next_url=safe_next(next), error=exc.detail, username=username,
                            status_code=401)
