@@ -144,6 +144,12 @@ def _request(w: World, endpoint: str, caller_id: int) -> tuple[str, str, dict[st
         "unpin": ("DELETE", f"/groups/{g}/milestones/report/graded", {}),
         "check": ("POST", "/check?ruleset=proposal", {"files": {"file": ("p.pdf", tiny_pdf(), "application/pdf")}}),
         "dashboard": ("GET", f"/courses/{c}/dashboard?milestone=report", {}),
+        "my notices": ("GET", "/me/notices", {}),
+        "my notice": ("GET", "/me/notices/999999", {}),
+        "notice prefs get": ("GET", "/me/notice-preferences", {}),
+        "notice prefs patch": ("PATCH", "/me/notice-preferences", {"json": {"reminder": False}}),
+        "outbox": ("GET", f"/courses/{c}/outbox", {}),
+        "notice retry": ("POST", "/notices/999999/retry", {}),
     }[endpoint]
 
 
@@ -200,6 +206,12 @@ MATRIX = {
     "unpin":               (401, 403, 404, 204, 204, 404),
     "check":               (401, 200, 200, 200, 200, 200),
     "dashboard":           (401, 403, 403, 200, 200, 404),
+    "my notices":          (401, 200, 200, 200, 200, 200),
+    "my notice":           (401, 404, 404, 404, 404, 404),
+    "notice prefs get":    (401, 200, 200, 200, 200, 200),
+    "notice prefs patch":  (401, 200, 200, 200, 200, 200),
+    "outbox":              (401, 403, 403, 200, 200, 404),
+    "notice retry":        (401, 404, 404, 404, 404, 404),
 }
 CASES = [(endpoint, actor, statuses[i]) for endpoint, statuses in MATRIX.items() for i, actor in enumerate(ACTORS)]
 
