@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(default=True, description="mark session cookies Secure (HTTPS only)")
     trusted_proxies: str = Field(default="", description="comma-separated addresses of reverse proxies whose "
                                  "X-Forwarded-For and X-Forwarded-Proto are believed")
-    public_url: str | None = Field(default=None, description="the address users reach, e.g. https://tracker.example.edu")
     host: str = Field(default="127.0.0.1", description="address `tracker serve` binds")
     port: int = Field(default=8000, description="port `tracker serve` binds")
     public_url: str = Field(default="http://127.0.0.1:8000", description="the address users reach, for links")

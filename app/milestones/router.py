@@ -86,8 +86,8 @@ def issue_calendar_feed(
     secret = service.calendar_feed_issue(session, user=user, now=clock())
     # Built from the configured address, never from the request's Host header, which the client chooses.
     settings = get_settings()
-    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
-    return CalendarFeedPublic(url=base + request.app.url_path_for("calendar_feed", secret=secret))
+    return CalendarFeedPublic(url=settings.public_url.rstrip("/") + request.app.url_path_for("calendar_feed",
+                                                                                              secret=secret))
 
 
 @router.delete("/me/calendar-feed", status_code=status.HTTP_204_NO_CONTENT)
