@@ -106,7 +106,7 @@ def group_for(
     course = session.get(Course, group.course_id)
     role = course_role(session, course_id=group.course_id, user=user)
     assert course is not None
-    is_member = role == STUDENT and current_group_id(session, course_id=group.course_id, user_id=user.id) == group.id
+    is_member = role == STUDENT and current_group_id(session, course_id=group.course_id, user_id=user.id or 0) == group.id
     is_staff = role in STAFF_ROLES
     if not (is_member or is_staff):
         raise NotFound("No such group.")

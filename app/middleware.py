@@ -126,7 +126,7 @@ def _repeated_query(scope: Scope) -> str | None:
     seen: set[str] = set()
     for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
         if name in seen:
-            return name
+            return str(name)
         seen.add(name)
     return None
 

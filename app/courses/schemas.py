@@ -46,8 +46,8 @@ class MilestoneSettings(StrictInput):
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,19}$")
     title: line(120) = Field(default=None)  # type: ignore[valid-type]
-    week: int = Field(default=None, ge=1, le=52)
-    weight: float = Field(default=None, ge=0, le=100)
+    week: int = Field(default=None, ge=1, le=52)  # type: ignore[assignment]
+    weight: float = Field(default=None, ge=0, le=100)  # type: ignore[assignment]
 
 
 # Every field may be left out (a PATCH changes any subset), but none may be null: the
@@ -56,22 +56,22 @@ class CourseSettings(StrictInput):
     """Every per-course rule; all optional so that a PATCH can change any subset."""
 
     title: line(200) = Field(default=None)  # type: ignore[valid-type]
-    start_date: StartDate = Field(default=None)
-    weeks: int = Field(default=None, ge=1, le=52)
-    timezone: str = Field(default=None, min_length=1, max_length=64)
-    min_group_size: int = Field(default=None, ge=1, le=50)
-    max_group_size: int = Field(default=None, ge=1, le=50)
-    late_tiers: list[LateTier] = Field(default=None, min_length=1, max_length=10)
-    grace_seconds: int = Field(default=None, ge=0, le=MAX_GRACE_SECONDS)
-    presentation_slots: int = Field(default=None, ge=0, le=1000)
-    required_reviews: int = Field(default=None, ge=0, le=100)
-    assignment_share: float = Field(default=None, ge=0, le=100)
-    required_sections: dict[PaperRuleset, list[SectionKey]] = Field(default=None)
-    section_synonyms: dict[SectionKey, list[Synonym]] = Field(default=None, max_length=MAX_SECTIONS)
-    formation_locked: bool = Field(default=None)
-    max_versions_per_milestone: int = Field(default=None, ge=1, le=1000)
-    max_group_storage_mb: int = Field(default=None, ge=1, le=100_000)
-    milestones: list[MilestoneSettings] = Field(default=None, max_length=10)
+    start_date: StartDate = Field(default=None)  # type: ignore[assignment]
+    weeks: int = Field(default=None, ge=1, le=52)  # type: ignore[assignment]
+    timezone: str = Field(default=None, min_length=1, max_length=64)  # type: ignore[assignment]
+    min_group_size: int = Field(default=None, ge=1, le=50)  # type: ignore[assignment]
+    max_group_size: int = Field(default=None, ge=1, le=50)  # type: ignore[assignment]
+    late_tiers: list[LateTier] = Field(default=None, min_length=1, max_length=10)  # type: ignore[arg-type]
+    grace_seconds: int = Field(default=None, ge=0, le=MAX_GRACE_SECONDS)  # type: ignore[assignment]
+    presentation_slots: int = Field(default=None, ge=0, le=1000)  # type: ignore[assignment]
+    required_reviews: int = Field(default=None, ge=0, le=100)  # type: ignore[assignment]
+    assignment_share: float = Field(default=None, ge=0, le=100)  # type: ignore[assignment]
+    required_sections: dict[PaperRuleset, list[SectionKey]] = Field(default=None)  # type: ignore[arg-type]
+    section_synonyms: dict[SectionKey, list[Synonym]] = Field(default=None, max_length=MAX_SECTIONS)  # type: ignore[arg-type]
+    formation_locked: bool = Field(default=None)  # type: ignore[assignment]
+    max_versions_per_milestone: int = Field(default=None, ge=1, le=1000)  # type: ignore[assignment]
+    max_group_storage_mb: int = Field(default=None, ge=1, le=100_000)  # type: ignore[assignment]
+    milestones: list[MilestoneSettings] = Field(default=None, max_length=10)  # type: ignore[arg-type]
 
     @field_validator("required_sections", "section_synonyms")
     @classmethod

@@ -45,7 +45,7 @@ def _in_transaction(session: Session, work: Callable[[], T]) -> T:
 def login(session: Session, *, username: str, password: str, address: str | None, now: datetime,
           settings: Settings, kind: str = "api") -> tuple[str, ApiToken]:
     """Check the credentials under the throttle and issue a token; 401 with one message, or 429."""
-    database = str(session.get_bind().url)
+    database = str(get_engine().url)
     keys = throttle_keys(username=username, address=address, settings=settings)
     throttle_fast_check(database=database, keys=keys, now=now)
 

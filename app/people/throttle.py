@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from math import ceil
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from app.audit.service import audit_record
 from app.config import Settings
@@ -61,7 +61,7 @@ def throttle_fast_check(*, database: str, keys: list[ThrottleKey], now: datetime
 
 
 def _row_for_update(session: Session, key: str, now: datetime) -> LoginThrottle:
-    table = LoginThrottle.__table__
+    table = SQLModel.metadata.tables[str(LoginThrottle.__tablename__)]
     values = {"key": key, "failures": 0, "last_failure_at": now}
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # Two first attempts at once must not both insert the row: the second does nothing.
