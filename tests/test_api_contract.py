@@ -6,6 +6,7 @@ response_schema_conformance and negative_data_rejection.
 """
 
 import os
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -39,7 +40,7 @@ def _headers(session: Session, username: str | None, clock: FakeClock) -> dict[s
     if username is None:
         return {}
     user = session.exec(select(User).where(User.username == username)).one()
-    secret, token = token_issue(session, user=user, now=clock(), kind="api", ttl=timedelta(days=3650))
+    secret, _ = token_issue(session, user=user, now=clock(), kind="api", ttl=timedelta(days=3650))
     session.commit()
     return {"Authorization": f"Bearer {secret}"}
 
@@ -67,13 +68,13 @@ def test_every_operation_keeps_the_contract(
         def check(case: schemathesis.Case) -> None:
             nonlocal cases
             cases += 1
-            case.call_and_validate(headers={**headers, **(case.headers or {})}, checks=CHECKS)
+            case.call_and_validate(headers={**headers, **(case.headers or {})}, checks=CHECKS)  # noqa: B023
 
         try:
             check()
-        except Exception as exc:  # every operation is tried; all failures are reported together
+        except Exception as exc:  # noqa: BLE001 (every operation is tried; all failures are reported together)
             failures.append(f"{operation.label}: {type(exc).__name__}: {exc}"[:3000])
     record_property("operations", operations)
     record_property("cases", cases)
-    print(f"\ncontract[{role}]: {operations} operations, {cases} cases, {len(failures)} failing operations")
+    sys.stdout.write(f"\ncontract[{role}]: {operations} operations, {cases} cases, {len(failures)} failing\n")
     assert failures == []

@@ -57,7 +57,8 @@ def test_json_types_are_not_coerced(client: TestClient, session: Session) -> Non
         ("POST", f"/api/v1/courses/{course.id}/groups", {"name": "Owls\x00"}, "name"),
         ("POST", f"/api/v1/courses/{course.id}/groups", {"name": "Owls\u0007"}, "name"),
         ("PATCH", f"/api/v1/courses/{course.id}", {"section_synonyms": {"plan": ["x"] * 31}}, "section_synonyms"),
-        ("PATCH", f"/api/v1/courses/{course.id}", {"section_synonyms": {"plan": ["x" * 81]}}, "section_synonyms.plan.0"),
+        ("PATCH", f"/api/v1/courses/{course.id}", {"section_synonyms": {"plan": ["x" * 81]}},
+         "section_synonyms.plan.0"),
         ("PATCH", f"/api/v1/courses/{course.id}", {"required_sections": {"posterz": ["plan"]}},
          "required_sections.posterz.[key]"),
         ("PATCH", f"/api/v1/courses/{course.id}", {"title": None}, "title"),
@@ -68,5 +69,6 @@ def test_json_types_are_not_coerced(client: TestClient, session: Session) -> Non
         assert (response.status_code, response.json()["field"]) == (422, field), (body, response.text)
     session.expire_all()
     stored = session.get(Course, course.id)
-    assert stored is not None and stored.min_group_size == 3 and stored.title == "Deep Learning"
+    assert stored is not None
+    assert (stored.min_group_size, stored.title) == (3, "Deep Learning")
     assert session.exec(select(ProjectGroup)).all() == []

@@ -17,7 +17,7 @@ def test_every_operation_documents_every_error_with_the_real_error_model() -> No
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             responses = operation["responses"]
-            assert ERROR_STATUSES <= set(responses), (method, path)
+            assert set(responses) >= ERROR_STATUSES, (method, path)
             for status in ERROR_STATUSES:
                 schema = responses[status]["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorPublic"}, (method, path, status)
