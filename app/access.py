@@ -1,13 +1,15 @@
 """Who may see what: course roles, group membership, and load-or-404 helpers for services.
 
-A caller who may not see a resource gets NotFound, never Forbidden, so ids leak nothing.
+A caller who may not see a resource gets NotFound, never Forbidden, so ids leak nothing; a
+caller who may see it (a member of its course, or of its group) but may not do this to it
+gets Forbidden.
 """
 
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound
 from app.models import Course, CourseMember, GroupMembership, ProjectGroup, User
 
 LECTURER = "lecturer"
@@ -18,6 +20,8 @@ ALL_ROLES = frozenset({LECTURER, TA, STUDENT})
 # Ids are INTEGER columns (32-bit on PostgreSQL); a larger number in a URL names nothing, and
 # binding it would crash the driver (SQLite: OverflowError past 64 bits) instead of giving 404.
 MAX_ROW_ID = 2**31 - 1
+ERR_ROLE = "Your role in this course does not allow this."
+ERR_GROUP_ROLE = "You may see this group but not do this to it."
 
 
 def is_row_id(value: int) -> bool:
@@ -68,11 +72,13 @@ def course_role(session: Session, *, course_id: int, user: User) -> str | None:
 
 
 def course_for(session: Session, *, course_id: int, user: User, roles: frozenset[str] = ALL_ROLES) -> CourseAccess:
-    """The course if the user holds one of `roles` in it; NotFound otherwise."""
+    """The course if the user holds one of `roles` in it; NotFound for outsiders, Forbidden for other members."""
     course = session.get(Course, course_id) if is_row_id(course_id) else None
     role = course_role(session, course_id=course_id, user=user) if course else None
-    if course is None or role is None or role not in roles:
+    if course is None or role is None:
         raise NotFound("No such course.")
+    if role not in roles:
+        raise Forbidden(ERR_ROLE)
     return CourseAccess(course=course, role=role)
 
 
@@ -90,15 +96,20 @@ def current_group_id(session: Session, *, course_id: int, user_id: int) -> int |
 def group_for(
     session: Session, *, group_id: int, user: User, members: bool = True, staff: bool = True
 ) -> GroupAccess:
-    """The group if the user is a current member (when `members`) or staff (when `staff`); NotFound otherwise."""
+    """The group if the user is a current member (when `members`) or staff (when `staff`).
+
+    NotFound for those who may not see the group at all; Forbidden for members or staff whom this action excludes.
+    """
     group = session.get(ProjectGroup, group_id) if is_row_id(group_id) else None
     if group is None:
         raise NotFound("No such group.")
     course = session.get(Course, group.course_id)
     role = course_role(session, course_id=group.course_id, user=user)
     assert course is not None
-    is_member = role == STUDENT and current_group_id(session, course_id=group.course_id, user_id=user.id) == group.id
-    allowed = (members and is_member) or (staff and role in STAFF_ROLES)
-    if not allowed:
+    is_member = role == STUDENT and current_group_id(session, course_id=group.course_id, user_id=user.id or 0) == group.id
+    is_staff = role in STAFF_ROLES
+    if not (is_member or is_staff):
         raise NotFound("No such group.")
+    if not ((members and is_member) or (staff and is_staff)):
+        raise Forbidden(ERR_GROUP_ROLE)
     return GroupAccess(group=group, course=course, role=role or "", is_member=is_member)

@@ -61,6 +61,7 @@ def serve(
     from app.notify.service import SenderLoop
 
     settings = get_settings()
+    # Forwarded headers are applied by the app itself, from TRACKER_TRUSTED_PROXIES only.
     # One sender in the serving process, whatever the number of workers: the workers only serve.
     loop = SenderLoop(get_engine(), settings=settings, clock=utcnow) if (
         settings.notify_loop if notify is None else notify) else None
@@ -68,7 +69,7 @@ def serve(
         loop.start()
     try:
         uvicorn.run("app.main:app", host=host or settings.host, port=port or settings.port, reload=reload,
-                    workers=None if reload else workers)
+                    workers=None if reload else workers, proxy_headers=False)
     finally:
         if loop is not None:
             loop.stop()

@@ -26,6 +26,21 @@ class Settings(BaseSettings):
     check_memory_limit_mb: int = Field(default=512, ge=64, description="memory limit of one format check")
     dashboard_cache_s: float = Field(default=2.0, ge=0, description="how long a computed dashboard is shared")
     secret_key: str = Field(default="change-me-in-production", description="signs web session CSRF tokens")
+    login_max_failures: int = Field(default=5, ge=1, description="failed logins per account before a lockout")
+    login_max_failures_per_address: int = Field(default=20, ge=1,
+                                                description="failed logins per client address before a lockout")
+    login_lockout_s: int = Field(default=30, ge=1, description="first lockout; each further failure doubles it")
+    login_lockout_max_s: int = Field(default=3600, ge=1, description="longest lockout")
+    login_failure_window_s: int = Field(default=3600, ge=1,
+                                        description="failures older than this (and no lockout) are forgotten")
+    max_json_kb: int = Field(default=256, ge=1, description="largest non-upload request body, in KiB")
+    max_anonymous_body_kb: int = Field(default=16, ge=1,
+                                       description="largest body read from a request without a valid token, in KiB")
+    upload_stall_timeout_s: float = Field(default=30.0, gt=0,
+                                          description="an upload that sends nothing for this long is cut off")
+    cookie_secure: bool = Field(default=True, description="mark session cookies Secure (HTTPS only)")
+    trusted_proxies: str = Field(default="", description="comma-separated addresses of reverse proxies whose "
+                                 "X-Forwarded-For and X-Forwarded-Proto are believed")
     host: str = Field(default="127.0.0.1", description="address `tracker serve` binds")
     port: int = Field(default=8000, description="port `tracker serve` binds")
     public_url: str = Field(default="http://127.0.0.1:8000", description="the address users reach, for links")
@@ -39,6 +54,11 @@ class Settings(BaseSettings):
     def max_upload_bytes(self) -> int:
         """The upload limit in bytes."""
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def trusted_proxy_set(self) -> frozenset[str]:
+        """The trusted proxy addresses as a set."""
+        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
 
 
 @lru_cache

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
@@ -73,3 +73,8 @@ class TransactionRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {m.upper() for m in kwargs.get("methods") or ["GET"]}
         super().__init__(path, in_own_transaction(endpoint, write=not methods <= READ_METHODS), **kwargs)
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address (a trusted proxy's X-Forwarded-For is applied by the proxy middleware)."""
+    return request.client.host if request.client else None

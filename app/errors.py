@@ -1,5 +1,9 @@
 """The one error family of the service: each carries its HTTP status and a stable code."""
 
+from typing import Any
+
+from pydantic import BaseModel, Field
+
 
 class AppError(Exception):
     """Base of every error a service function raises; the handler turns it into JSON."""
@@ -60,6 +64,13 @@ class UnsupportedMediaType(AppError):
     code = "unsupported_media_type"
 
 
+class RequestTimeout(AppError):
+    """The client stopped sending the request body."""
+
+    status_code = 408
+    code = "request_timeout"
+
+
 class InvalidInput(AppError):
     """A value is semantically invalid; `field` names it."""
 
@@ -78,7 +89,7 @@ class RetryLater(AppError):
 
     def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
         super().__init__(detail, code=code)
-        self.retry_after = retry_after
+        self.retry_after = max(1, retry_after)
 
 
 class TooManyRequests(RetryLater):
@@ -100,3 +111,38 @@ class InsufficientStorage(AppError):
 
     status_code = 507
     code = "insufficient_storage"
+
+
+class ErrorPublic(BaseModel):
+    """Every error answer: a stable code, a message, and for bad input the field and each problem."""
+
+    error: str = Field(description="stable error code, e.g. not_found, invalid, payload_too_large")
+    detail: str = Field(description="what went wrong, for a person to read")
+    field: str | None = Field(default=None, description="the input at fault (422)")
+    errors: list[dict[str, Any]] | None = Field(default=None, description="each problem: {field|line, message}")
+
+
+_ERROR_MEANINGS = {
+    400: "Malformed request",
+    401: "Not logged in, or the token is expired or revoked",
+    403: "You may see this resource but not do this to it",
+    404: "No such resource, or you may not see it",
+    405: "Method not allowed on this path",
+    408: "The request body stopped arriving",
+    409: "Conflicts with the current state",
+    413: "Body or upload too large, or a quota is reached",
+    415: "Unsupported media type",
+    422: "Invalid input; `field` and `errors` name the problems",
+    429: "Too many attempts; wait for Retry-After seconds",
+}
+# Documented on every API operation, so generated clients parse every error the service can send.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorPublic, "description": meaning} for status, meaning in _ERROR_MEANINGS.items()
+}
+ERROR_RESPONSES[429]["headers"] = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+
+
+def body_of(media_type: str, *, binary: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The documented 200 answer of a route that sends a file or text instead of JSON."""
+    schema: dict[str, str] = {"type": "string", "format": "binary"} if binary else {"type": "string"}
+    return {200: {"description": "Successful Response", "content": {media_type: {"schema": schema}}}}

@@ -13,13 +13,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.audit.router import router as audit_router
 from app.courses.router import router as courses_router
 from app.dashboard.router import router as dashboard_router
-from app.errors import AppError, InsufficientStorage, InvalidInput, RetryLater, ServiceUnavailable
+from app.errors import ERROR_RESPONSES, AppError, InsufficientStorage, InvalidInput, RetryLater, ServiceUnavailable
 from app.groups.router import router as groups_router
+from app.logs import redact_access_log
 from app.marks.router import router as marks_router
+from app.middleware import RequestGuardMiddleware
 from app.milestones.router import router as milestones_router
 from app.notify.router import router as notify_router
 from app.people.router import router as people_router
@@ -67,14 +70,27 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
     return _error(422, "invalid", detail, field=errors[0]["field"] if errors else None, errors=errors)
 
 
-async def http_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Framework errors (unknown route, wrong method) in the same JSON shape."""
     assert isinstance(exc, StarletteHTTPException)
     code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
     response = _error(exc.status_code, code, str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
+    if exc.status_code == 405:
+        # Starlette names only the first route whose path matched; a path served by several routes
+        # (GET and PATCH on a course) allows the methods of all of them.
+        response.headers["Allow"] = ", ".join(_allowed_methods(request))
     return response
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    allowed = []
+    for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def integrity_error_handler(_request: Request, _exc: Exception) -> JSONResponse:
@@ -149,8 +165,10 @@ def create_app() -> FastAPI:
     app.add_exception_handler(Exception, internal_error_handler)
     for router in (people_router, courses_router, audit_router, groups_router, topics_router, roster_router, milestones_router, reviews_router,
                    selection_router, marks_router, submissions_router, dashboard_router, notify_router):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     mount_web(app)
+    app.add_middleware(RequestGuardMiddleware)
+    redact_access_log()
     return app
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +23,13 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@lru_cache(maxsize=1)
+def dummy_password_hash() -> str:
+    """A hash of a random password with the same cost as real ones, compared when an account is
+    unknown or not activated, so that such a login takes as long as a wrong password."""
+    return _hasher.hash(secrets.token_urlsafe(32))
 
 
 def new_secret(nbytes: int = 32) -> str:

@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+from attacklib import free_port, wait_ready  # noqa: E402
 
 SINK_PATH = "/api/v1/_bench/sink"
 HOST = "127.0.0.1"
@@ -249,30 +250,6 @@ async def replay(name: str, base: str, schedule: list[tuple[float, int, int, byt
         phase.started = time.perf_counter()
         await asyncio.gather(*(one(*item) for item in schedule))
     return phase
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    """Poll the OpenAPI document until the server answers."""
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited during start-up")
-        try:
-            if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not start")
 
 
 def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work: Path) -> list[dict[str, Any]]:

@@ -111,6 +111,9 @@ def db_url(
     with database as url:
         monkeypatch.setenv("TRACKER_DATABASE_URL", url)
         monkeypatch.setenv("TRACKER_STORAGE_DIR", str(tmp_path / "files"))
+        # The test client speaks plain HTTP; cookies marked Secure would never be sent back.
+        monkeypatch.setenv("TRACKER_COOKIE_SECURE", "false")
+        monkeypatch.setenv("TRACKER_PUBLIC_URL", "http://testserver")
         get_settings.cache_clear()
         get_engine.cache_clear()
         try:

@@ -12,6 +12,9 @@ DEFAULT_MAX_GROUP_SIZE = 5
 DEFAULT_PRESENTATION_SLOTS = 10
 DEFAULT_REQUIRED_REVIEWS = 1
 DEFAULT_ASSIGNMENT_SHARE = 40.0
+# Per group: versions kept per milestone, and megabytes stored over all its versions.
+DEFAULT_MAX_VERSIONS_PER_MILESTONE = 20
+DEFAULT_MAX_GROUP_STORAGE_MB = 200
 
 # Upper bound in hours (None = no bound) and the multiplier applied to a mark that late.
 DEFAULT_LATE_TIERS: list[dict[str, Any]] = [

@@ -21,6 +21,12 @@ ERR_MARKING_LECTURER_ONLY = (
 # Settings that change marks already earned: the late policy, the milestones' shares, the course mark.
 MARKING_SETTINGS = {"late_tiers": "the late tiers", "grace_seconds": "the grace period",
                     "assignment_share": "the assignment share", "milestones": "the milestone weights"}
+# Settings that decide who may submit and who presents: a TA changing them could block every
+# smaller group's upload or reshape the selection.
+LECTURER_SETTINGS = {"min_group_size": "the minimum group size", "max_group_size": "the maximum group size",
+                     "presentation_slots": "the presenting places", "required_reviews": "the required reviews",
+                     "max_versions_per_milestone": "the version quota", "max_group_storage_mb": "the storage quota"}
+ERR_SETTINGS_LECTURER_ONLY = "Only the course's lecturer changes {names}."
 ERR_DEADLINES_LECTURER_ONLY = (
     "Only the course's lecturer moves deadlines; this change (start date, time zone or a milestone's week) "
     "would move {keys}."
@@ -30,7 +36,7 @@ LATEST_START = date(2999, 12, 31)
 SCALAR_SETTINGS = (
     "title", "start_date", "weeks", "timezone", "min_group_size", "max_group_size", "grace_seconds",
     "presentation_slots", "required_reviews", "assignment_share", "required_sections", "section_synonyms",
-    "formation_locked",
+    "formation_locked", "max_versions_per_milestone", "max_group_storage_mb",
 )
 
 
@@ -115,6 +121,8 @@ def course_create(session: Session, *, user: User, data: CourseCreate, now: date
         required_sections=given.get("required_sections", defaults.DEFAULT_REQUIRED_SECTIONS),
         section_synonyms=given.get("section_synonyms", defaults.DEFAULT_SECTION_SYNONYMS),
         formation_locked=given.get("formation_locked", False),
+        max_versions_per_milestone=given.get("max_versions_per_milestone", defaults.DEFAULT_MAX_VERSIONS_PER_MILESTONE),
+        max_group_storage_mb=given.get("max_group_storage_mb", defaults.DEFAULT_MAX_GROUP_STORAGE_MB),
         created_at=now,
     )
     milestones = [
@@ -194,6 +202,9 @@ def course_update(
     marking = [label for name, label in MARKING_SETTINGS.items() if name in changed]
     if marking and not access.is_lecturer:
         raise Forbidden(ERR_MARKING_LECTURER_ONLY.format(names=", ".join(marking)), code="lecturer_only")
+    reserved = [label for name, label in LECTURER_SETTINGS.items() if name in changed]
+    if reserved and not access.is_lecturer:
+        raise Forbidden(ERR_SETTINGS_LECTURER_ONLY.format(names=", ".join(reserved)), code="lecturer_only")
     session.add(course)
     session.add_all(milestones)
     if changed:

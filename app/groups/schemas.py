@@ -4,25 +4,25 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.access import MAX_ROW_ID
+from app.inputs import RowId, StrictInput, line
 
 
-class GroupCreate(BaseModel):
+class GroupCreate(StrictInput):
     """A new group's name."""
 
-    name: str = Field(min_length=1, max_length=120)
+    name: line(120)  # type: ignore[valid-type]
 
 
-class GroupJoin(BaseModel):
+class GroupJoin(StrictInput):
     """The join code a group member shared."""
 
     code: str = Field(min_length=1, max_length=16)
 
 
-class MemberAdd(BaseModel):
+class MemberAdd(StrictInput):
     """A student staff put into a group."""
 
-    user_id: int = Field(ge=1, le=MAX_ROW_ID)
+    user_id: RowId
 
 
 class MemberPublic(BaseModel):

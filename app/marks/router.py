@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Response, UploadFile
 
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
-from app.errors import InvalidInput
+from app.errors import InvalidInput, body_of
 from app.marks import service
 from app.marks.schemas import ImportPublic, MilestoneMarkPublic, MyMarksPublic, ReleasePublic
 
@@ -44,7 +44,7 @@ def get_my_marks(session: SessionDep, user: CurrentUser, course_id: int) -> MyMa
     )
 
 
-@router.get("/courses/{course_id}/marks.csv")
+@router.get("/courses/{course_id}/marks.csv", response_class=Response, responses=body_of("text/csv"))
 def export_marks(session: SessionDep, user: CurrentUser, course_id: int, normalise: bool = False) -> Response:
     """Per student: each milestone's score, multiplier and mark, the project mark (and course mark) as CSV (staff)."""
     course, text = service.marks_export(session, user=user, course_id=course_id, normalise=normalise)

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from app.access import LECTURER, STAFF_ROLES, STUDENT, course_for
 from app.audit.service import audit_record
 from app.courses.service import course_milestones
-from app.errors import InvalidInput
+from app.errors import Forbidden, InvalidInput
 from app.marks.compute import NOTHING_SUBMITTED, MilestoneResult, course_mark, milestone_result, project_mark
 from app.milestones.service import milestone_for
 from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
@@ -22,6 +22,7 @@ from app.spreadsheet import text_cell
 from app.submissions.grading import milestone_deadline
 
 ASSIGNMENT_HEADER = ["student_no", "assignment_mark"]
+ERR_RELEASE_LECTURER_ONLY = "Only the course's lecturer releases marks: a release cannot be undone."
 ERR_EMPTY_IMPORT = "The file holds no assignment marks."
 ERR_IMPORT_HEADER = "line 1: the header must be student_no,assignment_mark."
 
@@ -161,8 +162,14 @@ def marks_export(session: Session, *, user: User, course_id: int, normalise: boo
 
 
 def marks_release(session: Session, *, user: User, course_id: int, key: str, now: datetime) -> Milestone:
-    """Release a milestone's marks and reviews to students (staff); releasing again changes nothing."""
-    course = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES).course
+    """Release a milestone's marks and reviews to students (lecturer); releasing again changes nothing.
+
+    From then on the graded versions are fixed: a later upload is kept but not graded unless staff pin it.
+    """
+    access = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
+    if not access.is_lecturer:
+        raise Forbidden(ERR_RELEASE_LECTURER_ONLY, code="lecturer_only")
+    course = access.course
     milestone = milestone_for(session, course_id=course_id, key=key)
     if milestone.marks_released_at is None:
         milestone.marks_released_at = now
@@ -197,7 +204,11 @@ def my_marks(session: Session, *, user: User, course_id: int) -> MyMarks:
 
 
 def _parse_assignment_csv(text: str, students: dict[str, int]) -> tuple[dict[int, float], list[str]]:
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # a bare CR inside a field, a field over the csv module's limit: a bad file
+        return {}, [f"line {reader.line_num}: this line cannot be read as CSV: {exc}."]
     if not rows or [c.strip().lower() for c in rows[0]] != ASSIGNMENT_HEADER:
         return {}, [ERR_IMPORT_HEADER]
     marks: dict[int, float] = {}

@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter, Request, Response, status
 
+from app.config import get_settings
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
+from app.errors import body_of
 from app.milestones import service
 from app.milestones.schemas import CalendarFeedPublic, ExtensionIn, ExtensionPublic, MilestonePublic, MilestoneUpdate
 from app.models import Course, Extension, Milestone
@@ -68,7 +70,7 @@ def revoke_extension(session: SessionDep, clock: ClockDep, user: CurrentUser, gr
     service.extension_revoke(session, user=user, group_id=group_id, key=key, now=clock())
 
 
-@router.get("/courses/{course_id}/calendar.ics", response_class=Response)
+@router.get("/courses/{course_id}/calendar.ics", response_class=Response, responses=body_of("text/calendar"))
 def course_calendar(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
     """The course's deadlines as iCalendar (course members; a group's members see its extensions)."""
     body = service.calendar_ics(session, user=user, course_id=course_id, now=clock())
@@ -82,7 +84,10 @@ def issue_calendar_feed(
 ) -> CalendarFeedPublic:
     """A new secret URL serving all your courses' deadlines without a login; your previous one stops working."""
     secret = service.calendar_feed_issue(session, user=user, now=clock())
-    return CalendarFeedPublic(url=str(request.url_for("calendar_feed", secret=secret)))
+    # Built from the configured address, never from the request's Host header, which the client chooses.
+    settings = get_settings()
+    return CalendarFeedPublic(url=settings.public_url.rstrip("/") + request.app.url_path_for("calendar_feed",
+                                                                                              secret=secret))
 
 
 @router.delete("/me/calendar-feed", status_code=status.HTTP_204_NO_CONTENT)
@@ -91,7 +96,7 @@ def revoke_calendar_feed(session: SessionDep, clock: ClockDep, user: CurrentUser
     service.calendar_feed_revoke(session, user=user, now=clock())
 
 
-@router.get("/calendar/{secret}.ics", response_class=Response)
+@router.get("/calendar/{secret}.ics", response_class=Response, responses=body_of("text/calendar"))
 def calendar_feed(session: SessionDep, clock: ClockDep, secret: str) -> Response:
     """The deadlines of every course you take part in, as iCalendar; the URL's secret is the credential."""
     body = service.calendar_feed_ics(session, secret=secret, now=clock())

@@ -3,19 +3,11 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-INSTANT_YEARS = (2000, 2999)
+from app.inputs import Instant, StrictInput
 
-
-def _plausible_instant(value: datetime) -> datetime:
-    # Years near 1 or 9999 overflow when converted to UTC or compared with a deadline (a 500).
-    if not INSTANT_YEARS[0] <= value.year <= INSTANT_YEARS[1]:
-        raise ValueError(f"the instant must lie in the years {INSTANT_YEARS[0]}-{INSTANT_YEARS[1]}")
-    return value
-
-
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible_instant)]
+__all__ = ["Instant"]
 
 
 class MilestonePublic(BaseModel):
@@ -33,20 +25,16 @@ class MilestonePublic(BaseModel):
     due_at_is_default: bool
 
 
-class MilestoneUpdate(BaseModel):
+class MilestoneUpdate(StrictInput):
     """A lecturer's change of a deadline or rule; `due_at: null` returns to the week's Sunday 23:59."""
 
-    model_config = ConfigDict(extra="forbid")
-
     due_at: Instant | None = None
-    errors_block: bool | None = None
+    errors_block: bool = Field(default=None)
     page_limit: int | None = Field(default=None, ge=1, le=100)
 
 
-class ExtensionIn(BaseModel):
+class ExtensionIn(StrictInput):
     """A later deadline for one group and milestone, with the reason it was granted."""
-
-    model_config = ConfigDict(extra="forbid")
 
     milestone: str = Field(min_length=1, max_length=20)
     due_at: Instant

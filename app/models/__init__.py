@@ -9,6 +9,7 @@ from app.models.people import ActivationCode, ApiToken, User
 from app.models.reviews import Review, ReviewAssignment
 from app.models.selection import AssignmentMark, SelectionOverride, SelectionRun
 from app.models.submissions import GradedPin, Submission
+from app.models.throttle import LoginThrottle
 
 __all__ = [
     "ActivationCode",
@@ -20,6 +21,7 @@ __all__ = [
     "Extension",
     "GradedPin",
     "GroupMembership",
+    "LoginThrottle",
     "Milestone",
     "Notice",
     "NoticeOptOut",

@@ -34,6 +34,9 @@ class Course(SQLModel, table=True):
     required_sections: dict[str, list[str]] = Field(sa_column=Column(JSONType, nullable=False))
     section_synonyms: dict[str, list[str]] = Field(sa_column=Column(JSONType, nullable=False))
     formation_locked: bool = False
+    # Quotas per group: versions kept per milestone, and bytes stored over all its versions.
+    max_versions_per_milestone: int = 20
+    max_group_storage_mb: int = 200
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from app.inputs import StrictInput
 
 NoticeStatus = Literal["pending", "sending", "sent", "failed", "skipped"]
 
@@ -15,10 +17,8 @@ class NoticePreferences(BaseModel):
     digest: bool
 
 
-class NoticePreferencesUpdate(BaseModel):
+class NoticePreferencesUpdate(StrictInput):
     """The kinds to turn on (true) or off (false); kinds left out stay as they are."""
-
-    model_config = ConfigDict(extra="forbid")
 
     reminder: bool | None = None
     digest: bool | None = None

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 from app.access import STAFF_ROLES, course_for, is_row_id
 from app.audit.service import audit_record
 from app.config import Settings
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, Forbidden, NotFound
 from app.models import Notice, NoticeOptOut, User
 from app.notify.render import OPTIONAL_KINDS
 from app.notify.schedule import digests_schedule, reminders_schedule
@@ -93,7 +93,7 @@ def notice_retry(session: Session, *, user: User, notice_id: int, now: datetime)
         raise NotFound(ERR_NO_NOTICE)
     try:
         course_for(session, course_id=notice.course_id, user=user, roles=STAFF_ROLES)
-    except NotFound:
+    except (NotFound, Forbidden):  # the outbox is the staff's: to a student its notices do not exist
         raise NotFound(ERR_NO_NOTICE) from None
     if notice.status != "failed":
         raise Conflict(ERR_NOT_FAILED.format(status=notice.status), code="notice_not_failed")

@@ -1,25 +1,53 @@
 """Login, logout, activation and the caller's own record."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request, status
 
 from app.config import get_settings
-from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute, oauth2_scheme
+from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, TransactionRoute, client_address, oauth2_scheme
+from app.errors import InvalidInput
 from app.people import service
+from app.people.login import login_bounded
 from app.people.schemas import ActivateIn, CourseRolePublic, GroupRefPublic, MePublic, TokenPublic, UserPublic
 
 router = APIRouter(tags=["people"], route_class=TransactionRoute)
 
 
+ERR_REPEATED_FIELD = "The form field {name!r} is given more than once."
+
+
+@dataclass(frozen=True)
+class LoginForm:
+    """The OAuth2 password-flow form."""
+
+    username: str
+    password: str
+
+
+async def login_form(
+    request: Request,
+    username: Annotated[str, Form(min_length=1, max_length=120)],
+    password: Annotated[str, Form(min_length=1, max_length=200)],
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+) -> LoginForm:
+    """The login form; a field given twice is refused rather than resolved silently."""
+    form = await request.form()  # already parsed and cached by FastAPI
+    for name in ("username", "password", "grant_type"):
+        if len(form.getlist(name)) > 1:
+            raise InvalidInput(ERR_REPEATED_FIELD.format(name=name), field=name)
+    return LoginForm(username=username, password=password)
+
+
 @router.post("/auth/token")
-def login_for_token(
-    session: SessionDep, clock: ClockDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+async def login_for_token(
+    request: Request, clock: ClockDep, settings: SettingsDep, form: Annotated[LoginForm, Depends(login_form)],
 ) -> TokenPublic:
-    """Log in with username and password; returns a bearer token."""
-    secret, _ = service.login(session, username=form.username, password=form.password, now=clock())
-    return TokenPublic(access_token=secret, expires_in=get_settings().token_ttl_minutes * 60)
+    """Log in with username and password; returns a bearer token (429 with Retry-After after repeated failures)."""
+    secret, _ = await login_bounded(username=form.username, password=form.password, address=client_address(request),
+                                    now=clock(), settings=settings)
+    return TokenPublic(access_token=secret, expires_in=settings.token_ttl_minutes * 60)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)

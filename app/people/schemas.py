@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel, Field
 
+from app.inputs import StrictInput
+
 
 class TokenPublic(BaseModel):
     """An OAuth2 bearer token."""
@@ -11,11 +13,11 @@ class TokenPublic(BaseModel):
     expires_in: int
 
 
-class ActivateIn(BaseModel):
-    """A one-time code and the password to set."""
+class ActivateIn(StrictInput):
+    """A one-time code and the password to set (at least 8 characters)."""
 
     code: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=8, max_length=200)
 
 
 class CourseRolePublic(BaseModel):

@@ -69,10 +69,18 @@ def token_issue(
     return secret, token
 
 
-def login(session: Session, *, username: str, password: str, now: datetime, kind: str = "api") -> tuple[str, ApiToken]:
-    """Check the credentials and issue a token; 401 with one message for every failure."""
+def login_account(session: Session, *, username: str) -> tuple[int | None, str | None]:
+    """The id and password hash of the account that may log in under `username` (None, None otherwise)."""
     user = session.exec(select(User).where(User.username == username)).first()
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    if user is None or not user.is_active or not user.password_hash:
+        return None, None
+    return user.id, user.password_hash
+
+
+def login_issue(session: Session, *, user_id: int, now: datetime, kind: str = "api") -> tuple[str, ApiToken]:
+    """A token for an account whose password was just verified; 401 if it was disabled meanwhile."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
         raise NotAuthenticated(ERR_BAD_LOGIN)
     return token_issue(session, user=user, now=now, kind=kind)
 

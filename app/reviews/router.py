@@ -1,7 +1,10 @@
 """Rubric, review, assignment and review-queue endpoints."""
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
 
+from fastapi import APIRouter, Query, Response, status
+
+from app.access import MAX_ROW_ID
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.reviews import service
 from app.reviews.schemas import (
@@ -89,7 +92,9 @@ def assign_reviewers(
 
 
 @router.get("/me/reviews")
-def my_review_queue(session: SessionDep, user: CurrentUser, course_id: int | None = None) -> list[QueueItem]:
+def my_review_queue(
+    session: SessionDep, user: CurrentUser, course_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
+) -> list[QueueItem]:
     """The caller's review queue: assigned submissions and whether each is reviewed."""
     return [
         QueueItem(assignment_id=e.assignment.id or 0, course_id=e.milestone.course_id, milestone=e.milestone.key,

@@ -3,23 +3,21 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, Field, Strict
+
+from app.inputs import StrictInput, line
 
 
-class Criterion(BaseModel):
+class Criterion(StrictInput):
     """One rubric criterion: points from 0 to `max_points`."""
 
-    model_config = ConfigDict(extra="forbid")
-
     key: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")
-    label: str = Field(min_length=1, max_length=200)
+    label: line(200)  # type: ignore[valid-type]
     max_points: float = Field(gt=0, le=1000)
 
 
-class RubricIn(BaseModel):
+class RubricIn(StrictInput):
     """A milestone's rubric: at least one criterion, keys unique."""
-
-    model_config = ConfigDict(extra="forbid")
 
     criteria: list[Criterion] = Field(min_length=1, max_length=50)
 
@@ -31,13 +29,12 @@ class RubricPublic(BaseModel):
     criteria: list[Criterion]
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(StrictInput):
     """Points per criterion, or (single "overall" criterion only) a score from 0 to 100; and a comment."""
 
-    model_config = ConfigDict(extra="forbid")
-
     # Strict: JSON numbers only (integers too); true/false or "80" are a client's mistake, not points.
-    points: dict[str, Annotated[float, Strict()]] | None = None
+    points: dict[Annotated[str, Field(max_length=40)], Annotated[float, Strict()]] | None = Field(
+        default=None, max_length=50)
     score: Annotated[float, Strict()] | None = None
     comment: str = Field(default="", max_length=20000)
 
@@ -85,10 +82,8 @@ class SubmissionReviewsPublic(BaseModel):
     reviews: list[ReviewPublic]
 
 
-class AssignmentsIn(BaseModel):
+class AssignmentsIn(StrictInput):
     """How many distinct reviewers each graded version gets."""
-
-    model_config = ConfigDict(extra="forbid")
 
     reviewers_per_submission: int = Field(ge=1, le=50)
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.access import LECTURER, STAFF_ROLES, course_for, course_role, group_for, is_row_id
 from app.audit.service import audit_record
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.milestones.service import milestone_for
 from app.models import (
     Course,
@@ -29,6 +29,7 @@ from app.submissions.grading import GradedVersion, graded_versions
 
 OVERALL = "overall"
 ERR_NO_SUBMISSION = "No such submission."
+ERR_STAFF_REVIEW = "Only the course's staff review submissions."
 ERR_RUBRIC_DUPLICATE = "Rubric criterion keys must be unique."
 ERR_RUBRIC_REVIEWED = "The rubric cannot change once the milestone has reviews."
 ERR_RELEASED = "The milestone's marks are released; its reviews can no longer change."
@@ -115,6 +116,8 @@ def submission_for(session: Session, *, user: User, submission_id: int, members:
         access = group_for(session, group_id=submission.group_id, user=user, members=members, staff=True)
     except NotFound:
         raise NotFound(ERR_NO_SUBMISSION) from None
+    except Forbidden:
+        raise Forbidden(ERR_STAFF_REVIEW) from None
     milestone = session.get(Milestone, submission.milestone_id)
     assert milestone is not None
     return SubmissionContext(submission=submission, group=access.group, course=access.course, milestone=milestone,

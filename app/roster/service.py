@@ -50,6 +50,8 @@ MSG_USERNAME_TAKEN = "The username {username} (from the student number) is taken
 MSG_SAME_USER = "This line matches user {username}, as line {first} does."
 MSG_OTHER_ROLE = "{username} is already enrolled in this course as {role}."
 MSG_UNREADABLE_CSV = "This line cannot be read as CSV: {problem}."
+MSG_NEEDS_ADMIN = ("Course staff cannot import this line: an account outside this course may hold this student "
+                   "number, email or username. Ask an admin to import it.")
 ERR_LECTURER_ROWS = "Only a lecturer of the course enrols lecturers; a TA may import students and TAs (lines {lines})."
 
 
@@ -192,10 +194,14 @@ def roster_parse(data: bytes) -> list[RosterRow]:
 
 
 def roster_import(session: Session, *, course: Course, actor: User | None, data: bytes, now: datetime,
-                  may_enrol_lecturers: bool = True, email_codes: bool = False) -> RosterResult:
+                  may_enrol_lecturers: bool = True, may_enrol_outsiders: bool = True,
+                  email_codes: bool = False) -> RosterResult:
     """Import a roster CSV into `course`: all lines valid, or nothing imported (InvalidInput).
 
-    With `email_codes`, each new user is also emailed their activation code (through the outbox).
+    Without `may_enrol_outsiders` (course staff who are not admins), a line that matches an account
+    outside this course is refused with one message for every kind of match, naming no account:
+    staff of one course must not enrol, or probe for, another course's people. With `email_codes`,
+    each new user is also emailed their activation code (through the outbox).
     """
     rows = roster_parse(data)
     lecturer_lines = [str(r.line) for r in rows if r.role == LECTURER]
@@ -216,6 +222,10 @@ def roster_import(session: Session, *, course: Course, actor: User | None, data:
     matched: dict[int, int] = {}
     for row in rows:
         a, b = by_sno.get(row.student_no.lower()), by_email.get(row.email)
+        taken = by_username.get(row.username) if a is None and b is None else None
+        if not may_enrol_outsiders and any(u is not None and u.id not in roles for u in (a, b, taken)):
+            errors.append({"line": row.line, "message": MSG_NEEDS_ADMIN})
+            continue
         if a is not None and b is not None and a.id != b.id:
             errors.append({"line": row.line, "message": MSG_TWO_USERS.format(
                 sno=row.student_no, a=a.username, email=row.email, b=b.username)})
@@ -274,4 +284,5 @@ def roster_import_for(session: Session, *, user: User, course_id: int, data: byt
     """The roster import as course staff request it through the API."""
     access = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
     return roster_import(session, course=access.course, actor=user, data=data, now=now,
-                         may_enrol_lecturers=access.is_lecturer, email_codes=email_codes)
+                         may_enrol_lecturers=access.is_lecturer, may_enrol_outsiders=user.is_admin,
+                         email_codes=email_codes)

@@ -3,26 +3,24 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from app.inputs import RowId, StrictInput
 
 
-class SelectionIn(BaseModel):
+class SelectionIn(StrictInput):
     """Run options: slots (default: the course's), per-reviewer normalisation, and force past missing reviews."""
-
-    model_config = ConfigDict(extra="forbid")
 
     slots: int | None = Field(default=None, ge=0, le=1000)
     normalise: bool = False
     force: bool = False
 
 
-class OverrideIn(BaseModel):
+class OverrideIn(StrictInput):
     """Swap one group into the presenting set and one out, with a written reason."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    add_group_id: int
-    remove_group_id: int
+    add_group_id: RowId
+    remove_group_id: RowId
     reason: str = Field(min_length=1, max_length=2000)
 
 

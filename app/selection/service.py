@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.access import LECTURER, STAFF_ROLES, course_for, is_row_id
 from app.audit.service import audit_record
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.milestones.service import milestone_for
 from app.models import Course, ProjectGroup, SelectionOverride, SelectionRun, User
 from app.notify.events import notice_selection_published
@@ -19,6 +19,7 @@ from app.selection.ranking import Candidate, RankRow, rank_reports
 REPORT_KEY = "report"
 LECTURERS = frozenset({LECTURER})
 ERR_NO_SELECTION = "No such selection run."
+ERR_LECTURER_ONLY = "Only the course's lecturer runs, overrides and publishes the selection."
 ERR_PUBLISHED = "The run is published and can no longer change; start a new run."
 ERR_ADD_NOT_ELIGIBLE = "The group to add is not in this run or already presents."
 ERR_REMOVE_NOT_PRESENTING = "The group to remove does not present in this run."
@@ -158,9 +159,12 @@ def _run_for(session: Session, *, user: User, selection_id: int, roles: frozense
     if run is None:
         raise NotFound(ERR_NO_SELECTION)
     try:
-        course_for(session, course_id=run.course_id, user=user, roles=roles)
-    except NotFound:
+        # Runs are for the course's staff: to anyone else (students too) a run does not exist.
+        access = course_for(session, course_id=run.course_id, user=user, roles=STAFF_ROLES)
+    except (NotFound, Forbidden):
         raise NotFound(ERR_NO_SELECTION) from None
+    if access.role not in roles:
+        raise Forbidden(ERR_LECTURER_ONLY, code="lecturer_only")
     if lock:
         _lock_course(session, run.course_id)
         session.refresh(run)

@@ -44,7 +44,11 @@ def group_deadlines(
 def graded_versions(
     session: Session, *, course: Course, milestone: Milestone, group_ids: Iterable[int] | None = None
 ) -> dict[int, GradedVersion]:
-    """Per group id: the pinned version, else the latest; three queries whatever the number of groups."""
+    """Per group id: the pinned version, else the latest; three queries whatever the number of groups.
+
+    Once the milestone's marks are released, "the latest" means the latest received before the
+    release: a later upload is kept but changes no released mark unless staff pin it.
+    """
     ids = list(group_ids) if group_ids is not None else None
     versions = select(Submission).where(Submission.milestone_id == milestone.id)
     pins = select(GradedPin).where(GradedPin.milestone_id == milestone.id)
@@ -53,16 +57,19 @@ def graded_versions(
         pins = pins.where(col(GradedPin.group_id).in_(ids))
     latest: dict[int, Submission] = {}
     by_id: dict[int, Submission] = {}
+    released_at = milestone.marks_released_at
     for sub in session.exec(versions):
         by_id[sub.id or 0] = sub
+        if released_at is not None and sub.received_at > released_at:
+            continue
         if sub.group_id not in latest or sub.version > latest[sub.group_id].version:
             latest[sub.group_id] = sub
     pinned = {p.group_id: by_id[p.submission_id] for p in session.exec(pins) if p.submission_id in by_id}
     due = milestone_deadline(course, milestone)
     extended = group_deadlines(session, course=course, milestone=milestone, group_ids=ids)
     result: dict[int, GradedVersion] = {}
-    for group_id, sub in latest.items():
-        chosen = pinned.get(group_id, sub)
+    for group_id in latest.keys() | pinned.keys():
+        chosen = pinned.get(group_id) or latest[group_id]
         deadline = extended.get(group_id, due)
         result[group_id] = GradedVersion(
             submission=chosen,

@@ -11,6 +11,7 @@ from app.clock import Clock
 from app.db import run_transaction
 from app.deps import (ClockDep, CurrentUser, SessionDep, SettingsDep, TransactionRoute, get_current_user,
                       oauth2_scheme, user_for_token)
+from app.errors import body_of
 from app.milestones.service import local_instant
 from app.models import Course
 from app.storage import StagedUploadDep, StoreDep
@@ -36,7 +37,7 @@ def submission_public(course: Course, view: service.VersionView) -> SubmissionPu
         size_bytes=sub.size_bytes, sha256=sub.sha256, ruleset=sub.ruleset, verdict=sub.verdict,
         format_report=sub.format_report, deadline=local_instant(view.deadline, course),
         late_by_seconds=view.lateness.late_by.total_seconds(), multiplier=view.lateness.multiplier,
-        graded=view.graded, pinned=view.pinned,
+        graded=view.graded, pinned=view.pinned, notice=view.notice,
     )
 
 
@@ -75,7 +76,8 @@ def list_submissions(session: SessionDep, user: CurrentUser, group_id: int, key:
     return [submission_public(course, v) for v in views]
 
 
-@router.get("/submissions/{submission_id}/file", response_class=FileResponse)
+@router.get("/submissions/{submission_id}/file", response_class=FileResponse,
+            responses=body_of("application/pdf", binary=True))
 def download_submission(session: SessionDep, store: StoreDep, user: CurrentUser, submission_id: int) -> FileResponse:
     """The PDF of a version (the group's members and the course staff)."""
     sub = service.submission_get(session, user=user, submission_id=submission_id)

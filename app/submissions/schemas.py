@@ -3,9 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from app.access import MAX_ROW_ID
+from app.inputs import RowId, StrictInput
 
 
 class SubmissionPublic(BaseModel):
@@ -28,11 +28,10 @@ class SubmissionPublic(BaseModel):
     multiplier: float
     graded: bool
     pinned: bool
+    notice: str | None = None
 
 
-class PinIn(BaseModel):
+class PinIn(StrictInput):
     """The version staff want graded instead of the latest."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    submission_id: int = Field(ge=1, le=MAX_ROW_ID)
+    submission_id: RowId

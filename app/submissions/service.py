@@ -17,7 +17,7 @@ from sqlmodel import Session, col, func, select
 from app.access import group_for, is_row_id
 from app.audit.service import audit_record
 from app.config import Settings
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable
 from app.formatcheck import RULESETS, CheckReport, check_pdf_isolated
 from app.formatcheck.isolate import CheckOverloaded, default_pool
 from app.groups.service import group_can_submit
@@ -43,6 +43,13 @@ ERR_STAFF_ONLY = "Only course staff choose the graded version."
 ERR_CHECK_BUSY = "The server is too busy to check this file right now; nothing was stored. Send it again shortly."
 CHECK_BUSY_RETRY_S = 30
 DRY_RUN_NICE = 10
+ERR_VERSION_QUOTA = "The group has uploaded {limit} versions of this milestone, the course's limit; ask staff for help."
+ERR_STORAGE_QUOTA = (
+    "The group's files would take more than the course's {limit} MB; ask staff for help before uploading again."
+)
+NOTICE_AFTER_RELEASE = (
+    "This milestone's marks are released, so this version is kept but not graded unless staff pin it."
+)
 ERR_UNKNOWN_RULESET = f"Unknown rule set; expected one of {', '.join(RULESETS)}."
 
 
@@ -68,6 +75,13 @@ class VersionView:
     graded: bool
     pinned: bool
 
+    @property
+    def notice(self) -> str | None:
+        """What the group should know about this version: after a release, a new upload is not graded."""
+        if self.milestone.marks_released_at is not None and not self.graded:
+            return NOTICE_AFTER_RELEASE
+        return None
+
 
 def submission_target(session: Session, *, user: User, group_id: int, key: str, lock: bool = False) -> UploadTarget:
     """Apply the refusal rules in order (404, too small 409, topic 409, selection 409); `lock` locks the group."""
@@ -87,7 +101,21 @@ def submission_target(session: Session, *, user: User, group_id: int, key: str, 
         if group.deliverable is None:
             raise Conflict(ERR_SELECTION_NOT_PUBLISHED, code="selection_not_published")
         ruleset = group.deliverable
+    quota_check(session, course=access.course, group_id=group_id, milestone_id=milestone.id or 0, incoming=0)
     return UploadTarget(user=user, course=access.course, group=group, milestone=milestone, ruleset=ruleset)
+
+
+def quota_check(session: Session, *, course: Course, group_id: int, milestone_id: int, incoming: int) -> None:
+    """Refuse an upload beyond the group's quotas: versions per milestone (409) and stored bytes (413)."""
+    versions = session.exec(select(func.count()).select_from(Submission).where(
+        Submission.group_id == group_id, Submission.milestone_id == milestone_id)).one()
+    if versions >= course.max_versions_per_milestone:
+        raise Conflict(ERR_VERSION_QUOTA.format(limit=course.max_versions_per_milestone), code="version_quota")
+    stored = session.exec(select(func.coalesce(func.sum(Submission.size_bytes), 0))
+                          .where(Submission.group_id == group_id)).one()
+    limit = course.max_group_storage_mb * 1024 * 1024
+    if stored + incoming > limit or (incoming == 0 and stored >= limit):
+        raise PayloadTooLarge(ERR_STORAGE_QUOTA.format(limit=course.max_group_storage_mb), code="storage_quota")
 
 
 def format_check(path: Path, *, ruleset: str, course: Course | None, milestone: Milestone | None,
@@ -150,6 +178,8 @@ def submission_create(
     if target.ruleset != report.ruleset:
         raise Conflict(ERR_RULES_CHANGED, code="rules_changed")
     _refuse_blocking_errors(target, report)
+    quota_check(session, course=target.course, group_id=group_id, milestone_id=target.milestone.id or 0,
+                incoming=staged.size)
     latest = session.exec(
         select(func.max(Submission.version)).where(Submission.group_id == group_id,
                                                     Submission.milestone_id == target.milestone.id)
@@ -204,7 +234,7 @@ def graded_pin(
     """Pin the version to grade instead of the latest (staff); audited."""
     access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key,
                                               refusal=ERR_STAFF_ONLY)
-    submission = session.get(Submission, submission_id)
+    submission = session.get(Submission, submission_id) if is_row_id(submission_id) else None
     if submission is None or submission.group_id != group_id or submission.milestone_id != milestone.id:
         raise InvalidInput(ERR_OTHER_MILESTONE, field="submission_id")
     pin = session.exec(

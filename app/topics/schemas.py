@@ -5,16 +5,20 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.inputs import StrictInput, line
 
-class TopicProposal(BaseModel):
-    """A group's topic proposal; `area` is one of AREAS (case-insensitive)."""
+Area = Literal["computer vision", "nlp", "reinforcement learning", "recommender systems", "other"]
 
-    title: str = Field(min_length=1, max_length=200)
-    area: str = Field(min_length=1, max_length=40)
+
+class TopicProposal(StrictInput):
+    """A group's topic proposal in one of the areas."""
+
+    title: line(200)  # type: ignore[valid-type]
+    area: Area
     summary: str = Field(default="", max_length=5000)
 
 
-class TopicDecision(BaseModel):
+class TopicDecision(StrictInput):
     """Staff's decision on a proposed topic; a rejection needs a comment."""
 
     decision: Literal["approve", "reject"]

@@ -7,8 +7,10 @@ from fastapi.responses import RedirectResponse
 
 from app.access import STAFF_ROLES, course_for
 from app.config import get_settings
-from app.errors import NotAuthenticated
-from app.people.service import login, token_revoke, user_memberships
+from app.deps import client_address
+from app.errors import NotAuthenticated, TooManyRequests
+from app.people.login import login_bounded
+from app.people.service import token_revoke, user_memberships
 from app.security import new_secret
 from app.web.deps import (
     ERR_CSRF,
@@ -21,7 +23,7 @@ from app.web.deps import (
     WebSessionDep,
     csrf_token_for,
     csrf_valid,
-    is_https,
+    secure_cookies,
     safe_next,
 )
 from app.web.templating import render
@@ -36,7 +38,7 @@ def _login_page(request: Request, *, next_url: str, error: str | None = None, us
                       {"next_url": next_url, "error": error, "username": username,
                        "csrf_token": csrf_token_for(binding)},
                       status_code=status_code)
-    response.set_cookie(PRELOGIN_COOKIE, binding, httponly=True, samesite="lax", secure=is_https(request),
+    response.set_cookie(PRELOGIN_COOKIE, binding, httponly=True, samesite="lax", secure=secure_cookies(request),
                         path="/ui")
     return response
 
@@ -48,9 +50,8 @@ def login_form(request: Request, next: str = "/ui") -> Response:  # noqa: A002 (
 
 
 @router.post("/login")
-def login_submit(
+async def login_submit(
     request: Request,
-    session: WebSessionDep,
     clock: ClockDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
@@ -60,14 +61,20 @@ def login_submit(
     """Check the credentials, open a web session in an HttpOnly cookie and go on."""
     if not csrf_valid(request.cookies.get(PRELOGIN_COOKIE), csrf_token):
         return _login_page(request, next_url=safe_next(next), error=ERR_CSRF, username=username, status_code=403)
+    settings = get_settings()
     try:
-        secret, _ = login(session, username=username, password=password, now=clock(), kind="web")
+        secret, _ = await login_bounded(username=username, password=password, address=client_address(request),
+                                        now=clock(), settings=settings, kind="web")
     except NotAuthenticated as exc:
         return _login_page(request, next_url=safe_next(next), error=exc.detail, username=username,
                            status_code=401)
+    except TooManyRequests as exc:
+        page = _login_page(request, next_url=safe_next(next), error=exc.detail, username=username, status_code=429)
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, secret, max_age=get_settings().token_ttl_minutes * 60, httponly=True,
-                        samesite="lax", secure=is_https(request), path="/")
+    response.set_cookie(SESSION_COOKIE, secret, max_age=settings.token_ttl_minutes * 60, httponly=True,
+                        samesite="lax", secure=secure_cookies(request), path="/")
     response.delete_cookie(PRELOGIN_COOKIE, path="/ui")
     return response
 

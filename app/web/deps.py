@@ -55,9 +55,12 @@ def csrf_valid(binding: str | None, token: str | None) -> bool:
     return hmac.compare_digest(csrf_token_for(binding), token)
 
 
-def is_https(request: Request) -> bool:
-    """Whether the page was requested over HTTPS (cookies are then marked Secure)."""
-    return request.url.scheme == "https"
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies are marked Secure: always, unless TRACKER_COOKIE_SECURE is off and the page came over HTTP.
+
+    The scheme alone is not enough: behind a proxy that terminates TLS the request arrives as HTTP.
+    """
+    return get_settings().cookie_secure or request.url.scheme == "https"
 
 
 def safe_next(target: str | None) -> str:
@@ -127,7 +130,8 @@ def staff_group(session: Session, *, user: User, group_id: int) -> GroupAccess:
 def form_model(model: type[M], **values: Any) -> M:
     """Build a service's input model from form fields; invalid fields become a 422 page naming them."""
     try:
-        return model(**values)
+        # Form fields are text: "3" is a number here, unlike in a JSON body.
+        return model.model_validate(values, strict=False)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise InvalidInput(f"Please check the form: {problems}.") from None

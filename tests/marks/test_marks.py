@@ -6,8 +6,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.marks.compute import MilestoneResult
-from app.marks.service import ERR_IMPORT_HEADER, marks_table
+from app.marks.service import ERR_IMPORT_HEADER, ERR_RELEASE_LECTURER_ONLY, marks_table
 from app.models import AssignmentMark, AuditEvent, Course, GroupMembership, ProjectGroup, User
+from app.submissions.service import NOTICE_AFTER_RELEASE
 from tests.conftest import FakeClock
 from tests.factories import (
     auth,
@@ -20,6 +21,7 @@ from tests.factories import (
     make_user,
 )
 from tests.factories import FINAL_DUE, PROPOSAL_DUE, REPORT_DUE, make_extension
+from tests.submissions.pdfs import tiny_pdf
 
 NOW = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
 
@@ -115,7 +117,7 @@ def test_marks_csv_for_a_small_course(client: TestClient, session: Session, cloc
         ["0.00", "", ""], ["68.30", "90.00", "76.98"], ["68.30", "77.50", "71.98"], ["58.50", "", ""],
         ["54.30", "64.25", "58.28"], ["54.30", "", ""], ["43.50", "", ""]]
     student_headers = auth(session, s["2026001"])
-    assert client.get(f"/api/v1/courses/{course.id}/marks.csv", headers=student_headers).status_code == 404
+    assert client.get(f"/api/v1/courses/{course.id}/marks.csv", headers=student_headers).status_code == 403
 
 
 def test_a_bad_assignment_file_imports_nothing_and_names_every_bad_line(
@@ -150,30 +152,34 @@ def test_students_see_no_marks_before_release_and_only_released_ones_after(
     staff = [lecturer, ta, make_staff(session, course)]
     student = make_student(session, course)
     _owls(session, course, staff, [student])
-    headers, ta_headers = auth(session, student), auth(session, ta)
+    headers, ta_headers, lecturer_headers = auth(session, student), auth(session, ta), auth(session, lecturer)
     url = f"/api/v1/courses/{course.id}/my-marks"
     nothing = {"course_id": course.id, "milestones": [], "project_mark": None, "assignment_mark": None,
                "course_mark": None}
     assert client.get(url, headers=headers).json() == nothing
-    assert client.post(f"/api/v1/courses/{course.id}/milestones/report/release", headers=headers).status_code == 404
+    assert client.post(f"/api/v1/courses/{course.id}/milestones/report/release", headers=headers).status_code == 403
+    # A release cannot be undone: it is the lecturer's.
+    refused = client.post(f"/api/v1/courses/{course.id}/milestones/report/release", headers=ta_headers)
+    assert (refused.status_code, refused.json()) == (403, {
+        "error": "lecturer_only", "detail": ERR_RELEASE_LECTURER_ONLY})
     clock.set(NOW)
-    response = client.post(f"/api/v1/courses/{course.id}/milestones/report/release", headers=ta_headers)
+    response = client.post(f"/api/v1/courses/{course.id}/milestones/report/release", headers=lecturer_headers)
     assert response.json() == {"milestone": "report", "marks_released_at": "2027-01-10T02:00:00Z"}
     clock.advance(hours=1)
-    again = client.post(f"/api/v1/courses/{course.id}/milestones/report/release", headers=ta_headers)
+    again = client.post(f"/api/v1/courses/{course.id}/milestones/report/release", headers=lecturer_headers)
     assert again.json() == response.json()
     assert client.get(url, headers=headers).json() == {
         "course_id": course.id, "project_mark": None, "assignment_mark": None, "course_mark": None,
         "milestones": [{"key": "report", "title": "Report", "score": 85.0, "multiplier": 0.7, "mark": 59.5}]}
     for key in ("proposal", "final"):
-        client.post(f"/api/v1/courses/{course.id}/milestones/{key}/release", headers=ta_headers)
+        client.post(f"/api/v1/courses/{course.id}/milestones/{key}/release", headers=lecturer_headers)
     body = client.get(url, headers=headers).json()
     assert [m["key"] for m in body["milestones"]] == ["proposal", "report", "final"]
     assert body["project_mark"] == 68.3
     releases = session.exec(select(AuditEvent.after).where(AuditEvent.action == "marks.release")).all()
     assert len(releases) == 3
     session.commit()  # SQLite: end the read so the API can write
-    assert client.get(url, headers=ta_headers).status_code == 404
+    assert client.get(url, headers=ta_headers).status_code == 403
 
 
 def test_marks_csv_can_use_normalised_review_scores(client: TestClient, session: Session) -> None:
@@ -230,3 +236,44 @@ def test_marks_csv_neutralises_names_a_spreadsheet_would_run_as_formulas(
     headers = auth(session, lecturer)
     lines = client.get(f"/api/v1/courses/{course.id}/marks.csv", headers=headers).text.splitlines()
     assert lines[1] == "2026042,\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",'+Owls,,,0.00,,,0.00,,,0.00,0.00"
+
+
+def test_after_release_a_new_upload_changes_no_released_mark(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer)
+    ta = make_staff(session, course)
+    staff = [lecturer, ta, make_staff(session, course)]
+    student = make_student(session, course)
+    owls = _owls(session, course, staff, [student, make_student(session, course), make_student(session, course)])
+    late = make_group(session, course, size=3, name="Late")  # nothing submitted before the release
+    session.commit()
+    lecturer_h, student_h, ta_h = auth(session, lecturer), auth(session, student), auth(session, ta)
+    clock.set(NOW)
+    for key in ("proposal", "report", "final"):
+        assert client.post(f"/api/v1/courses/{course.id}/milestones/{key}/release",
+                           headers=lecturer_h).status_code == 200
+    url = f"/api/v1/courses/{course.id}/my-marks"
+    released = client.get(url, headers=student_h).json()
+    assert (released["project_mark"], [m["mark"] for m in released["milestones"]]) == (68.3, [75.0, 59.5, 88.0])
+    csv_before = client.get(f"/api/v1/courses/{course.id}/marks.csv", headers=lecturer_h).text
+
+    clock.advance(hours=1)
+    upload = client.post(f"/api/v1/groups/{owls.id}/milestones/report/submissions", headers=student_h,
+                         files={"file": ("late.pdf", tiny_pdf(), "application/pdf")})
+    assert upload.status_code == 201
+    body = upload.json()
+    assert (body["version"], body["graded"], body["notice"]) == (2, False, NOTICE_AFTER_RELEASE)
+    make_submission(session, late, "report", received_at=NOW + timedelta(hours=2))
+    session.commit()
+
+    assert client.get(url, headers=student_h).json() == released
+    assert client.get(f"/api/v1/courses/{course.id}/marks.csv", headers=lecturer_h).text == csv_before
+    versions = client.get(f"/api/v1/groups/{owls.id}/milestones/report/submissions", headers=ta_h).json()
+    assert [(v["version"], v["graded"]) for v in versions] == [(1, True), (2, False)]
+    # Staff may still decide to grade the new version: then, and only then, the mark follows it.
+    pinned = client.post(f"/api/v1/groups/{owls.id}/milestones/report/graded", headers=ta_h,
+                         json={"submission_id": body["id"]})
+    assert (pinned.json()["graded"], pinned.json()["notice"]) == (True, None)
+    assert client.get(url, headers=student_h).json()["project_mark"] != 68.3

@@ -256,3 +256,17 @@ def test_concurrent_issues_leave_one_live_feed(db_url: str, session: Session) ->
     assert outcomes == ["issued"] * callers
     tokens = _feed_tokens(session, user)
     assert (len(tokens), [t.id for t in tokens if t.revoked_at is None]) == (callers, [tokens[-1].id])
+
+
+def test_the_feed_url_uses_the_public_url_not_the_host_header(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.config import get_settings
+
+    monkeypatch.setenv("TRACKER_PUBLIC_URL", "https://tracker.uni.example/")
+    get_settings.cache_clear()
+    headers = auth(session, make_user(session))
+    session.commit()
+    response = client.post("/api/v1/me/calendar-feed", headers={**headers, "Host": "evil.example"})
+    url = response.json()["url"]
+    assert url.startswith("https://tracker.uni.example/api/v1/calendar/") and url.endswith(".ics")

@@ -47,7 +47,7 @@ def test_who_sees_the_outbox_and_retries(client: TestClient, session: Session, s
     callers = {"anonymous": {}, "member": auth(session, c.students[0]), "other staff": auth(session, other.ta),
                "ta": auth(session, c.ta), "lecturer": auth(session, c.lecturer)}
     assert {who: client.get(url, headers=h).status_code for who, h in callers.items()} == {
-        "anonymous": 401, "member": 404, "other staff": 404, "ta": 200, "lecturer": 200}
+        "anonymous": 401, "member": 403, "other staff": 404, "ta": 200, "lecturer": 200}
     assert client.get(url, headers=callers["ta"], params={"status": "lost"}).status_code == 422
     retry = f"/api/v1/notices/{failed_id}/retry"
     assert {who: client.post(retry, headers=callers[who]).status_code for who in

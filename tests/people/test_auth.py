@@ -101,5 +101,6 @@ def test_activation_refuses_a_short_password(client: TestClient, session: Sessio
     session.commit()
     response = client.post("/api/v1/auth/activate", json={"code": code, "password": "short"})
     assert response.status_code == 422
-    assert response.json() == {"error": "invalid", "detail": "The password needs at least 8 characters.",
-                               "field": "password"}
+    assert response.json() == {"error": "invalid", "detail": "password: String should have at least 8 characters",
+                               "field": "password",
+                               "errors": [{"field": "password", "message": "String should have at least 8 characters"}]}

@@ -11,6 +11,7 @@ from app.reviews.service import (
     ERR_NOT_GRADED,
     ERR_NOT_RELEASED,
     ERR_NO_SUBMISSION,
+    ERR_STAFF_REVIEW,
     ERR_POINTS_OR_SCORE,
     ERR_RELEASED,
     ERR_RUBRIC_REVIEWED,
@@ -69,7 +70,7 @@ def test_review_with_points_is_scaled_to_100(client: TestClient, session: Sessio
     assert response.status_code == 409
     assert response.json() == {"error": "conflict", "detail": ERR_RUBRIC_REVIEWED}
     assert client.put(f"/api/v1/courses/{course.id}/milestones/report/rubric", headers=ta_h,
-                      json={"criteria": RUBRIC}).status_code == 404
+                      json={"criteria": RUBRIC}).status_code == 403
 
 
 def test_points_out_of_bounds_missing_or_unknown_are_422_naming_the_criterion(
@@ -179,7 +180,7 @@ def test_students_see_only_their_own_groups_reviews_and_only_after_release(
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "detail": ERR_NO_SUBMISSION}
     assert client.post(f"/api/v1/submissions/{sub.id}/reviews", headers=headers, json={"score": 100}).json() == {
-        "error": "not_found", "detail": ERR_NO_SUBMISSION}
+        "error": "forbidden", "detail": ERR_STAFF_REVIEW}
 
 
 def test_assignment_balances_loads_never_repeats_and_is_idempotent(
@@ -213,7 +214,7 @@ def test_assignment_balances_loads_never_repeats_and_is_idempotent(
     assert response.status_code == 422
     assert response.json() == {"error": "invalid", "field": "reviewers_per_submission",
                                "detail": "reviewers_per_submission exceeds the course's 3 staff members."}
-    assert client.post(url, headers=auth(session, ta1), json={"reviewers_per_submission": 1}).status_code == 404
+    assert client.post(url, headers=auth(session, ta1), json={"reviewers_per_submission": 1}).status_code == 403
 
     # ta1's queue: groups 0, 2, 3; after one review, that one is done.
     ta_headers = auth(session, ta1)

@@ -12,6 +12,7 @@ from app.roster.service import (
     MSG_EMPTY,
     MSG_NO_ROWS,
     MSG_NOT_UTF8,
+    MSG_NEEDS_ADMIN,
     MSG_OTHER_ROLE,
     MSG_TWO_USERS,
     MSG_USERNAME_TAKEN,
@@ -88,7 +89,7 @@ def test_existing_users_are_matched_by_student_no_or_email_and_enrolled(client: 
     other = make_course(session)
     by_sno = make_student(session, other, username="ada-old", student_no="S2026001", email="old@uni.example")
     by_email = make_user(session, username="alan", email="alan@uni.example")
-    headers = auth(session, make_staff(session, course))
+    headers = auth(session, make_user(session, admin=True))  # accounts outside the course: an admin's import
     before = _users(session)
     body = _upload(client, course.id, headers, GOOD).json()
     assert [c["username"] for c in body.pop("activation_codes")] == ["t900"]
@@ -198,7 +199,7 @@ def test_conflicts_with_existing_users_are_reported(client: TestClient, session:
         "S3,Sam,sam@uni.example\n"     # new, but the username s3 is taken
         "S4,Tina,tina@uni.example\n"   # already a TA of this course
     )
-    headers = auth(session, make_staff(session, course))
+    headers = auth(session, make_user(session, admin=True))
     before = _users(session)
     response = _upload(client, course.id, headers, data)
     assert response.status_code == 422
@@ -231,7 +232,7 @@ def test_a_roster_above_the_upload_limit_is_413(
     assert len(data.encode()) > 1024 * 1024
     response = _upload(client, course.id, headers, data)
     assert (response.status_code, response.json()) == (
-        413, {"error": "payload_too_large", "detail": "The roster is larger than 1 MiB."})
+        413, {"error": "payload_too_large", "detail": "The upload exceeds the limit of 1 MiB."})
     assert _users(session) == before
 
 
@@ -262,3 +263,31 @@ def test_a_roster_beyond_any_course_is_refused_not_a_crash(client: TestClient, s
     assert _refused(client, session, data) == [
         {"line": 10_002, "message": "The roster holds more than 10000 students; is this the right file?"},
     ]
+
+
+def test_staff_cannot_enrol_or_probe_accounts_from_outside_their_course(client: TestClient, session: Session) -> None:
+    course = make_course(session)
+    other = make_course(session)
+    make_student(session, other, username="ada", student_no="S1", email="ada@uni.example")
+    make_user(session, username="s3")
+    make_staff(session, course, username="tina", student_no="S4", email="tina@uni.example")
+    session.commit()
+    data = (
+        "student_no,name,email\n"
+        "S1,Ada,new1@uni.example\n"   # another course's student, by number
+        "S2,Ada,ada@uni.example\n"    # the same, by email
+        "S3,Sam,sam@uni.example\n"    # the username s3 is another account's
+        "S4,Tina,tina@uni.example\n"  # already a TA of this course: staff may see that
+    )
+    before = _users(session)
+    for role in ("ta", "lecturer"):
+        response = _upload(client, course.id, auth(session, make_staff(session, course, role=role)), data)
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {"line": 2, "message": MSG_NEEDS_ADMIN}, {"line": 3, "message": MSG_NEEDS_ADMIN},
+            {"line": 4, "message": MSG_NEEDS_ADMIN},
+            {"line": 5, "message": MSG_OTHER_ROLE.format(username="tina", role="ta")},
+        ]
+    assert _users(session) == before + 2  # the two staff accounts this test made, nothing else
+    assert session.exec(select(CourseMember).where(CourseMember.course_id == course.id,
+                                                   CourseMember.role == "student")).all() == []

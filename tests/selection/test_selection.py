@@ -159,7 +159,7 @@ def test_overrides_publish_twice_and_a_published_run_never_changes(
         "error": "invalid", "detail": ERR_ADD_NOT_ELIGIBLE, "field": "add_group_id"}
     ta_headers = auth(session, reviewers[1])
     assert client.post(f"{url}/overrides", headers=ta_headers, json={
-        "add_group_id": c.id, "remove_group_id": b.id, "reason": "x"}).status_code == 404
+        "add_group_id": c.id, "remove_group_id": b.id, "reason": "x"}).status_code == 403
     clock.advance(hours=1)
     response = client.post(f"{url}/overrides", headers=headers, json={
         "add_group_id": c.id, "remove_group_id": b.id, "reason": "B presented at the workshop already."})
@@ -206,8 +206,9 @@ def test_students_cannot_see_or_run_selections(client: TestClient, session: Sess
     session.commit()
     headers = auth(session, student)
     assert client.get(f"/api/v1/selections/{run.id}", headers=headers).status_code == 404
-    assert client.get(f"/api/v1/courses/{course.id}/selections", headers=headers).status_code == 404
-    assert client.post(f"/api/v1/courses/{course.id}/selections", headers=headers, json={}).status_code == 404
+    # The course is theirs to see, so its staff-only actions are 403; a run itself they never see.
+    assert client.get(f"/api/v1/courses/{course.id}/selections", headers=headers).status_code == 403
+    assert client.post(f"/api/v1/courses/{course.id}/selections", headers=headers, json={}).status_code == 403
 
 
 def test_rank_reports_puts_groups_without_report_last_and_never_presenting() -> None:
@@ -314,12 +315,13 @@ def test_a_ta_and_another_courses_lecturer_cannot_run_override_or_publish(
     run = selection_run(session, user=lecturer, course_id=course.id or 0, slots=1, now=NOW)
     session.commit()
     override = {"add_group_id": b.id, "remove_group_id": a.id, "reason": "x"}
-    for user in (ta, other_lecturer):
+    for user, status in ((ta, 403), (other_lecturer, 404)):
         headers = auth(session, user)
         session.commit()
-        assert client.post(f"/api/v1/courses/{course.id}/selections", headers=headers, json={}).status_code == 404
-        assert client.post(f"/api/v1/selections/{run.id}/overrides", headers=headers, json=override).status_code == 404
-        assert client.post(f"/api/v1/selections/{run.id}/publish", headers=headers).status_code == 404
+        assert client.post(f"/api/v1/courses/{course.id}/selections", headers=headers, json={}).status_code == status
+        assert client.post(f"/api/v1/selections/{run.id}/overrides", headers=headers,
+                           json=override).status_code == status
+        assert client.post(f"/api/v1/selections/{run.id}/publish", headers=headers).status_code == status
     assert client.get(f"/api/v1/selections/{run.id}", headers=auth(session, ta)).json()["status"] == "draft"
     session.commit()
     assert session.exec(select(SelectionRun.id)).all() == [run.id]

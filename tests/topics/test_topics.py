@@ -17,7 +17,7 @@ from app.topics.service import (
 from tests.conftest import FakeClock
 from tests.factories import T0, auth, make_course, make_group, make_staff, make_student, make_topic
 
-PROPOSAL = {"title": "Sarcasm detection", "area": "NLP", "summary": "Transformers on tweets."}
+PROPOSAL = {"title": "Sarcasm detection", "area": "nlp", "summary": "Transformers on tweets."}
 
 
 def test_a_member_proposes_a_topic(client: TestClient, session: Session, clock: FakeClock) -> None:
@@ -41,18 +41,19 @@ def test_a_member_proposes_a_topic(client: TestClient, session: Session, clock: 
     )
 
 
-def test_areas_are_checked_and_normalised(client: TestClient, session: Session) -> None:
+def test_areas_are_one_of_the_listed_values(client: TestClient, session: Session) -> None:
     course = make_course(session)
     student = make_student(session, course)
     group = make_group(session, course, members=[student])
     headers = auth(session, student)
     url = f"/api/v1/groups/{group.id}/topic"
-    for given, stored in [("Computer  Vision", "computer vision"), ("Reinforcement Learning", "reinforcement learning"),
-                          ("recommender systems", "recommender systems"), ("OTHER", "other")]:
-        assert client.put(url, json={**PROPOSAL, "area": given}, headers=headers).json()["area"] == stored
-    response = client.put(url, json={**PROPOSAL, "area": "quantum"}, headers=headers)
-    assert response.status_code == 422
-    assert response.json() == {"error": "invalid", "detail": ERR_UNKNOWN_AREA, "field": "area"}
+    for area in ("computer vision", "reinforcement learning", "recommender systems", "other"):
+        assert client.put(url, json={**PROPOSAL, "area": area}, headers=headers).json()["area"] == area
+    for given in ("quantum", "NLP"):
+        response = client.put(url, json={**PROPOSAL, "area": given}, headers=headers)
+        assert (response.status_code, response.json()["field"]) == (422, "area")
+    assert ERR_UNKNOWN_AREA == (
+        "The area must be one of: computer vision, nlp, reinforcement learning, recommender systems, other.")
 
 
 def test_staff_approve_and_reject_with_a_comment(client: TestClient, session: Session, clock: FakeClock) -> None:

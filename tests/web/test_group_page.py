@@ -79,18 +79,18 @@ def test_a_ta_writes_and_updates_a_review_within_the_rubric(client: TestClient, 
     assert (review.score, review.comment, review.reviewer_id) == (80.0, "Better.", ta.id)
 
 
-def test_a_member_of_the_group_gets_404_on_its_staff_page(client: TestClient, session: Session) -> None:
+def test_a_member_of_the_group_gets_403_on_its_staff_page(client: TestClient, session: Session) -> None:
     course = make_course(session)
     student = make_student(session, course)
     group = make_group(session, course, members=[student])
     sub = make_submission(session, group, "report", received_at=REPORT_DUE)
     csrf = web_login(client, session, student)
-    assert client.get(f"/ui/groups/{group.id}").status_code == 404
+    assert client.get(f"/ui/groups/{group.id}").status_code == 403
     refused = client.post(f"/ui/groups/{group.id}/extension", data={"csrf_token": csrf, "milestone": "report",
                                                                     "due_at": "2026-12-30T08:00", "reason": "x"})
-    assert refused.status_code == 404
+    assert refused.status_code == 403
     assert client.post(f"/ui/submissions/{sub.id}/review",
-                       data={"csrf_token": csrf, "points.overall": "100"}).status_code == 404
+                       data={"csrf_token": csrf, "points.overall": "100"}).status_code == 403
     assert session.exec(select(Extension)).all() == session.exec(select(Review)).all() == []
 
 

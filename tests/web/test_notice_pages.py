@@ -64,7 +64,7 @@ def test_staff_see_the_outbox_and_retry_a_failed_notice(
     assert deliver(clock()).sent == 1
     assert [m.subject for m in smtp.to("cai@dl2026.example.edu")] == ["DL2026: your poster board"]
     web_login(client, session, c.students[0])
-    assert client.get(f"/ui/courses/{c.course.id}/outbox").status_code == 404
+    assert client.get(f"/ui/courses/{c.course.id}/outbox").status_code == 403
     assert client.post(f"/ui/notices/{notice_id}/retry", data={"csrf_token": csrf}).status_code == 403
 
 

@@ -94,7 +94,7 @@ def test_a_ta_reads_the_selection_but_gets_no_forms(client: TestClient, session:
     assert "1 Ants 90.00" in text_of(html)
     assert 'action="/ui/selections/' not in html and "Run the selection" not in html
     refused = client.post(f"/ui/selections/{run_id}/publish", data={"csrf_token": csrf})
-    assert refused.status_code == 404
+    assert refused.status_code == 403
     assert session.exec(select(SelectionOverride)).all() == []
 
 

@@ -1,4 +1,4 @@
-"""The students' one page, and every staff page closed to students (404, as the API does)."""
+"""The students' one page, and every staff page closed to students (403: they see the course; 404 for runs)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -33,7 +33,7 @@ def test_a_student_sees_the_status_of_their_own_group(client: TestClient, sessio
     assert "64.00" not in page  # no score before release
 
 
-def test_another_student_and_staff_get_404_on_a_groups_status_page(client: TestClient, session: Session) -> None:
+def test_another_student_gets_404_and_staff_403_on_a_groups_status_page(client: TestClient, session: Session) -> None:
     course = make_course(session)
     group = make_group(session, course, size=3)
     outsider = make_student(session, course)
@@ -41,10 +41,10 @@ def test_another_student_and_staff_get_404_on_a_groups_status_page(client: TestC
     web_login(client, session, outsider)
     assert client.get(f"/ui/groups/{group.id}/status").status_code == 404
     web_login(client, session, make_staff(session, course))
-    assert client.get(f"/ui/groups/{group.id}/status").status_code == 404
+    assert client.get(f"/ui/groups/{group.id}/status").status_code == 403
 
 
-def test_a_student_gets_404_on_every_staff_page_and_form(client: TestClient, session: Session) -> None:
+def test_a_student_gets_403_on_every_staff_page_and_form(client: TestClient, session: Session) -> None:
     course = make_course(session)
     student = make_student(session, course)
     group = make_group(session, course, members=[student, *(make_student(session, course) for _ in range(2))])
@@ -62,12 +62,12 @@ def test_a_student_gets_404_on_every_staff_page_and_form(client: TestClient, ses
         f"/ui/groups/{group.id}?milestone=proposal",
         f"/ui/courses/{course.id}/selection",
     ]
-    assert {path: client.get(path).status_code for path in pages} == dict.fromkeys(pages, 404)
+    assert {path: client.get(path).status_code for path in pages} == dict.fromkeys(pages, 403)
     forms = staff_forms(course_id=course.id or 0, group_id=group.id or 0, submission_id=sub.id or 0,
                         run_id=run.id or 0)
     statuses = {path: client.post(path, data={"csrf_token": csrf, **data}).status_code for path, data in forms.items()}
-    assert statuses == dict.fromkeys(forms, 404)
-    assert "There is no such page." not in client.get(f"/ui/groups/{group.id}").text  # the service's own 404 text
+    # A selection run is the staff's alone: to a student it does not exist.
+    assert statuses == {path: 404 if path.startswith("/ui/selections/") else 403 for path in forms}
     assert session.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all() == ["course.create", "selection.run"]
     assert session.exec(select(SelectionRun.status)).all() == ["draft"]
 
