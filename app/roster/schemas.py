@@ -19,3 +19,15 @@ class RosterResultPublic(BaseModel):
     enrolled_existing: int
     already_enrolled: int
     activation_codes: list[ActivationCodePublic]
+
+
+class MemberRolePublic(BaseModel):
+    """A course member with the user id staff need (e.g. to put a student into a group)."""
+
+    user_id: int
+    username: str
+    name: str
+    email: str | None
+    student_no: str | None
+    role: str
+    is_active: bool
