@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     feed_ttl_days: int = Field(default=365, ge=1, description="lifetime of a calendar-feed URL")
     activation_ttl_days: int = Field(default=14, ge=1, description="lifetime of a roster activation code")
     check_time_limit_s: float = Field(default=5.0, gt=0, description="time limit of one format check")
+    cache_dir: Path = Field(default=Path("./var/cache"), description="folder of derived files (page pictures)")
     check_memory_limit_mb: int = Field(default=512, ge=64, description="memory limit of one format check")
     secret_key: str = Field(default="change-me-in-production", description="signs web session CSRF tokens")
     host: str = Field(default="127.0.0.1", description="address `tracker serve` binds")

@@ -1,6 +1,6 @@
 """The AAAI format checker: a PDF (path or bytes) in, a format report out."""
 
-from app.formatcheck.isolate import check_pdf_isolated
+from app.formatcheck.isolate import RenderFailed, check_pdf_isolated, render_page_isolated
 from app.formatcheck.report import CheckReport, Finding
 from app.formatcheck.rules import (
     DEFAULT_PAGE_LIMITS,
@@ -16,7 +16,9 @@ __all__ = [
     "DEFAULT_SYNONYMS",
     "RULESETS",
     "CheckReport",
+    "RenderFailed",
     "Finding",
     "check_pdf",
     "check_pdf_isolated",
+    "render_page_isolated",
 ]

@@ -2,12 +2,15 @@
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app.submissions.pictures import finding_pages
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -68,7 +71,14 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+def stored_picture(submission: Any) -> Callable[[int], str | None]:
+    """The address of a stored version's page pictures, for the format report's findings."""
+    pages = int((submission.format_report or {}).get("pages") or 0)
+    return lambda page: f"/ui/submissions/{submission.id}/pages/{page}.png" if 1 <= page <= pages else None
+
+
 environment.filters.update(local_time=local_time, local_input=local_input, duration=duration, number=number)
+environment.globals.update(stored_picture=stored_picture, picture_pages=finding_pages)
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
