@@ -111,6 +111,7 @@ def db_url(
     with database as url:
         monkeypatch.setenv("TRACKER_DATABASE_URL", url)
         monkeypatch.setenv("TRACKER_STORAGE_DIR", str(tmp_path / "files"))
+        monkeypatch.setenv("TRACKER_CACHE_DIR", str(tmp_path / "cache"))
         get_settings.cache_clear()
         get_engine.cache_clear()
         try:
