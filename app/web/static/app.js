@@ -68,7 +68,13 @@ function enhanceUpload(form) {
       const section = form.closest("section");
       if (xhr.status < 400 && new URL(xhr.responseURL).pathname !== new URL(action, location.href).pathname) {
         // Stored (the server sent the browser to the group's page), or the session ended (the login form).
-        location.assign(xhr.responseURL + (xhr.responseURL.includes("/login") ? "" : `#${section.id}`));
+        const target = xhr.responseURL + (xhr.responseURL.includes("/login") ? "" : `#${section.id}`);
+        if (target.split("#")[0] === location.href.split("#")[0]) {
+          location.hash = section.id;
+          location.reload();  // the same address: only a reload shows the new version
+        } else {
+          location.assign(target);
+        }
         return;
       }
       const page = new DOMParser().parseFromString(xhr.responseText, "text/html");
