@@ -7,8 +7,8 @@ from fastapi.responses import RedirectResponse
 
 from app.access import STAFF_ROLES, STUDENT, course_for
 from app.config import get_settings
-from app.errors import InvalidInput, NotAuthenticated
-from app.people.service import login, password_change, token_revoke, user_memberships
+from app.errors import AppError, InvalidInput, NotAuthenticated
+from app.people.service import activate, login, password_change, token_revoke, user_memberships
 from app.security import new_secret
 from app.web.deps import (
     ERR_CSRF,
@@ -123,3 +123,36 @@ def change_password(
         session.rollback()
         return _account_page(request, errors={exc.field or "new_password": exc.detail}, status_code=422)
     return RedirectResponse("/ui?saved=password", status_code=303)
+
+
+def _activate_page(request: Request, *, errors: dict[str, str] | None = None, done: bool = False,
+                   status_code: int = 200) -> Response:
+    binding = request.cookies.get(PRELOGIN_COOKIE) or new_secret(16)
+    response = render(request, "activate.html", {"errors": errors or {}, "done": done, "title": "Activate your account",
+                                                 "csrf_token": csrf_token_for(binding)}, status_code=status_code)
+    response.set_cookie(PRELOGIN_COOKIE, binding, httponly=True, samesite="lax", secure=is_https(request),
+                        path="/ui")
+    return response
+
+
+@router.get("/activate")
+def activate_form(request: Request) -> Response:
+    """The first login: an activation code from the course staff and a new password."""
+    return _activate_page(request)
+
+
+@router.post("/activate")
+def activate_submit(
+    request: Request, session: WebSessionDep, clock: ClockDep, code: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Set the password with the one-time code; then the user logs in."""
+    if not csrf_valid(request.cookies.get(PRELOGIN_COOKIE), csrf_token):
+        return _activate_page(request, errors={"code": ERR_CSRF}, status_code=403)
+    try:
+        activate(session, code=code.strip()[:100], password=password[:200], now=clock())
+    except AppError as exc:
+        session.rollback()
+        field_name = "password" if isinstance(exc, InvalidInput) else "code"
+        return _activate_page(request, errors={field_name: exc.detail}, status_code=exc.status_code)
+    return _activate_page(request, done=True)
