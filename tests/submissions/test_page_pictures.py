@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from fpdf import FPDF
+import pypdfium2 as pdfium
 from PIL import Image
 from sqlmodel import Session
 
@@ -14,7 +15,8 @@ from app.config import get_settings
 from app.models import Course, Submission, User
 from app.formatcheck import RenderFailed, render_page_isolated
 from app.storage import get_store
-from tests.factories import auth, make_course, make_group, make_staff, make_student, make_submission
+from tests.factories import auth, make_course, make_group, make_staff, make_student, make_submission, make_topic
+from tests.formatcheck.formatcheck_pdfs import Paper, References, build_paper, filler, proposal_blocks
 
 RED_MIN, OTHER_MAX = 150, 90
 
@@ -119,3 +121,55 @@ def test_only_those_who_may_see_a_version_get_its_pictures(client: TestClient, s
     missing = client.get(f"/api/v1/submissions/{sub.id}/pages/2.png", headers=auth(session, member))
     assert (missing.status_code, missing.json()["detail"]) == (404, "This version has no such page.")
     assert client.get("/api/v1/submissions/999999/pages/1.png", headers=auth(session, member)).status_code == 404
+
+
+def _char_boxes(pdf: bytes, page: int) -> tuple[str, list[tuple[float, float, float, float]]]:
+    """The page's text and each character's box (left, bottom, right, top) in PDF points, as PDFium reads them."""
+    document = pdfium.PdfDocument(pdf)
+    try:
+        text_page = document[page - 1].get_textpage()
+        count = text_page.count_chars()
+        return text_page.get_text_range(0, count), [text_page.get_charbox(i) for i in range(count)]
+    finally:
+        document.close()
+
+
+def test_the_outline_lies_over_the_body_text_past_the_page_limit(client: TestClient, session: Session) -> None:
+    pdf = build_paper(Paper([*proposal_blocks()[:-1], *filler(14, 6), References(8)]))
+    course = make_course(session)
+    members = [make_student(session, course) for _ in range(3)]
+    group = make_group(session, course, members=members)
+    make_topic(session, group)
+    session.commit()
+    headers = auth(session, members[0])
+    stored = client.post(f"/api/v1/groups/{group.id}/milestones/proposal/submissions", headers=headers,
+                         files={"file": ("proposal.pdf", pdf, "application/pdf")}).json()
+    (finding,) = stored["format_report"]["errors"]
+    assert (finding["code"], finding["pages"]) == ("body-pages", [3])
+    (box,) = finding["boxes"]
+    assert box["page"] == 3
+
+    # Every character of the body text on page 3 (before the References heading) lies inside the box,
+    # and the references do not.
+    text, chars = _char_boxes(pdf, 3)
+    references_at = text.index("References")
+    body = [c for t, c in zip(text[:references_at], chars) if not t.isspace()]
+    references = [c for t, c in zip(text[references_at:], chars[references_at:]) if not t.isspace()]
+    assert len(body) > 500
+    inside = [box["x0"] - 1 <= left and right <= box["x1"] + 1 and box["y0"] - 1 <= bottom and top <= box["y1"] + 1
+              for left, bottom, right, top in body]
+    assert all(inside)
+    assert not any(box["y0"] <= (bottom + top) / 2 <= box["y1"] and box["x0"] <= left <= box["x1"]
+                   for left, bottom, right, top in references)
+
+    # The picture outlines that box: its red frame sits where the box's corners fall on the 600 px picture.
+    response = client.get(f"/api/v1/submissions/{stored['id']}/pages/3.png", headers=headers)
+    assert response.status_code == 200
+    scale = 600 / 612
+    expected = (box["x0"] * scale, (792 - box["y1"]) * scale, box["x1"] * scale, (792 - box["y0"]) * scale)
+    left, top, right, bottom = red_bounds(response.content)
+    assert all(abs(a - b) <= 2 for a, b in zip((left, top, right, bottom), expected, strict=True))
+    # And the body text's pixels fall inside the frame.
+    text_left = min(c[0] for c in body) * scale
+    text_top = (792 - max(c[3] for c in body)) * scale
+    assert left <= text_left + 1 and top <= text_top + 1  # the box is tight around the text: a pixel of rounding
