@@ -100,11 +100,13 @@ def check(
     files: Annotated[list[str], typer.Argument(help="PDF files to check", show_default=False)],
     ruleset: Annotated[str, typer.Option(help="rule set: proposal, report, poster or slides")] = "report",
     as_json: Annotated[bool, typer.Option("--json", help="one JSON report per line, each with a 'file' key")] = False,
+    pictures: Annotated[str | None, typer.Option(
+        metavar="DIR", help="save each page a finding concerns, the problem outlined, as PNG in DIR")] = None,
 ) -> None:
     """Check PDFs against the AAAI format rules; exit 0 all accepted, 1 any rejected, 2 usage error."""
     from app.formatcheck.cli import run_check_command
 
-    raise typer.Exit(run_check_command(files, ruleset, as_json))
+    raise typer.Exit(run_check_command(files, ruleset, as_json, pictures))
 
 
 @cli.command("import-roster")
