@@ -160,7 +160,7 @@ def import_roster(
 def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the demo course exists")] = False,
 ) -> None:
-    """Load the demo course DL2026: staff, 40 students in 10 groups, topics (README: Demo logins)."""
+    """Load the demo course DL2026 in week 16: 60 students in 16 groups, proposals, reports, reviews (README)."""
     from sqlmodel import Session
 
     from app.db import get_engine, utcnow
@@ -177,7 +177,7 @@ def demo(
         session.commit()
     typer.echo(f"Loaded the demo course {summary.course.code} (id {summary.course.id}, starts "
                f"{summary.course.start_date}): {summary.students} students in {summary.groups} groups. "
-               "Logins: admin/admin-pass, lecturer/lecturer-pass, ta1 and ta2/ta-pass, s01..s40/student-pass.")
+               "Logins: admin/admin-pass, lecturer/lecturer-pass, ta1 and ta2/ta-pass, s01..s60/student-pass.")
 
 
 def main() -> None:
