@@ -88,7 +88,8 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def page(chromium: Any, live_server: str) -> Iterator[Any]:
     """A fresh browser context (no cookies) on the live server, 1280 px wide."""
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900},
+                                   timezone_id="Europe/Berlin")  # not the course's zone: local times must differ
     context.set_default_timeout(10_000)
     tab = context.new_page()
     try:

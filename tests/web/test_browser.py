@@ -97,6 +97,8 @@ def test_a_ta_filters_to_late_groups_grants_an_extension_and_reviews(page: Any, 
     screenshot(page, "dashboard")
 
     page.get_by_role("link", name="Bees").click()
+    back = page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Report")
+    assert back.get_attribute("href").endswith("/milestones/report?filter=late&sort=late&order=desc")
     assert page.get_by_test_id("multiplier").inner_text() == "0.70"
     assert page.get_by_test_id("late-by").inner_text() == "1 d 6 h 0 min"
     page.get_by_label("New deadline").fill("2026-12-21T08:00")

@@ -110,6 +110,9 @@ def test_students_form_a_group_propose_and_submit_with_a_fixed_second_version(
 
     page.reload()
     assert page.get_by_test_id("topic-status").inner_text() == "approved"
+    # The deadline in course time, and in the reader's (the browser is in Berlin), written the same way.
+    assert page.locator("#m-proposal dd").first.inner_text() == (
+        "2026-11-01 23:59 (UTC+08:00) (your time: 2026-11-01 16:59 (UTC+01:00))")
     assert "Good scope; mind the night-time label noise." in page.locator("#topic").inner_text()
     drop_file(page, "#m-proposal [data-drop]", "proposal.pdf", failing_proposal())
     assert page.locator("#file-proposal").evaluate("input => input.files[0].name") == "proposal.pdf"

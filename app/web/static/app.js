@@ -28,11 +28,15 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-upload]").forEach(enhanceUpload);
 });
 
-// Deadlines also in the reader's own time zone.
+// Deadlines also in the reader's own time zone, written as the server writes times: 2026-11-01 16:59 (UTC+01:00).
 function localize(root) {
-  const localFormat = new Intl.DateTimeFormat(undefined, {dateStyle: "medium", timeStyle: "short"});
+  const two = (n) => String(n).padStart(2, "0");
   root.querySelectorAll("[data-local-time]").forEach((el) => {
-    el.textContent = `(your time: ${localFormat.format(new Date(el.dataset.localTime))})`;
+    const t = new Date(el.dataset.localTime);
+    const offset = -t.getTimezoneOffset();
+    const zone = `UTC${offset < 0 ? "-" : "+"}${two(Math.floor(Math.abs(offset) / 60))}:${two(Math.abs(offset) % 60)}`;
+    const when = `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())} ${two(t.getHours())}:${two(t.getMinutes())}`;
+    el.textContent = `(your time: ${when} (${zone}))`;
   });
 }
 
