@@ -159,4 +159,10 @@ def test_a_password_change_ends_the_other_session(page: Any, chromium: Any, live
     assert page.get_by_role("heading", level=1).inner_text() == "Welcome, Ada Student"  # this session goes on
     phone.reload()
     assert re.search(r"/ui/login\?next=/ui$", phone.url)  # the other one has ended
+    phone.get_by_role("link", name="Activate your account").click()
+    phone.get_by_label("Activation code").fill("not-a-code")
+    phone.get_by_label(re.compile("^New password")).fill("long enough pw")
+    phone.get_by_role("button", name="Activate").click()
+    expect(phone.locator("#code-error")).to_have_text("The activation code is unknown, used or expired.")
+    screenshot(phone, "activate")
     other.close()
