@@ -1,7 +1,6 @@
 """Upload, list and download versions, pin the graded one, and check a PDF without storing it."""
 
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -16,10 +15,10 @@ from app.storage import StagedUploadDep, StoreDep
 from app.submissions import service
 from app.submissions.pictures import page_picture
 from app.submissions.schemas import PinIn, SubmissionPublic
+from app.submissions.upload import own_transaction as _own_transaction
 from app.submissions.upload import receive_pdf
 
 router = APIRouter(tags=["submissions"])
-T = TypeVar("T")
 TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
 # The body is parsed from the raw stream, so FastAPI cannot infer it: describe it for /docs.
 PDF_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -37,24 +36,6 @@ def submission_public(course: Course, view: service.VersionView) -> SubmissionPu
         late_by_seconds=view.lateness.late_by.total_seconds(), multiplier=view.lateness.multiplier,
         graded=view.graded, pinned=view.pinned,
     )
-
-
-def _own_transaction(session: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run `work` and end its transaction in the same worker thread.
-
-    On SQLite every transaction holds the database write lock (BEGIN IMMEDIATE), and any
-    transaction holds a pooled connection. Held across an await, a lock or connection waits
-    for a free worker thread while the threads wait for it: under a rush the server wedged
-    ("database is locked", pool timeouts). Ended in the same thread, nothing is held while
-    waiting. The session dependency's own commit then has nothing left to do.
-    """
-    try:
-        result = work(session, **kwargs)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result
 
 
 def _open_upload(session: Session, *, clock: Clock, token: str | None, group_id: int,

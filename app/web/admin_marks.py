@@ -15,7 +15,7 @@ from app.errors import AppError, InvalidInput
 from app.marks.service import marks_export, marks_release
 from app.models import User
 from app.reviews.schemas import Criterion
-from app.reviews.service import assignments_create, rubric_set
+from app.reviews.service import assignment_add, assignments_create, course_staff, rubric_set
 from app.roster.service import course_members
 from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, staff_course
 from app.web.templating import render
@@ -23,7 +23,7 @@ from app.web.templating import render
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 SAVED = {"rubric": "Rubric saved.", "released": "Marks released: students now see their marks and reviews.",
-         "assigned": "Reviewers assigned."}
+         "assigned": "Reviewers assigned.", "assigned-one": "Reviewer assigned."}
 AUDIT_PAGE_SIZE = 100
 
 
@@ -64,10 +64,12 @@ def marking_page(request: Request, session: Session, *, user: User, course_id: i
             "milestone": m, "groups": len(rows), "submitted": len(submitted),
             "missing": [r.group.name for r in rows if r.status == MISSING],
             "unreviewed": [r.group.name for r in submitted if r.review_count < needed],
+            "submitted_groups": sorted((r.group.name, r.group.id) for r in submitted),
             "rubric": (values or {}).get(f"{m.key}.rubric", rubric_text(m.rubric)),
         })
     return render(request, "marking.html", {
         "course": course, "overview": overview, "needed": needed, "is_lecturer": access.is_lecturer,
+        "staff": course_staff(session, course_id=course_id),
         "saved": SAVED.get(saved or ""), "errors": errors or {}, "tab": "marking",
         "title": f"{course.code} · reviews and marks",
     }, status_code=status_code)
@@ -120,6 +122,25 @@ def assign_reviewers(request: Request, session: WebSessionDep, clock: ClockDep, 
         return marking_page(request, session, user=user, course_id=course_id, status_code=exc.status_code,
                             errors={f"{key}.reviewers": exc.detail})
     return _back(course_id, "assigned", key)
+
+
+@router.post("/courses/{course_id}/milestones/{key}/assign-one")
+def assign_one_reviewer(request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser, course_id: int,
+                        key: str, group_id: Annotated[str, Form()] = "",
+                        reviewer_id: Annotated[str, Form()] = "") -> Response:
+    """Assign a reviewer to one group's work by hand (lecturer), on top of the balanced assignment."""
+    try:
+        if not (group_id.isdigit() and reviewer_id.isdigit()):
+            raise InvalidInput("Choose a group and a reviewer.", field="reviewer_id")
+        assignment_add(session, user=user, course_id=course_id, key=key, group_id=int(group_id),
+                       reviewer_id=int(reviewer_id), now=clock())
+    except AppError as exc:
+        if exc.status_code == 404:
+            raise
+        session.rollback()
+        return marking_page(request, session, user=user, course_id=course_id, status_code=exc.status_code,
+                            errors={f"{key}.by_hand": exc.detail})
+    return _back(course_id, "assigned-one", key)
 
 
 @router.post("/courses/{course_id}/milestones/{key}/release")

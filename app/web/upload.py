@@ -6,9 +6,6 @@ SQLite's write lock is never held while the body arrives or the PDF is checked. 
 upload shows the reason next to the file field and keeps nothing.
 """
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
@@ -28,7 +25,7 @@ from app.submissions.service import (
     submission_get,
     submission_target,
 )
-from app.submissions.upload import receive_pdf
+from app.submissions.upload import own_transaction, receive_pdf
 from app.web.deps import (
     ERR_CSRF,
     SESSION_COOKIE,
@@ -42,18 +39,6 @@ from app.web.deps import (
 from app.web.student import PageState, status_page, status_url
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-T = TypeVar("T")
-
-
-def _in_transaction(session: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run `work` and end its transaction in this worker thread (nothing held across the awaits)."""
-    try:
-        result = work(session, **kwargs)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result
 
 
 def _poster(session: Session, *, request: Request, clock: Clock, csrf_token: str) -> User:
@@ -76,16 +61,16 @@ def _refused(request: Request, session: Session, *, user: User, group_id: int, k
 async def upload_version(request: Request, staged: StagedUploadDep, session: WebSessionDep, clock: ClockDep,
                          group_id: int, key: str, csrf_token: str = "") -> Response:
     """Store a new version with its format report; a refusal is shown next to the file field."""
-    user = await run_in_threadpool(_in_transaction, session, _poster, request=request, clock=clock,
+    user = await run_in_threadpool(own_transaction, session, _poster, request=request, clock=clock,
                                    csrf_token=csrf_token)
     settings = get_settings()
     try:
-        target = await run_in_threadpool(_in_transaction, session, submission_target, user=user,
+        target = await run_in_threadpool(own_transaction, session, submission_target, user=user,
                                          group_id=group_id, key=key)
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         received_at = clock()
         report = await run_in_threadpool(submission_check, target=target, path=staged.path, settings=settings)
-        await run_in_threadpool(_in_transaction, session, submission_create, user=user, group_id=group_id, key=key,
+        await run_in_threadpool(own_transaction, session, submission_create, user=user, group_id=group_id, key=key,
                                 staged=staged, filename=filename, report=report, now=received_at)
     except NotFound:
         raise
@@ -99,11 +84,11 @@ async def upload_version(request: Request, staged: StagedUploadDep, session: Web
 async def check_file(request: Request, staged: StagedUploadDep, session: WebSessionDep, clock: ClockDep,
                      group_id: int, key: str, csrf_token: str = "") -> Response:
     """Check a file against the milestone's rules and show the report with its pictures; nothing is stored."""
-    user = await run_in_threadpool(_in_transaction, session, _poster, request=request, clock=clock,
+    user = await run_in_threadpool(own_transaction, session, _poster, request=request, clock=clock,
                                    csrf_token=csrf_token)
     settings = get_settings()
     try:
-        target = await run_in_threadpool(_in_transaction, session, check_target, user=user, group_id=group_id,
+        target = await run_in_threadpool(own_transaction, session, check_target, user=user, group_id=group_id,
                                          key=key)
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         report = await run_in_threadpool(format_check, staged.path, ruleset=target.ruleset, course=target.course,

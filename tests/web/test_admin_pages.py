@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.audit.service import audit_record
-from app.models import AuditEvent, Course, Milestone
+from app.models import AuditEvent, Course, Milestone, ReviewAssignment
 from tests.factories import (
     T0,
     make_course,
@@ -150,3 +150,28 @@ def test_students_get_404_on_the_lecturers_pages_and_forms_without_csrf_are_refu
     assert {p: client.post(f"/ui/courses/{course.id}/{p}", data={"csrf_token": "forged"}).status_code
             for p in posts} == dict.fromkeys(posts, 403)
     assert session.exec(select(AuditEvent.action)).all() == ["course.create"]
+
+
+def test_the_lecturer_assigns_a_reviewer_by_hand_once(client: TestClient, session: Session) -> None:
+    lecturer = make_user(session, admin=True)
+    course = make_course(session, lecturer=lecturer)
+    ta = make_staff(session, course, name="Tess")
+    student = make_student(session, course)
+    done = make_group(session, course, name="Owls", size=3)
+    make_group(session, course, name="Bats", size=3)
+    sub = make_submission(session, done, "report", received_at=REPORT_DUE)
+    csrf = web_login(client, session, lecturer)
+    url = f"/ui/courses/{course.id}/milestones/report/assign-one"
+    for _ in range(2):
+        response = client.post(url, data={"csrf_token": csrf, "group_id": str(done.id), "reviewer_id": str(ta.id)},
+                               follow_redirects=False)
+        assert response.headers["location"] == f"/ui/courses/{course.id}/marking?saved=assigned-one#ms-report"
+    rows = session.exec(select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id)).all()
+    assert rows == [(sub.id, ta.id)]
+    session.commit()
+    refused = client.post(url, data={"csrf_token": csrf, "group_id": str(done.id), "reviewer_id": str(student.id)})
+    assert refused.status_code == 422
+    assert 'id="by-hand-report-error">The reviewer must be a TA or lecturer of the course.</p>' in refused.text
+    page = client.get(f"/ui/courses/{course.id}/marking").text
+    assert '<select id="group-report" name="group_id"><option value="%d">Owls</option></select>' % done.id in page
+    assert [a for a in session.exec(select(AuditEvent.action)).all() if a == "review.assign"] == ["review.assign"]
