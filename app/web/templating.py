@@ -1,8 +1,8 @@
 """The Jinja2 environment of the pages and the filters that present times, durations and numbers."""
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
