@@ -9,11 +9,47 @@ from fpdf import FPDF
 
 LETTER = (612.0, 792.0)
 MARGIN, BLOCK_HEIGHT, GUTTER = 54.0, 648.0, 24.0
-_WORDS = (
-    "deep networks learn useful representations from data and we study how training choices affect accuracy "
-    "robustness and cost across benchmark datasets with careful ablations our results show consistent gains "
-    "when the model is pretrained and the schedule is tuned"
-).split()
+_WORDS = [
+    "deep",
+    "networks",
+    "learn",
+    "useful",
+    "representations",
+    "from",
+    "data",
+    "and",
+    "we",
+    "study",
+    "how",
+    "training",
+    "choices",
+    "affect",
+    "accuracy",
+    "robustness",
+    "and",
+    "cost",
+    "across",
+    "benchmark",
+    "datasets",
+    "with",
+    "careful",
+    "ablations",
+    "our",
+    "results",
+    "show",
+    "consistent",
+    "gains",
+    "when",
+    "the",
+    "model",
+    "is",
+    "pretrained",
+    "and",
+    "the",
+    "schedule",
+    "is",
+    "tuned",
+]
 SECTIONS = {
     "proposal": ["Introduction", "Related Work", "Project Plan"],
     "report": ["Introduction", "Related Work", "Proposed Solution", "Experiments", "Conclusion"],
@@ -91,6 +127,9 @@ def demo_paper(*, title: str, ruleset: str, seed: int = 0, overflow: bool = Fals
             flow.text(_words(60, seed + n * 11 + k))
     flow.heading("References")
     for k in range(8):
-        flow.text(f"Author{k}, A.; and Writer, B. {2010 + k}. A study of topic {k} in deep learning. "
-                  f"In Proceedings of the Conference on Learning, {100 + k}-{110 + k}.", size=9)
+        flow.text(
+            f"Author{k}, A.; and Writer, B. {2010 + k}. A study of topic {k} in deep learning. "
+            f"In Proceedings of the Conference on Learning, {100 + k}-{110 + k}.",
+            size=9,
+        )
     return bytes(pdf.output())

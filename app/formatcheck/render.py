@@ -20,17 +20,29 @@ FILL = (200, 0, 30, 48)
 MAX_WIDTH_PX = 1200
 
 
-def box_pixels(box: dict[str, Any], *, page_size: tuple[float, float], image_size: tuple[int, int]) -> tuple[int, int, int, int]:
+def box_pixels(
+    box: dict[str, Any], *, page_size: tuple[float, float], image_size: tuple[int, int]
+) -> tuple[int, int, int, int]:
     """A box in displayed PDF points as (left, top, right, bottom) pixels of the picture."""
     sx, sy = image_size[0] / page_size[0], image_size[1] / page_size[1]
     left, right = sorted((float(box["x0"]) * sx, float(box["x1"]) * sx))
     top, bottom = sorted(((page_size[1] - float(box["y1"])) * sy, (page_size[1] - float(box["y0"])) * sy))
-    return (max(0, round(left)), max(0, round(top)), min(image_size[0] - 1, round(right)),
-            min(image_size[1] - 1, round(bottom)))
+    return (
+        max(0, round(left)),
+        max(0, round(top)),
+        min(image_size[0] - 1, round(right)),
+        min(image_size[1] - 1, round(bottom)),
+    )
 
 
-def render_page_png(source: str | bytes, page: int, boxes: Sequence[dict[str, Any]] = (), *, width_px: int = 600,
-                    display_size: Sequence[float] | None = None) -> bytes:
+def render_page_png(
+    source: str | bytes,
+    page: int,
+    boxes: Sequence[dict[str, Any]] = (),
+    *,
+    width_px: int = 600,
+    display_size: Sequence[float] | None = None,
+) -> bytes:
     """Page `page` (1-based) as a PNG `width_px` wide, each box outlined; ValueError for a page not in the file."""
     document = pdfium.PdfDocument(source)
     try:
@@ -48,7 +60,7 @@ def render_page_png(source: str | bytes, page: int, boxes: Sequence[dict[str, An
             if int(box.get("page", page)) != page:
                 continue
             rect = box_pixels(box, page_size=size, image_size=image.size)
-            draw.rectangle(rect, fill=FILL, outline=OUTLINE + (255,), width=thickness)
+            draw.rectangle(rect, fill=FILL, outline=(*OUTLINE, 255), width=thickness)
         image = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
         out = io.BytesIO()
         image.save(out, format="PNG", optimize=False)

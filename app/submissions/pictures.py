@@ -12,14 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
-
 from app.config import Settings
 from app.errors import NotFound
 from app.formatcheck import RenderFailed, render_page_isolated
-from app.models import User
-from app.storage import FileStore
-from app.submissions.service import submission_get
 
 PICTURE_WIDTH_PX = 600
 MAX_PICTURES_PER_FINDING = 4
@@ -50,8 +45,9 @@ def _display_size(report: dict[str, Any], page: int) -> list[float] | None:
     return None
 
 
-def page_picture(path: Path, *, report: dict[str, Any], page: int, sha256: str, settings: Settings,
-                 cache: bool = True) -> bytes:
+def page_picture(
+    path: Path, *, report: dict[str, Any], page: int, sha256: str, settings: Settings, cache: bool = True
+) -> bytes:
     """The PNG of one page of a checked file with its findings' boxes, from the cache or freshly drawn."""
     pages = int(report.get("pages") or 0)
     if not 1 <= page <= pages:
@@ -62,10 +58,15 @@ def page_picture(path: Path, *, report: dict[str, Any], page: int, sha256: str, 
     if cache and cached.is_file():
         return cached.read_bytes()
     try:
-        png = render_page_isolated(path, page, boxes, width_px=PICTURE_WIDTH_PX,
-                                   display_size=_display_size(report, page),
-                                   time_limit=settings.check_time_limit_s,
-                                   memory_limit_mb=settings.check_memory_limit_mb)
+        png = render_page_isolated(
+            path,
+            page,
+            boxes,
+            width_px=PICTURE_WIDTH_PX,
+            display_size=_display_size(report, page),
+            time_limit=settings.check_time_limit_s,
+            memory_limit_mb=settings.check_memory_limit_mb,
+        )
     except RenderFailed:
         raise NotFound(ERR_NO_PICTURE) from None
     if not cache:

@@ -5,7 +5,7 @@ TAs see the settings read-only: deadlines and marking rules are the lecturer's.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -27,10 +27,24 @@ from app.web.templating import local_input, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
-SAVED = {"settings": "Settings saved.", "locked": "Group formation is locked.",
-         "unlocked": "Group formation is open again.", "created": "The course is created. Import its roster next."}
-COURSE_FIELDS = ("title", "start_date", "weeks", "timezone", "min_group_size", "max_group_size", "grace_seconds",
-                 "presentation_slots", "required_reviews", "assignment_share")
+SAVED = {
+    "settings": "Settings saved.",
+    "locked": "Group formation is locked.",
+    "unlocked": "Group formation is open again.",
+    "created": "The course is created. Import its roster next.",
+}
+COURSE_FIELDS = (
+    "title",
+    "start_date",
+    "weeks",
+    "timezone",
+    "min_group_size",
+    "max_group_size",
+    "grace_seconds",
+    "presentation_slots",
+    "required_reviews",
+    "assignment_share",
+)
 INT_FIELDS = {"weeks", "min_group_size", "max_group_size", "grace_seconds", "presentation_slots", "required_reviews"}
 
 
@@ -73,8 +87,10 @@ def _tiers(state: FormState) -> list[LateTier] | None:
             bound = None if parts[0].lower() in ("any", "*", "-") else float(parts[0])
             tiers.append(LateTier(max_hours=bound, multiplier=float(parts[1])))
         except (IndexError, ValueError, ValidationError):
-            state.errors["late_tiers"] = (f"Line {n}: write the hours late (or 'any') and the multiplier, "
-                                          "e.g. '24 0.9' (a multiplier between 0 and 1).")
+            state.errors["late_tiers"] = (
+                f"Line {n}: write the hours late (or 'any') and the multiplier, "
+                "e.g. '24 0.9' (a multiplier between 0 and 1)."
+            )
             return None
     if not tiers:
         state.errors["late_tiers"] = "Give at least one tier, e.g. 'any 1'."
@@ -83,8 +99,10 @@ def _tiers(state: FormState) -> list[LateTier] | None:
 
 
 def _course_settings(state: FormState) -> dict[str, Any]:
-    values: dict[str, Any] = {"title": state.values.get("title", "").strip(),
-                              "timezone": state.values.get("timezone", "").strip()}
+    values: dict[str, Any] = {
+        "title": state.values.get("title", "").strip(),
+        "timezone": state.values.get("timezone", "").strip(),
+    }
     for name in COURSE_FIELDS:
         if name in INT_FIELDS or name == "assignment_share":
             values[name] = _number(state, name, integer=name in INT_FIELDS)
@@ -96,8 +114,9 @@ def _course_settings(state: FormState) -> dict[str, Any]:
     return values
 
 
-def _milestone_fields(state: FormState, course: Course, milestones: list[Milestone]
-                      ) -> tuple[list[MilestoneSettings], dict[str, MilestoneUpdate]]:
+def _milestone_fields(
+    state: FormState, course: Course, milestones: list[Milestone]
+) -> tuple[list[MilestoneSettings], dict[str, MilestoneUpdate]]:
     settings, updates = [], {}
     for m in milestones:
         week = _number(state, f"{m.key}.week", integer=True)
@@ -115,20 +134,27 @@ def _milestone_fields(state: FormState, course: Course, milestones: list[Milesto
         limit = int(limit_raw) if limit_raw.isdigit() else None
         if limit_raw and limit is None:
             state.errors[f"{m.key}.page_limit"] = "Give a whole number of pages."
-        change = {"due_at": due, "errors_block": state.values.get(f"{m.key}.errors_block") == "on",
-                  "page_limit": limit}
+        change = {"due_at": due, "errors_block": state.values.get(f"{m.key}.errors_block") == "on", "page_limit": limit}
         current = {"due_at": m.due_at_override, "errors_block": m.errors_block, "page_limit": m.page_limit}
         diff = {k: v for k, v in change.items() if v != current[k]}
         if diff:
             try:
-                updates[m.key] = MilestoneUpdate(**diff)
+                updates[m.key] = MilestoneUpdate.model_validate(diff)
             except ValidationError as exc:
                 state.errors[f"{m.key}.due_at"] = exc.errors()[0]["msg"]
     return settings, updates
 
 
-def settings_page(request: Request, session: Session, *, user: User, course_id: int, state: FormState | None = None,
-                  saved: str | None = None, status_code: int = 200) -> Response:
+def settings_page(
+    request: Request,
+    session: Session,
+    *,
+    user: User,
+    course_id: int,
+    state: FormState | None = None,
+    saved: str | None = None,
+    status_code: int = 200,
+) -> Response:
     """The settings form, filled from the course or from the values just posted."""
     access = staff_course(session, user=user, course_id=course_id)
     course = access.course
@@ -136,22 +162,36 @@ def settings_page(request: Request, session: Session, *, user: User, course_id: 
     values = {name: str(getattr(course, name)) for name in COURSE_FIELDS}
     values["late_tiers"] = tiers_text(course.late_tiers)
     for m in milestones:
-        values |= {f"{m.key}.week": str(m.week), f"{m.key}.weight": f"{m.weight:g}",
-                   f"{m.key}.due_at": local_input(m.due_at_override, course.timezone),
-                   f"{m.key}.page_limit": "" if m.page_limit is None else str(m.page_limit),
-                   f"{m.key}.errors_block": "on" if m.errors_block else ""}
+        values |= {
+            f"{m.key}.week": str(m.week),
+            f"{m.key}.weight": f"{m.weight:g}",
+            f"{m.key}.due_at": local_input(m.due_at_override, course.timezone),
+            f"{m.key}.page_limit": "" if m.page_limit is None else str(m.page_limit),
+            f"{m.key}.errors_block": "on" if m.errors_block else "",
+        }
     state = state or FormState()
-    return render(request, "course_settings.html", {
-        "course": course, "milestones": milestones, "deadlines": {m.key: milestone_deadline(course, m)
-                                                                  for m in milestones},
-        "values": values | state.values, "errors": state.errors, "is_lecturer": access.is_lecturer,
-        "saved": SAVED.get(saved or ""), "title": f"{course.code} · settings", "tab": "settings",
-    }, status_code=status_code)
+    return render(
+        request,
+        "course_settings.html",
+        {
+            "course": course,
+            "milestones": milestones,
+            "deadlines": {m.key: milestone_deadline(course, m) for m in milestones},
+            "values": values | state.values,
+            "errors": state.errors,
+            "is_lecturer": access.is_lecturer,
+            "saved": SAVED.get(saved or ""),
+            "title": f"{course.code} · settings",
+            "tab": "settings",
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/courses/{course_id}/settings")
-def course_settings(request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int,
-                    saved: str | None = None) -> Response:
+def course_settings(
+    request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
+) -> Response:
     """The course's settings and deadlines (lecturer edits, TAs read)."""
     return settings_page(request, session, user=user, course_id=course_id, saved=saved)
 
@@ -161,8 +201,9 @@ def _field_of(exc: AppError) -> str:
 
 
 @router.post("/courses/{course_id}/settings")
-def save_course_settings(request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser,
-                         form: PostedForm, course_id: int) -> Response:
+def save_course_settings(
+    request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm, course_id: int
+) -> Response:
     """Save the settings and deadlines: all or nothing, each problem shown next to its field."""
     access = staff_course(session, user=user, course_id=course_id)
     milestones = course_milestones(session, course_id=course_id)
@@ -190,33 +231,43 @@ def save_course_settings(request: Request, session: WebSessionDep, clock: ClockD
 
 
 @router.post("/courses/{course_id}/formation")
-def lock_formation(session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm,
-                   course_id: int) -> Response:
+def lock_formation(
+    session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm, course_id: int
+) -> Response:
     """Lock group formation (afterwards only staff change groups), or open it again (staff)."""
     staff_course(session, user=user, course_id=course_id)
     locked = form.get("locked") == "true"
     group_formation_lock(session, user=user, course_id=course_id, locked=locked, now=clock())
-    return RedirectResponse(f"/ui/courses/{course_id}/settings?saved={'locked' if locked else 'unlocked'}",
-                            status_code=303)
+    return RedirectResponse(
+        f"/ui/courses/{course_id}/settings?saved={'locked' if locked else 'unlocked'}", status_code=303
+    )
 
 
 @router.get("/courses-new")
 def new_course_form(request: Request, user: CurrentWebUser) -> Response:
     """The form to create a course."""
-    return render(request, "course_new.html", {"values": {"timezone": "Asia/Shanghai"}, "errors": {},
-                                               "title": "New course"})
+    return render(
+        request, "course_new.html", {"values": {"timezone": "Asia/Shanghai"}, "errors": {}, "title": "New course"}
+    )
 
 
 @router.post("/courses-new")
-def create_course(request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser,
-                  form: PostedForm) -> Response:
+def create_course(
+    request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm
+) -> Response:
     """Create a course with the SPEC's defaults; the creator becomes its lecturer."""
     values = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     errors: dict[str, str] = {}
     data = None
     try:
-        data = CourseCreate(code=values.get("code", ""), title=values.get("title", ""),
-                            start_date=values.get("start_date", ""), timezone=values.get("timezone") or None)
+        data = CourseCreate.model_validate(
+            {
+                "code": values.get("code", ""),
+                "title": values.get("title", ""),
+                "start_date": values.get("start_date", ""),
+                "timezone": values.get("timezone") or None,
+            }
+        )
     except ValidationError as exc:
         for error in exc.errors():
             errors.setdefault(str(error["loc"][0]), _plain(error))
@@ -226,10 +277,12 @@ def create_course(request: Request, session: WebSessionDep, clock: ClockDep, use
             course = course_create(session, user=user, data=data, now=clock())
         except AppError as exc:
             session.rollback()
-            errors[_field_of(exc) if exc.status_code == 422 else ("code" if exc.status_code == 409 else "form")] = exc.detail
+            where = {422: _field_of(exc), 409: "code"}.get(exc.status_code, "form")  # 409: the code is taken
+            errors[where] = exc.detail
     if course is None:
-        return render(request, "course_new.html", {"values": values, "errors": errors, "title": "New course"},
-                      status_code=422)
+        return render(
+            request, "course_new.html", {"values": values, "errors": errors, "title": "New course"}, status_code=422
+        )
     return RedirectResponse(f"/ui/courses/{course.id}/people?saved=created", status_code=303)
 
 
@@ -241,4 +294,3 @@ def _plain(error: Any) -> str:
     if error["type"] == "string_too_short":
         return "Give a value."
     return str(error["msg"])
-

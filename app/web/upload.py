@@ -49,68 +49,111 @@ def _poster(session: Session, *, request: Request, clock: Clock, csrf_token: str
     return user
 
 
-def _refused(request: Request, session: Session, *, user: User, group_id: int, key: str, exc: AppError,
-             clock: Clock) -> Response:
+def _refused(
+    request: Request, session: Session, *, user: User, group_id: int, key: str, exc: AppError, clock: Clock
+) -> Response:
     session.rollback()
     state = PageState(errors={f"file-{key}": exc.detail})
-    return status_page(request, session, user=user, group_id=group_id, now=clock(), state=state,
-                       status_code=exc.status_code)
+    return status_page(
+        request, session, user=user, group_id=group_id, now=clock(), state=state, status_code=exc.status_code
+    )
 
 
 @router.post("/groups/{group_id}/milestones/{key}/upload")
-async def upload_version(request: Request, staged: StagedUploadDep, session: WebSessionDep, clock: ClockDep,
-                         group_id: int, key: str, csrf_token: str = "") -> Response:
+async def upload_version(
+    request: Request,
+    staged: StagedUploadDep,
+    session: WebSessionDep,
+    clock: ClockDep,
+    group_id: int,
+    key: str,
+    csrf_token: str = "",
+) -> Response:
     """Store a new version with its format report; a refusal is shown next to the file field."""
-    user = await run_in_threadpool(own_transaction, session, _poster, request=request, clock=clock,
-                                   csrf_token=csrf_token)
+    user = await run_in_threadpool(
+        own_transaction, session, _poster, request=request, clock=clock, csrf_token=csrf_token
+    )
     settings = get_settings()
     try:
-        target = await run_in_threadpool(own_transaction, session, submission_target, user=user,
-                                         group_id=group_id, key=key)
+        target = await run_in_threadpool(
+            own_transaction, session, submission_target, user=user, group_id=group_id, key=key
+        )
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         received_at = clock()
         report = await run_in_threadpool(submission_check, target=target, path=staged.path, settings=settings)
-        await run_in_threadpool(own_transaction, session, submission_create, user=user, group_id=group_id, key=key,
-                                staged=staged, filename=filename, report=report, now=received_at)
+        await run_in_threadpool(
+            own_transaction,
+            session,
+            submission_create,
+            user=user,
+            group_id=group_id,
+            key=key,
+            staged=staged,
+            filename=filename,
+            report=report,
+            now=received_at,
+        )
     except NotFound:
         raise
     except AppError as exc:
-        return await run_in_threadpool(_refused, request, session, user=user, group_id=group_id, key=key, exc=exc,
-                                      clock=clock)
+        return await run_in_threadpool(
+            _refused, request, session, user=user, group_id=group_id, key=key, exc=exc, clock=clock
+        )
     return RedirectResponse(status_url(group_id, "upload", f"m-{key}"), status_code=303)
 
 
 @router.post("/groups/{group_id}/milestones/{key}/check")
-async def check_file(request: Request, staged: StagedUploadDep, session: WebSessionDep, clock: ClockDep,
-                     group_id: int, key: str, csrf_token: str = "") -> Response:
+async def check_file(
+    request: Request,
+    staged: StagedUploadDep,
+    session: WebSessionDep,
+    clock: ClockDep,
+    group_id: int,
+    key: str,
+    csrf_token: str = "",
+) -> Response:
     """Check a file against the milestone's rules and show the report with its pictures; nothing is stored."""
-    user = await run_in_threadpool(own_transaction, session, _poster, request=request, clock=clock,
-                                   csrf_token=csrf_token)
+    user = await run_in_threadpool(
+        own_transaction, session, _poster, request=request, clock=clock, csrf_token=csrf_token
+    )
     settings = get_settings()
     try:
-        target = await run_in_threadpool(own_transaction, session, check_target, user=user, group_id=group_id,
-                                         key=key)
+        target = await run_in_threadpool(own_transaction, session, check_target, user=user, group_id=group_id, key=key)
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
-        report = await run_in_threadpool(format_check, staged.path, ruleset=target.ruleset, course=target.course,
-                                         milestone=target.milestone, settings=settings)
+        report = await run_in_threadpool(
+            format_check,
+            staged.path,
+            ruleset=target.ruleset,
+            course=target.course,
+            milestone=target.milestone,
+            settings=settings,
+        )
         data = report.to_dict()
         pictures = await run_in_threadpool(inline_pictures, staged.path, report=data, settings=settings)
     except NotFound:
         raise
     except AppError as exc:
-        return await run_in_threadpool(_refused, request, session, user=user, group_id=group_id, key=key, exc=exc,
-                                      clock=clock)
+        return await run_in_threadpool(
+            _refused, request, session, user=user, group_id=group_id, key=key, exc=exc, clock=clock
+        )
     state = PageState(check={"key": key, "filename": filename, "report": data, "pictures": pictures})
-    return await run_in_threadpool(status_page, request, session, user=user, group_id=group_id, now=clock(),
-                                   state=state)
+    return await run_in_threadpool(
+        status_page, request, session, user=user, group_id=group_id, now=clock(), state=state
+    )
 
 
 @router.get("/submissions/{submission_id}/pages/{page}.png")
-def page_picture_png(session: WebSessionDep, store: StoreDep, user: CurrentWebUser, submission_id: int,
-                     page: int) -> Response:
+def page_picture_png(
+    session: WebSessionDep, store: StoreDep, user: CurrentWebUser, submission_id: int, page: int
+) -> Response:
     """A page of a version with its findings outlined (its group's members and the course staff; 404 otherwise)."""
     submission = submission_get(session, user=user, submission_id=submission_id)
     session.commit()  # not held across the render: on SQLite an open transaction holds the write lock
-    png = page_picture(store.path_of(submission.sha256), report=submission.format_report, page=page,
-                       sha256=submission.sha256, settings=get_settings())
+    png = page_picture(
+        store.path_of(submission.sha256),
+        report=submission.format_report,
+        page=page,
+        sha256=submission.sha256,
+        settings=get_settings(),
+    )
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
