@@ -125,11 +125,13 @@ def check(
     files: Annotated[list[str], typer.Argument(help="PDF files to check", show_default=False)],
     ruleset: Annotated[str, typer.Option(help="rule set: proposal, report, poster or slides")] = "report",
     as_json: Annotated[bool, typer.Option("--json", help="one JSON report per line, each with a 'file' key")] = False,
+    pictures: Annotated[str | None, typer.Option(
+        metavar="DIR", help="save each page a finding concerns, the problem outlined, as PNG in DIR")] = None,
 ) -> None:
     """Check PDFs against the AAAI format rules; exit 0 all accepted, 1 any rejected, 2 usage error."""
     from app.formatcheck.cli import run_check_command
 
-    raise typer.Exit(run_check_command(files, ruleset, as_json))
+    raise typer.Exit(run_check_command(files, ruleset, as_json, pictures))
 
 
 @cli.command("import-roster")
@@ -185,7 +187,7 @@ def import_roster(
 def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the demo course exists")] = False,
 ) -> None:
-    """Load the demo course DL2026: staff, 40 students in 10 groups, topics (README: Demo logins)."""
+    """Load the demo course DL2026 in week 16: 60 students in 16 groups, proposals, reports, reviews (README)."""
     from sqlmodel import Session
 
     from app.db import get_engine, utcnow
@@ -202,7 +204,7 @@ def demo(
         session.commit()
     typer.echo(f"Loaded the demo course {summary.course.code} (id {summary.course.id}, starts "
                f"{summary.course.start_date}): {summary.students} students in {summary.groups} groups. "
-               "Logins: admin/admin-pass, lecturer/lecturer-pass, ta1 and ta2/ta-pass, s01..s40/student-pass.")
+               "Logins: admin/admin-pass, lecturer/lecturer-pass, ta1 and ta2/ta-pass, s01..s60/student-pass.")
 
 
 notify_cli = typer.Typer(help="Email notices: deliver the outbox, reminders and digests.", no_args_is_help=True)

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     check_workers: int = Field(default_factory=lambda: max(2, os.cpu_count() or 1), ge=1,
                                description="format checks that run at once (worker processes)")
     check_per_user: int = Field(default=2, ge=1, description="checks one user may have queued or running")
+    cache_dir: Path = Field(default=Path("./var/cache"), description="folder of derived files (page pictures)")
     check_memory_limit_mb: int = Field(default=512, ge=64, description="memory limit of one format check")
     dashboard_cache_s: float = Field(default=2.0, ge=0, description="how long a computed dashboard is shared")
     secret_key: str = Field(default="change-me-in-production", description="signs web session CSRF tokens")

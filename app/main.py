@@ -9,9 +9,12 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  # the wheel ships no types
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -145,6 +148,31 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+def add_front_door(app: FastAPI) -> None:
+    """`/` leads to the pages, a favicon, and /docs served with Swagger UI from this server (works offline)."""
+
+    @app.get("/", include_in_schema=False)
+    def front_door() -> RedirectResponse:
+        """The pages (which send a stranger to the login form)."""
+        return RedirectResponse("/ui", status_code=307)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        """Browsers ask for /favicon.ico; the icon is an SVG among the pages' static files."""
+        return RedirectResponse("/ui/static/favicon.svg", status_code=301)
+
+    # Swagger UI's script and stylesheet come from the swagger-ui-bundle wheel, not a CDN.
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The interactive API documentation."""
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} · API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/ui/static/favicon.svg")
+
+
 def create_app() -> FastAPI:
     """Build the application with every router and error handler."""
     app = FastAPI(
@@ -152,6 +180,8 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="Runs the group project of a deep-learning course, from group formation to the final mark.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,  # ReDoc loads its script from a CDN; /docs covers the same ground offline
     )
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
@@ -166,6 +196,7 @@ def create_app() -> FastAPI:
     for router in (people_router, courses_router, audit_router, groups_router, topics_router, roster_router, milestones_router, reviews_router,
                    selection_router, marks_router, submissions_router, dashboard_router, notify_router):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    add_front_door(app)
     mount_web(app)
     app.add_middleware(RequestGuardMiddleware)
     redact_access_log()

@@ -114,6 +114,7 @@ def db_url(
         # The test client speaks plain HTTP; cookies marked Secure would never be sent back.
         monkeypatch.setenv("TRACKER_COOKIE_SECURE", "false")
         monkeypatch.setenv("TRACKER_PUBLIC_URL", "http://testserver")
+        monkeypatch.setenv("TRACKER_CACHE_DIR", str(tmp_path / "cache"))
         get_settings.cache_clear()
         get_engine.cache_clear()
         try:

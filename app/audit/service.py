@@ -45,3 +45,24 @@ def audit_list(session: Session, *, course_id: int, limit: int = 500, offset: in
         .limit(limit)
     )
     return list(session.exec(statement))
+
+
+def audit_search(session: Session, *, course_id: int, action: str = "", actor_id: int | None = None,
+                 limit: int = 200, offset: int = 0) -> list[tuple[AuditEvent, str | None]]:
+    """A course's audit events, newest first, with each actor's username; `action` matches a prefix."""
+    statement = (
+        select(AuditEvent, User.username)
+        .join(User, col(User.id) == col(AuditEvent.actor_id), isouter=True)
+        .where(AuditEvent.course_id == course_id)
+    )
+    if action:
+        statement = statement.where(col(AuditEvent.action).startswith(action, autoescape=True))
+    if actor_id is not None:
+        statement = statement.where(AuditEvent.actor_id == actor_id)
+    statement = statement.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).offset(offset).limit(limit)
+    return [(event, username) for event, username in session.exec(statement).all()]
+
+
+def audit_actions(session: Session, *, course_id: int) -> list[str]:
+    """The distinct actions recorded in a course, for a filter."""
+    return sorted(session.exec(select(AuditEvent.action).where(AuditEvent.course_id == course_id).distinct()).all())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.formatcheck.isolate import check_pdf_isolated
+from app.formatcheck.isolate import RenderFailed, check_pdf_isolated, render_page_isolated
 from app.formatcheck.report import CheckReport, Finding
 from app.formatcheck.rulesets import DEFAULT_PAGE_LIMITS, DEFAULT_REQUIRED_SECTIONS, DEFAULT_SYNONYMS, RULESETS
 
@@ -17,9 +17,11 @@ __all__ = [
     "DEFAULT_SYNONYMS",
     "RULESETS",
     "CheckReport",
+    "RenderFailed",
     "Finding",
     "check_pdf",
     "check_pdf_isolated",
+    "render_page_isolated",
 ]
 
 

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
-from app.formatcheck.isolate import check_pdf_isolated, default_pool
+from pathlib import Path
+
+from app.formatcheck.isolate import RenderFailed, check_pdf_isolated, default_pool, render_page_isolated
 from app.formatcheck.report import CheckReport
 from app.formatcheck.rulesets import RULESETS
 
@@ -19,12 +21,40 @@ EXIT_REJECTED = 1
 EXIT_USAGE = 2
 
 
-def run_check_command(files: list[str], ruleset: str, as_json: bool) -> int:
-    """Check each file; print reports; return 0 if all are accepted, 1 if any is rejected, 2 on a usage error."""
-    return _run(files, ruleset, as_json, stdout=sys.stdout, stderr=sys.stderr)
+MAX_PICTURES_PER_FINDING = 4
 
 
-def _run(files: list[str], ruleset: str, as_json: bool, *, stdout: TextIO, stderr: TextIO) -> int:
+def run_check_command(files: list[str], ruleset: str, as_json: bool, pictures: str | None = None) -> int:
+    """Check each file; print reports; return 0 if all are accepted, 1 if any is rejected, 2 on a usage error.
+
+    With `pictures`, each page a finding concerns is also saved there as a PNG with the problem outlined.
+    """
+    return _run(files, ruleset, as_json, stdout=sys.stdout, stderr=sys.stderr, pictures=pictures)
+
+
+def save_pictures(path: str, report: CheckReport, folder: Path) -> list[str]:
+    """Draw each page a finding concerns (its boxes outlined) into `folder`; returns the files written."""
+    findings = [*report.errors, *report.warnings]
+    pages: set[int] = set()
+    for finding in findings:
+        located = sorted({int(box["page"]) for box in finding.boxes}) or sorted(set(finding.pages))
+        pages.update(located[:MAX_PICTURES_PER_FINDING])
+    sizes = report.facts.get("page_sizes_pt") or []
+    written = []
+    for page in sorted(p for p in pages if 1 <= p <= report.pages):
+        boxes = [box for f in findings for box in f.boxes if int(box["page"]) == page]
+        try:
+            png = render_page_isolated(path, page, boxes, display_size=sizes[page - 1] if len(sizes) >= page else None)
+        except RenderFailed:
+            continue
+        target = folder / f"{Path(path).stem}-page{page}.png"
+        target.write_bytes(png)
+        written.append(str(target))
+    return written
+
+
+def _run(files: list[str], ruleset: str, as_json: bool, *, stdout: TextIO, stderr: TextIO,
+         pictures: str | None = None) -> int:
     if ruleset not in RULESETS:
         print(f"error: unknown rule set {ruleset!r}; choose one of: {', '.join(RULESETS)}", file=stderr)
         return EXIT_USAGE
@@ -36,12 +66,17 @@ def _run(files: list[str], ruleset: str, as_json: bool, *, stdout: TextIO, stder
         for problem in filter(None, problems):
             print(f"error: {problem}", file=stderr)
         return EXIT_USAGE
+    if pictures is not None and not os.path.isdir(pictures):
+        print(f"error: no such folder for the pictures: {pictures}", file=stderr)
+        return EXIT_USAGE
     reports = _check_all(files, ruleset, stderr)
     for path, report in zip(files, reports):
+        drawn = save_pictures(path, report, Path(pictures)) if pictures is not None else []
         if as_json:
-            stdout.write(json.dumps({"file": path, **report.to_dict()}, ensure_ascii=False) + "\n")
+            extra = {"pictures": drawn} if pictures is not None else {}
+            stdout.write(json.dumps({"file": path, **report.to_dict(), **extra}, ensure_ascii=False) + "\n")
         else:
-            stdout.write(format_report(path, report))
+            stdout.write(format_report(path, report) + "".join(f"  picture: {p}\n" for p in drawn))
     stdout.flush()
     return EXIT_REJECTED if any(r.verdict == "reject" for r in reports) else EXIT_ACCEPTED
 
@@ -97,14 +132,15 @@ def format_report(path: str, report: CheckReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None, run: Callable[[list[str], str, bool], int] = run_check_command) -> int:
+def main(argv: list[str] | None = None, run: Callable[..., int] = run_check_command) -> int:
     """Command-line entry point for `python -m app.formatcheck.cli`."""
     parser = argparse.ArgumentParser(prog="tracker check", description="Check PDFs against the AAAI format rules.")
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--ruleset", default="proposal", help=f"one of {', '.join(RULESETS)} (default: proposal)")
     parser.add_argument("--json", action="store_true", help="one JSON report per line, each with a 'file' key")
+    parser.add_argument("--pictures", metavar="DIR", help="save each page a finding concerns, outlined, as PNG here")
     args = parser.parse_args(argv)
-    return run(args.files, args.ruleset, args.json)
+    return run(args.files, args.ruleset, args.json, args.pictures)
 
 
 if __name__ == "__main__":

@@ -279,7 +279,7 @@ def check_pdf_isolated(
         "synonyms": {k: list(v) for k, v in synonyms.items()} if synonyms is not None else None,
         "page_limit": page_limit,
     }
-    task = (source, ruleset, kwargs, int(memory_limit_mb) * 1024 * 1024)
+    task = ("check", source, ruleset, kwargs, int(memory_limit_mb) * 1024 * 1024)
     status, value = (pool or default_pool()).run(task, time_limit, nice)
     if status == "overloaded":
         logger.warning("format check starved of CPU (%.2f s used in %g s); retrying once", value,
@@ -302,3 +302,31 @@ def check_pdf_isolated(
         return _limit_report(ruleset, "its structure is nested too deeply to read")
     logger.error("format check failed: %s", value)
     return _limit_report(ruleset, "the checker could not make sense of its structure")
+
+
+class RenderFailed(Exception):
+    """A page picture could not be made: the page is missing, or the file overran the limits."""
+
+
+def render_page_isolated(
+    source: str | os.PathLike[str] | bytes,
+    page: int,
+    boxes: Sequence[Mapping[str, Any]] = (),
+    *,
+    width_px: int = 600,
+    display_size: Sequence[float] | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
+    pool: WorkerPool | None = None,
+) -> bytes:
+    """A PNG of one page with the boxes outlined, made in a worker under the same limits as a check."""
+    if not isinstance(source, bytes):
+        source = str(Path(source).resolve())
+    options = {"width_px": int(width_px), "display_size": list(display_size) if display_size else None}
+    task = ("render", source, int(page), [dict(b) for b in boxes], options, int(memory_limit_mb) * 1024 * 1024)
+    status, value = (pool or default_pool()).run(task, time_limit)
+    if status == "ok":
+        return bytes(value)
+    if status == "raise":
+        raise RenderFailed(str(value))
+    raise RenderFailed(f"the page could not be drawn within the limits ({status})")

@@ -10,25 +10,35 @@ import warnings
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app.formatcheck.render import render_page_png
 from app.formatcheck.rules import check_pdf
 
 # A worker is replaced after this many checks so slow leaks in the PDF libraries cannot pile up.
 TASKS_PER_WORKER = 500
 
 
+def _run(kind: str, args: tuple[Any, ...]) -> Any:
+    """One request: a format check (its report as a dict) or a page picture (PNG bytes)."""
+    if kind == "render":
+        source, page, boxes, options = args
+        return render_page_png(source, page, boxes, **options)
+    source, ruleset, kwargs = args
+    return check_pdf(source, ruleset, **kwargs).to_dict()
+
+
 def serve(inbox: Connection, outbox: Connection) -> None:
-    """Answer check tasks until the parent closes the pipe or the task quota is used up."""
+    """Answer check and render tasks until the parent closes the pipe or the task quota is used up."""
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     outbox.send(("ready", os.getpid()))
     for _ in range(TASKS_PER_WORKER):
         try:
-            source, ruleset, kwargs, memory_bytes = inbox.recv()
+            kind, *args, memory_bytes = inbox.recv()
         except (EOFError, OSError):
             return
         cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
         try:
-            result: tuple[str, Any] = ("ok", check_pdf(source, ruleset, **kwargs).to_dict())
+            result: tuple[str, Any] = ("ok", _run(kind, tuple(args)))
         except MemoryError:
             result = ("memory", None)
         except RecursionError:

@@ -10,7 +10,17 @@ from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, Transaction
 from app.errors import InvalidInput
 from app.people import service
 from app.people.login import login_bounded
-from app.people.schemas import ActivateIn, CourseRolePublic, GroupRefPublic, MePublic, TokenPublic, UserPublic
+from app.people.schemas import (
+    AccountPublic,
+    ActivateIn,
+    CourseRolePublic,
+    GroupRefPublic,
+    MePublic,
+    PasswordChangedPublic,
+    PasswordChangeIn,
+    TokenPublic,
+    UserPublic,
+)
 
 router = APIRouter(tags=["people"], route_class=TransactionRoute)
 
@@ -75,3 +85,28 @@ def me(session: SessionDep, user: CurrentUser) -> MePublic:
         courses=[CourseRolePublic(course_id=r.course_id, role=r.role) for r in roles],
         groups=[GroupRefPublic(group_id=g.id or 0, course_id=g.course_id, name=g.name) for g in groups],
     )
+
+
+@router.post("/me/password")
+def change_password(
+    session: SessionDep, clock: ClockDep, user: CurrentUser, token: Annotated[str, Depends(oauth2_scheme)],
+    body: PasswordChangeIn,
+) -> PasswordChangedPublic:
+    """Change the caller's password; every other token and web session of theirs ends."""
+    revoked = service.password_change(session, user=user, current_password=body.current_password,
+                                      new_password=body.new_password, keep_token=token, now=clock())
+    return PasswordChangedPublic(revoked_tokens=revoked)
+
+
+@router.post("/users/{user_id}/disable")
+def disable_account(session: SessionDep, clock: ClockDep, user: CurrentUser, user_id: int) -> AccountPublic:
+    """Disable an account (admins): its sessions and tokens stop working at once."""
+    target = service.account_set_active(session, admin=user, user_id=user_id, active=False, now=clock())
+    return AccountPublic(id=target.id or 0, username=target.username, is_active=target.is_active)
+
+
+@router.post("/users/{user_id}/enable")
+def enable_account(session: SessionDep, clock: ClockDep, user: CurrentUser, user_id: int) -> AccountPublic:
+    """Enable a disabled account again (admins); the user logs in anew."""
+    target = service.account_set_active(session, admin=user, user_id=user_id, active=True, now=clock())
+    return AccountPublic(id=target.id or 0, username=target.username, is_active=target.is_active)

@@ -51,3 +51,24 @@ class MePublic(UserPublic):
     is_admin: bool
     courses: list[CourseRolePublic]
     groups: list[GroupRefPublic]
+
+
+class PasswordChangeIn(BaseModel):
+    """The current password and the new one."""
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=200)
+
+
+class PasswordChangedPublic(BaseModel):
+    """What a password change did: how many other logins it ended."""
+
+    revoked_tokens: int
+
+
+class AccountPublic(BaseModel):
+    """An account's state as an administrator sees it."""
+
+    id: int
+    username: str
+    is_active: bool

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
-from app.errors import BadRequest, Conflict, InvalidInput, NotAuthenticated
+from app.access import is_row_id
+from app.audit.service import audit_record
+from app.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from app.models import ActivationCode, ApiToken, CourseMember, GroupMembership, ProjectGroup, User
 from app.security import digest, hash_password, new_secret, verify_password
 
@@ -13,6 +15,13 @@ MIN_PASSWORD_LENGTH = 8
 ERR_BAD_LOGIN = "Wrong username or password."
 ERR_BAD_TOKEN = "The token is unknown, expired or revoked; log in again."
 ERR_BAD_CODE = "The activation code is unknown, used or expired."
+ERR_WRONG_PASSWORD = "The current password is wrong."
+ERR_SAME_PASSWORD = "The new password must differ from the current one."
+ERR_ADMIN_ONLY = "Only an administrator disables or enables accounts."
+ERR_NO_USER = "No such user."
+ERR_SELF_DISABLE = "You cannot disable your own account."
+# The kinds of token that sign a person in; a calendar feed only reads deadlines and stays.
+LOGIN_KINDS = ("api", "web")
 
 
 def password_check(password: str) -> None:
@@ -111,16 +120,60 @@ def token_revoke(session: Session, *, token: str, now: datetime, kind: str = "ap
         session.add(live)
 
 
-def tokens_revoke(session: Session, *, user: User, kind: str, now: datetime) -> list[ApiToken]:
-    """Revoke every live token of this kind the user holds (e.g. their calendar feed); returns them."""
+def tokens_revoke(session: Session, *, user: User, kind: str, now: datetime, keep: str = "") -> list[ApiToken]:
+    """Revoke every live token of this kind the user holds (e.g. their calendar feed) but `keep` (a hash)."""
     live = list(session.exec(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.kind == kind, col(ApiToken.revoked_at).is_(None),
-                               col(ApiToken.expires_at) > now).order_by(col(ApiToken.id))
+                               col(ApiToken.expires_at) > now, ApiToken.token_hash != keep).order_by(col(ApiToken.id))
     ))
     for token in live:
         token.revoked_at = now
         session.add(token)
     return live
+
+
+def password_change(session: Session, *, user: User, current_password: str, new_password: str,
+                    keep_token: str | None, now: datetime) -> int:
+    """Set a new password after checking the current one; every other login of the user ends.
+
+    `keep_token` is the secret of the session or bearer token making the change, which stays
+    live; returns how many other tokens were revoked.
+    """
+    if not verify_password(user.password_hash, current_password):
+        raise InvalidInput(ERR_WRONG_PASSWORD, field="current_password", code="wrong_password")
+    if current_password == new_password:
+        raise InvalidInput(ERR_SAME_PASSWORD, field="new_password")
+    try:
+        password_check(new_password)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.detail, field="new_password") from None
+    user.password_hash = hash_password(new_password)
+    session.add(user)
+    kept = digest(keep_token) if keep_token else ""
+    revoked = [t for kind in LOGIN_KINDS for t in tokens_revoke(session, user=user, kind=kind, now=now, keep=kept)]
+    audit_record(session, at=now, actor=user, action="user.password_change", entity="user", entity_id=user.id,
+                 course_id=None, after={"revoked_tokens": len(revoked)})
+    return len(revoked)
+
+
+def account_set_active(session: Session, *, admin: User, user_id: int, active: bool, now: datetime) -> User:
+    """Disable (every session and token stops at once) or enable an account (admins only)."""
+    if not admin.is_admin:
+        raise Forbidden(ERR_ADMIN_ONLY, code="admin_only")
+    target = session.get(User, user_id) if is_row_id(user_id) else None
+    if target is None:
+        raise NotFound(ERR_NO_USER)
+    if target.id == admin.id and not active:
+        raise Conflict(ERR_SELF_DISABLE)
+    before = target.is_active
+    target.is_active = active
+    session.add(target)
+    if not active:
+        for kind in (*LOGIN_KINDS, "feed"):
+            tokens_revoke(session, user=target, kind=kind, now=now)
+    audit_record(session, at=now, actor=admin, action="user.enable" if active else "user.disable", entity="user",
+                 entity_id=target.id, course_id=None, before={"is_active": before}, after={"is_active": active})
+    return target
 
 
 def activation_issue(session: Session, *, user: User, now: datetime) -> str:

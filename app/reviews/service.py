@@ -330,6 +330,37 @@ def assignments_create(
                             group_of=group_of, loads=[(u, load[u.id or 0]) for u in staff])
 
 
+ERR_NOT_STAFF_REVIEWER = "The reviewer must be a TA or lecturer of the course."
+ERR_NOTHING_TO_REVIEW = "This group has no version of this milestone to review yet."
+
+
+def assignment_add(session: Session, *, user: User, course_id: int, key: str, group_id: int, reviewer_id: int,
+                   now: datetime) -> ReviewAssignment:
+    """Assign one reviewer to a group's graded version by hand (lecturer); assigning twice changes nothing."""
+    access = course_for(session, course_id=course_id, user=user, roles=frozenset({LECTURER}))
+    milestone = milestone_for(session, course_id=course_id, key=key)
+    if reviewer_id not in {u.id for u in course_staff(session, course_id=course_id)}:
+        raise InvalidInput(ERR_NOT_STAFF_REVIEWER, field="reviewer_id")
+    graded = graded_versions(session, course=access.course, milestone=milestone, group_ids=[group_id]).get(group_id)
+    if graded is None:
+        raise Conflict(ERR_NOTHING_TO_REVIEW)
+    existing = session.exec(
+        select(ReviewAssignment).join(Submission, col(Submission.id) == col(ReviewAssignment.submission_id))
+        .where(ReviewAssignment.milestone_id == milestone.id, ReviewAssignment.reviewer_id == reviewer_id,
+               Submission.group_id == group_id)
+    ).first()
+    if existing is not None:
+        return existing
+    assignment = ReviewAssignment(milestone_id=milestone.id or 0, submission_id=graded.submission.id or 0,
+                                  reviewer_id=reviewer_id, created_at=now)
+    session.add(assignment)
+    session.flush()
+    audit_record(session, at=now, actor=user, action="review.assign", entity="milestone", entity_id=milestone.id,
+                 course_id=course_id, after={"by_hand": True,
+                                             "assignments": [[assignment.submission_id, reviewer_id]]})
+    return assignment
+
+
 @dataclass(frozen=True)
 class QueueEntry:
     """One assignment in a reviewer's queue and the reviewer's review of it, if any."""

@@ -2,13 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
 
 from app.config import get_settings
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from app.roster import service
-from app.roster.schemas import ActivationCodePublic, RosterResultPublic
+from app.roster.schemas import ActivationCodePublic, MemberRolePublic, RosterResultPublic
 
 router = APIRouter(tags=["roster"], route_class=TransactionRoute)
 
@@ -56,3 +56,20 @@ def import_roster(
             for u, code in result.codes
         ],
     )
+
+
+@router.get("/courses/{course_id}/members")
+def list_members(session: SessionDep, user: CurrentUser, course_id: int) -> list[MemberRolePublic]:
+    """The course's members with user ids and roles, lecturers first (staff)."""
+    _, rows = service.course_members(session, user=user, course_id=course_id)
+    return [MemberRolePublic(user_id=u.id or 0, username=u.username, name=u.name, email=u.email,
+                             student_no=u.student_no, role=m.role, is_active=u.is_active) for m, u in rows]
+
+
+@router.post("/courses/{course_id}/members/{user_id}/activation", status_code=status.HTTP_201_CREATED)
+def reissue_activation(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int,
+                       user_id: int) -> ActivationCodePublic:
+    """A new one-time activation code for a member who lost theirs (staff); earlier unused codes stop working."""
+    target, code = service.activation_reissue(session, user=user, course_id=course_id, user_id=user_id, now=clock())
+    return ActivationCodePublic(student_no=target.student_no or "", username=target.username,
+                                email=target.email or "", code=code)

@@ -20,3 +20,15 @@ class RosterResultPublic(BaseModel):
     already_enrolled: int
     codes_emailed: int = 0  # codes also sent by email (the import's email_codes flag)
     activation_codes: list[ActivationCodePublic]
+
+
+class MemberRolePublic(BaseModel):
+    """A course member with the user id staff need (e.g. to put a student into a group)."""
+
+    user_id: int
+    username: str
+    name: str
+    email: str | None
+    student_no: str | None
+    role: str
+    is_active: bool

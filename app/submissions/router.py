@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from sqlmodel import Session
 
 from app.clock import Clock
@@ -17,7 +17,9 @@ from app.models import Course
 from app.storage import StagedUploadDep, StoreDep
 from app.submissions import service
 from app.submissions.checkqueue import DRY_RUN, UPLOAD, get_check_queue
+from app.submissions.pictures import page_picture
 from app.submissions.schemas import PinIn, SubmissionPublic
+from app.submissions.upload import own_transaction as _own_transaction
 from app.submissions.upload import receive_pdf
 
 router = APIRouter(tags=["submissions"], route_class=TransactionRoute)
@@ -82,6 +84,18 @@ def download_submission(session: SessionDep, store: StoreDep, user: CurrentUser,
     """The PDF of a version (the group's members and the course staff)."""
     sub = service.submission_get(session, user=user, submission_id=submission_id)
     return FileResponse(store.path_of(sub.sha256), media_type="application/pdf", filename=sub.filename)
+
+
+@router.get("/submissions/{submission_id}/pages/{page}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "the page with its findings outlined"}})
+def page_picture_png(session: SessionDep, store: StoreDep, settings: SettingsDep, user: CurrentUser,
+                     submission_id: int, page: int) -> Response:
+    """A page of a version as a PNG with its format findings outlined (the group's members and the course staff)."""
+    sub = service.submission_get(session, user=user, submission_id=submission_id)
+    session.commit()  # not held across the render: on SQLite the open transaction holds the write lock
+    png = page_picture(store.path_of(sub.sha256), report=sub.format_report, page=page, sha256=sub.sha256,
+                       settings=settings)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.post("/groups/{group_id}/milestones/{key}/graded")

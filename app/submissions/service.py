@@ -287,3 +287,17 @@ def storage_gc(session: Session, *, store: FileStore, now: datetime, dry_run: bo
             store.remove(name)
     return names
 
+
+
+def check_target(session: Session, *, user: User, group_id: int, key: str) -> UploadTarget:
+    """Where a member checks a file without submitting: the milestone's rule set, no refusal rules but the 404s."""
+    access = group_for(session, group_id=group_id, user=user)
+    if not access.is_member:
+        raise Forbidden(ERR_MEMBERS_ONLY)
+    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
+    ruleset = milestone.ruleset
+    if ruleset == "final":
+        if access.group.deliverable is None:
+            raise Conflict(ERR_SELECTION_NOT_PUBLISHED, code="selection_not_published")
+        ruleset = access.group.deliverable
+    return UploadTarget(user=user, course=access.course, group=access.group, milestone=milestone, ruleset=ruleset)

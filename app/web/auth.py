@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from app.access import STAFF_ROLES, course_for
+from app.access import STAFF_ROLES, STUDENT, course_for
 from app.config import get_settings
 from app.deps import client_address
-from app.errors import NotAuthenticated, TooManyRequests
+from app.errors import AppError, InvalidInput, NotAuthenticated, TooManyRequests
 from app.people.login import login_bounded
-from app.people.service import token_revoke, user_memberships
+from app.people.service import activate, password_change, token_revoke, user_memberships
 from app.security import new_secret
 from app.web.deps import (
     ERR_CSRF,
@@ -29,6 +29,8 @@ from app.web.deps import (
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+PASSWORD_SAVED = "Your password is changed. Every other session and token of yours has ended."
+ERR_REPEAT = "The two new passwords differ; type the same one twice."
 
 
 def _login_page(request: Request, *, next_url: str, error: str | None = None, username: str = "",
@@ -89,9 +91,75 @@ def logout(request: Request, session: WebSessionDep, clock: ClockDep, user: Csrf
 
 
 @router.get("")
-def home(request: Request, session: WebSessionDep, user: CurrentWebUser) -> Response:
+def home(request: Request, session: WebSessionDep, user: CurrentWebUser, saved: str | None = None) -> Response:
     """The user's courses (staff) and own groups (students)."""
     roles, groups = user_memberships(session, user=user)
     staff_courses = [course_for(session, course_id=r.course_id, user=user).course
                      for r in roles if r.role in STAFF_ROLES or user.is_admin]
-    return render(request, "home.html", {"staff_courses": staff_courses, "groups": groups})
+    grouped = {g.course_id for g in groups}
+    groupless = [course_for(session, course_id=r.course_id, user=user).course
+                 for r in roles if r.role == STUDENT and r.course_id not in grouped]
+    return render(request, "home.html", {"staff_courses": staff_courses, "groups": groups, "groupless": groupless,
+                                         "saved": PASSWORD_SAVED if saved == "password" else None})
+
+
+
+def _account_page(request: Request, *, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    return render(request, "account.html", {"errors": errors or {}, "title": "Your account"}, status_code=status_code)
+
+
+@router.get("/account")
+def account(request: Request, user: CurrentWebUser) -> Response:
+    """The user's account: change the password."""
+    return _account_page(request)
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser,
+    current_password: Annotated[str, Form()] = "", new_password: Annotated[str, Form()] = "",
+    repeat_password: Annotated[str, Form()] = "",
+) -> Response:
+    """Set a new password; this session goes on, every other session and token ends."""
+    if new_password != repeat_password:
+        return _account_page(request, errors={"repeat_password": ERR_REPEAT}, status_code=422)
+    try:
+        password_change(session, user=user, current_password=current_password[:200], new_password=new_password[:200],
+                        keep_token=request.cookies.get(SESSION_COOKIE), now=clock())
+    except InvalidInput as exc:
+        session.rollback()
+        return _account_page(request, errors={exc.field or "new_password": exc.detail}, status_code=422)
+    return RedirectResponse("/ui?saved=password", status_code=303)
+
+
+def _activate_page(request: Request, *, errors: dict[str, str] | None = None, done: bool = False,
+                   status_code: int = 200) -> Response:
+    binding = request.cookies.get(PRELOGIN_COOKIE) or new_secret(16)
+    response = render(request, "activate.html", {"errors": errors or {}, "done": done, "title": "Activate your account",
+                                                 "csrf_token": csrf_token_for(binding)}, status_code=status_code)
+    response.set_cookie(PRELOGIN_COOKIE, binding, httponly=True, samesite="lax", secure=is_https(request),
+                        path="/ui")
+    return response
+
+
+@router.get("/activate")
+def activate_form(request: Request) -> Response:
+    """The first login: an activation code from the course staff and a new password."""
+    return _activate_page(request)
+
+
+@router.post("/activate")
+def activate_submit(
+    request: Request, session: WebSessionDep, clock: ClockDep, code: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Set the password with the one-time code; then the user logs in."""
+    if not csrf_valid(request.cookies.get(PRELOGIN_COOKIE), csrf_token):
+        return _activate_page(request, errors={"code": ERR_CSRF}, status_code=403)
+    try:
+        activate(session, code=code.strip()[:100], password=password[:200], now=clock())
+    except AppError as exc:
+        session.rollback()
+        field_name = "password" if isinstance(exc, InvalidInput) else "code"
+        return _activate_page(request, errors={field_name: exc.detail}, status_code=exc.status_code)
+    return _activate_page(request, done=True)

@@ -4,7 +4,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -45,7 +45,7 @@ SORTS: dict[str, Callable[[DashboardRowPublic], Any]] = {
     "mean": lambda r: r.mean_score,
 }
 CSV_COLUMNS = ["group_id", "group", "members", "topic", "topic_status", "status", "deadline", "extended", "version",
-               "pinned", "received_at", "late_by_seconds", "multiplier", "verdict", "error_codes", "warning_codes",
+               "pinned", "received_at", "late_by_hours", "multiplier", "verdict", "error_codes", "warning_codes",
                "reviews", "mean_score"]
 
 
@@ -142,11 +142,17 @@ def milestone_dashboard(request: Request, session: WebSessionDep, user: CurrentW
     })
 
 
-def _exact(value: float | None) -> str:
-    # The API's figure in full: 108000 for 108000.0, 0.7 for 0.7 (":g" keeps 6 digits: 1.20966e+06).
-    if value is None:
-        return ""
-    return f"{value:.0f}" if value.is_integer() else repr(value)
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _instant(value: datetime | None) -> str:
+    # To the second, with the course's offset: what a spreadsheet shows and a person reads.
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+def _hours(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds / 3600:.2f}"
 
 
 @router.get("/courses/{course_id}/milestones/{key}/dashboard.csv")
@@ -156,17 +162,18 @@ def milestone_dashboard_csv(session: WebSessionDep, user: CurrentWebUser, course
     course, milestone, rows, _ = _dashboard(session, user=user, course_id=course_id, key=key,
                                             filter_name=filter, sort=sort, order=order)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
         writer.writerow([
             r.group_id, text_cell(r.group_name), text_cell("; ".join(m.name for m in r.members)),
             text_cell(r.topic_title or ""), r.topic_status or "",
-            r.status, r.deadline.isoformat(), r.extended, r.version or "", r.pinned,
-            r.received_at.isoformat() if r.received_at else "",
-            _exact(r.late_by_seconds), _exact(r.multiplier), r.verdict or "", " ".join(r.error_codes),
+            r.status, _instant(r.deadline), _yes_no(r.extended), r.version or "", _yes_no(r.pinned),
+            _instant(r.received_at), _hours(r.late_by_seconds), "" if r.multiplier is None else f"{r.multiplier:.2f}",
+            r.verdict or "", " ".join(r.error_codes),
             " ".join(r.warning_codes), r.reviews, "" if r.mean_score is None else f"{r.mean_score:.2f}",
         ])
     filename = f"{course.code}-{milestone.key}-dashboard.csv"
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+    # The byte-order mark makes spreadsheet programs read the file as UTF-8 (names with accents).
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

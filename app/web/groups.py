@@ -29,6 +29,7 @@ from app.web.deps import (
     form_model,
     staff_group,
 )
+from app.web.dashboard import FILTERS, SORTS
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -53,6 +54,13 @@ def parse_local(value: str, timezone: str, field: str) -> datetime:
     return naive.replace(tzinfo=ZoneInfo(timezone))
 
 
+def dashboard_view(filter_name: str, sort: str, order: str) -> str:
+    """The dashboard's filter and sort as a query string, when they are ones the dashboard knows."""
+    if filter_name not in FILTERS or sort not in SORTS or order not in ("asc", "desc"):
+        return ""
+    return "?" + urlencode({"filter": filter_name, "sort": sort, "order": order})
+
+
 def group_url(group_id: int, milestone: str, saved: str | None = None) -> str:
     """The group page for a milestone, optionally saying what was just saved."""
     query = {"milestone": milestone} | ({"saved": saved} if saved else {})
@@ -61,8 +69,9 @@ def group_url(group_id: int, milestone: str, saved: str | None = None) -> str:
 
 @router.get("/groups/{group_id}")
 def group_page(request: Request, session: WebSessionDep, user: CurrentWebUser, group_id: int,
-               milestone: str | None = None, saved: str | None = None) -> Response:
-    """Everything staff need about one group for one milestone."""
+               milestone: str | None = None, saved: str | None = None, filter: str = "all",  # noqa: A002
+               sort: str = "group", order: str = "asc") -> Response:
+    """Everything staff need about one group for one milestone (the link back keeps the dashboard's view)."""
     access = staff_group(session, user=user, group_id=group_id)
     course = access.course
     view = group_get(session, user=user, group_id=group_id)
@@ -83,6 +92,7 @@ def group_page(request: Request, session: WebSessionDep, user: CurrentWebUser, g
         "milestone": current, "deadline": milestone_deadline(course, current), "extension": extension,
         "graded": graded, "versions": versions, "reviews": reviews, "mine": mine, "saved": SAVED.get(saved or ""),
         "title": f"{access.group.name} · {current.title}",
+        "dashboard_view": dashboard_view(filter, sort, order),
     })
 
 

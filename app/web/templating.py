@@ -1,5 +1,6 @@
 """The Jinja2 environment of the pages and the filters that present times, durations and numbers."""
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from app.submissions.pictures import finding_pages
 from app.timefmt import duration, local_time
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -44,7 +46,14 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+def stored_picture(submission: Any) -> Callable[[int], str | None]:
+    """The address of a stored version's page pictures, for the format report's findings."""
+    pages = int((submission.format_report or {}).get("pages") or 0)
+    return lambda page: f"/ui/submissions/{submission.id}/pages/{page}.png" if 1 <= page <= pages else None
+
+
 environment.filters.update(local_time=local_time, local_input=local_input, duration=duration, number=number)
+environment.globals.update(stored_picture=stored_picture, picture_pages=finding_pages)
 
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, *,

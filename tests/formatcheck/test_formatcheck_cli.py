@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
 from tests.formatcheck.formatcheck_pdfs import A4, ColumnBreak, Heading, PageBreak, Paper, References, build_paper, filler
 
 from app.formatcheck.cli import run_check_command
@@ -121,3 +123,23 @@ def test_python_dash_m_runs_the_command(files: dict[str, str]) -> None:
         "missing-section:experiments",
         "missing-section:conclusion",
     ]
+
+
+def test_pictures_are_saved_for_each_page_a_finding_concerns(
+    files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert run_check_command([files["a4"], files["good"]], "proposal", True, pictures=str(tmp_path)) == 1
+    a4, good = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert a4["errors"][0]["code"] == "page-size"
+    assert a4["pictures"] == [str(tmp_path / f"a4-page{n}.png") for n in a4["errors"][0]["pages"]]
+    assert good["pictures"] == []
+    with Image.open(a4["pictures"][0]) as image:
+        assert image.width == 600
+        # The whole sheet is the problem: its outline runs along the picture's edge.
+        assert image.convert("RGB").getpixel((1, image.height // 2))[0] > 150
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(Path(p).name for p in a4["pictures"])
+
+
+def test_a_missing_pictures_folder_is_a_usage_error(files: dict[str, str], capsys: pytest.CaptureFixture) -> None:
+    assert run_check_command([files["good"]], "proposal", False, pictures="/nonexistent/folder") == 2
+    assert capsys.readouterr().err == "error: no such folder for the pictures: /nonexistent/folder\n"

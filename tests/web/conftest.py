@@ -20,6 +20,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# Installed by ./scripts/test with npm (git-ignored), not committed.
+AXE = Path(__file__).resolve().parents[2] / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -85,7 +88,8 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def page(chromium: Any, live_server: str) -> Iterator[Any]:
     """A fresh browser context (no cookies) on the live server, 1280 px wide."""
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900},
+                                   timezone_id="Europe/Berlin")  # not the course's zone: local times must differ
     context.set_default_timeout(10_000)
     tab = context.new_page()
     try:
@@ -94,9 +98,28 @@ def page(chromium: Any, live_server: str) -> Iterator[Any]:
         context.close()
 
 
+def accessibility_problems(page: Any) -> list[str]:
+    """The page's serious and critical axe-core violations (WCAG 2.x A and AA), one line each."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: ./scripts/test installs axe-core with npm")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")  # evaluated by the debugger, so the CSP allows it
+    violations = page.evaluate("""async () => (await axe.run(document, {
+        runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+        resultTypes: ["violations"]})).violations.map(v => ({id: v.id, impact: v.impact,
+        targets: v.nodes.map(n => n.target.join(" ")).slice(0, 5)}))""")
+    return [f"{v['impact']}: {v['id']} at {', '.join(v['targets'])}" for v in violations
+            if v["impact"] in BLOCKING_IMPACTS]
+
+
 def screenshot(page: Any, name: str) -> list[Path]:
-    """Save the page at 1280 px and at 390 px wide; at 390 px nothing may overflow the window sideways."""
+    """Save the page at 1280 px and at 390 px wide; at 390 px nothing may overflow the window sideways.
+
+    Every page saved is also checked with axe-core: no serious or critical violation.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems = accessibility_problems(page)
+    assert problems == [], f"{name}: {problems}"
     paths = []
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})

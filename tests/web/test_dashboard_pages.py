@@ -108,18 +108,18 @@ def test_the_csv_holds_the_rows_shown(client: TestClient, session: Session) -> N
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == f'attachment; filename="{course.code}-report-dashboard.csv"'
-    assert response.text == (
-        "group_id,group,members,topic,topic_status,status,deadline,extended,version,pinned,received_at,"
-        "late_by_seconds,multiplier,verdict,error_codes,warning_codes,reviews,mean_score\n"
-        f"{groups['Bees'].id},Bees,B1; B2; B3,Bee dance NLP,proposed,late,2026-12-20T23:59:00+08:00,False,1,False,"
-        "2026-12-22T05:59:00+08:00,108000,0.7,reject,page-limit columns,,0,\n"
-        f"{groups['Cats'].id},Cats,C1; C2; C3,,,late,2026-12-20T23:59:00+08:00,False,1,False,"
-        "2026-12-21T00:00:30+08:00,90,0.9,accept,,,0,\n"
+    assert response.content.decode("utf-8") == (
+        "\ufeffgroup_id,group,members,topic,topic_status,status,deadline,extended,version,pinned,received_at,"
+        "late_by_hours,multiplier,verdict,error_codes,warning_codes,reviews,mean_score\r\n"
+        f"{groups['Bees'].id},Bees,B1; B2; B3,Bee dance NLP,proposed,late,2026-12-20T23:59:00+08:00,no,1,no,"
+        "2026-12-22T05:59:00+08:00,30.00,0.70,reject,page-limit columns,,0,\r\n"
+        f"{groups['Cats'].id},Cats,C1; C2; C3,,,late,2026-12-20T23:59:00+08:00,no,1,no,"
+        "2026-12-21T00:00:30+08:00,0.03,0.90,accept,,,0,\r\n"
     )
 
 
 
-def test_the_csv_writes_long_lateness_in_full_as_the_api_does(client: TestClient, session: Session) -> None:
+def test_the_csv_writes_long_lateness_in_hours_with_two_decimals(client: TestClient, session: Session) -> None:
     course, ta, groups = _course(session)
     make_submission(session, groups["Dogs"], "report", received_at=REPORT_DUE + timedelta(days=14, seconds=61))
     web_login(client, session, ta)
@@ -129,8 +129,8 @@ def test_the_csv_writes_long_lateness_in_full_as_the_api_does(client: TestClient
     assert (dogs["late_by_seconds"], dogs["multiplier"]) == (1209661.0, 0.5)
     lines = client.get(f"/ui/courses/{course.id}/milestones/report/dashboard.csv?sort=group").text.splitlines()
     (row,) = [line for line in lines if line.startswith(f"{groups['Dogs'].id},Dogs,")]
-    # Not "1.20966e+06": six significant digits lose 61 seconds.
-    assert row.split(",")[11:13] == ["1209661", "0.5"]
+    # 1,209,661 s is 336.0169 h: hours with two decimals, as a spreadsheet user reads them.
+    assert row.split(",")[11:13] == ["336.02", "0.50"]
 
 
 def test_the_course_overview_counts_each_milestone(client: TestClient, session: Session) -> None:

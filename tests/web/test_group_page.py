@@ -117,8 +117,10 @@ def test_versions_show_their_format_reports_and_open_the_pdf_inline(client: Test
     page = text_of(html)
     assert ("v2 · report.pdf graded reject Received 2026-12-21 00:00 (UTC+08:00) · late by 1 min 0 s "
             "· multiplier 0.90 · 8 pages") in page
-    assert ("error page-limit The paper has 8 pages; at most 6 are allowed. (pages 7, 8) "
+    assert ("error page-limit The paper has 8 pages; at most 6 are allowed. (pages 7, 8) Page 7 Page 8 "
             "warning missing-section:conclusion No Conclusion section was found.") in page
+    for n in (7, 8):
+        assert f'<img src="/ui/submissions/{second.id}/pages/{n}.png" alt="Page {n}, the problem outlined in red"' in html
     assert "Headings found: Abstract · Introduction · Related Work References start on page 7" in page
     assert "v1 · report.pdf accept Received 2026-12-18 10:00 (UTC+08:00) · late by — · multiplier 1.00" in page
     assert f'href="/ui/submissions/{second.id}/file" target="_blank"' in html

@@ -7,13 +7,14 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent, Milestone, SelectionRun
 from app.selection.service import selection_run
+from tests.conftest import FakeClock
 from tests.factories import make_course, make_group, make_review, make_staff, make_student, make_submission, make_topic
 from tests.factories import REPORT_DUE
 from tests.web.helpers import staff_forms, text_of, web_login
 
 
 
-def test_a_student_sees_the_status_of_their_own_group(client: TestClient, session: Session) -> None:
+def test_a_student_sees_the_status_of_their_own_group(client: TestClient, session: Session, clock: FakeClock) -> None:
     course = make_course(session)
     ada, bob = make_student(session, course, name="Ada"), make_student(session, course, name="Bob")
     group = make_group(session, course, members=[ada, bob], name="Owls")
@@ -22,12 +23,21 @@ def test_a_student_sees_the_status_of_their_own_group(client: TestClient, sessio
                           verdict="reject", errors=["page-limit"])
     make_review(session, sub, make_staff(session, course), 64)
     web_login(client, session, ada)
+    clock.set(datetime(2026, 12, 1, tzinfo=UTC))
     assert f'href="/ui/groups/{group.id}/status"' in client.get("/ui").text
     page = text_of(client.get(f"/ui/groups/{group.id}/status").text)
-    assert "Members Ada, Bob Topic Seeing in the dark approved Week 16 not decided yet" in page
-    assert ("Report Deadline 2026-12-20 23:59 (UTC+08:00) Status late by 1 d 6 h 0 min, × 0.70 (v1 counts) "
-            "v1 · report.pdf · 2026-12-22 05:59 (UTC+08:00) · reject error page-limit page-limit") in page
-    assert "Proposal Deadline 2026-11-01 23:59 (UTC+08:00) Status nothing submitted" in page
+    assert (f"Group Members Ada, Bob Join code {group.join_code} share it with your team mates; they join with it "
+            "Week 16 decided when the selection is published Leave the group "
+            "Topic Seeing in the dark · computer vision approved Edit the topic") in page
+    assert ("Report Deadline 2026-12-20 23:59 (UTC+08:00) Time left 19 d 15 h 59 min "
+            "Status late by 1 d 6 h 0 min, × 0.70 (v1 counts) PDF for the report (at most 20 MiB; drop it here or "
+            "choose it) Upload as a new version Check without submitting Versions "
+            "v1 · report.pdf · 2026-12-22 05:59 (UTC+08:00) · reject · late by 1 d 6 h 0 min, × 0.70 "
+            "error page-limit page-limit Open the PDF of v1") in page
+    assert ("Proposal Deadline 2026-11-01 23:59 (UTC+08:00) Time left the deadline has passed "
+            "Status nothing submitted") in page
+    assert ("Presentation or poster Deadline 2026-12-27 23:59 (UTC+08:00) Time left 26 d 15 h 59 min Status nothing "
+            "submitted Uploads open when the presentation selection is published: it decides slides or poster.") in page
     assert "No marks released yet." in page
     assert page.endswith("Marks No marks released yet.")
     assert "64.00" not in page  # no score before release
@@ -84,3 +94,4 @@ def test_released_marks_appear_on_the_status_page(client: TestClient, session: S
     web_login(client, session, ada)
     page = text_of(client.get(f"/ui/groups/{group.id}/status").text)
     assert page.endswith("Marks Milestone Score Multiplier Mark Report 80.00 0.90 72.00")
+    assert "Reviews 80.00 / 100" in page
