@@ -5,6 +5,7 @@ from app.models.courses import Course, CourseMember
 from app.models.groups import GroupMembership, ProjectGroup, Topic
 from app.models.milestones import Extension, Milestone
 from app.models.people import ActivationCode, ApiToken, User
+from app.models.programme import PosterBallot, PosterBoard, Programme, TalkSession, TalkSlot
 from app.models.reviews import Review, ReviewAssignment
 from app.models.selection import AssignmentMark, SelectionOverride, SelectionRun
 from app.models.submissions import GradedPin, Submission
@@ -20,12 +21,17 @@ __all__ = [
     "GradedPin",
     "GroupMembership",
     "Milestone",
+    "PosterBallot",
+    "PosterBoard",
+    "Programme",
     "ProjectGroup",
     "Review",
     "ReviewAssignment",
     "SelectionOverride",
     "SelectionRun",
     "Submission",
+    "TalkSession",
+    "TalkSlot",
     "Topic",
     "User",
 ]
