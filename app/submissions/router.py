@@ -34,7 +34,8 @@ def submission_public(course: Course, view: service.VersionView) -> SubmissionPu
         size_bytes=sub.size_bytes, sha256=sub.sha256, ruleset=sub.ruleset, verdict=sub.verdict,
         format_report=sub.format_report, deadline=local_instant(view.deadline, course),
         late_by_seconds=view.lateness.late_by.total_seconds(), multiplier=view.lateness.multiplier,
-        graded=view.graded, pinned=view.pinned,
+        graded=view.graded, pinned=view.pinned, recheck_report=sub.recheck_report,
+        rechecked_at=local_instant(sub.rechecked_at, course) if sub.rechecked_at else None,
     )
 
 

@@ -28,6 +28,8 @@ class SubmissionPublic(BaseModel):
     multiplier: float
     graded: bool
     pinned: bool
+    recheck_report: dict[str, Any] | None = None  # the same file under a changed week-16 deliverable's rule set
+    rechecked_at: datetime | None = None
 
 
 class PinIn(BaseModel):
