@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
-from app.access import LECTURER, STAFF_ROLES, STUDENT, CourseAccess, course_for, current_group_id, is_row_id
+from app.access import STUDENT, CourseAccess, course_for, current_group_id, is_row_id
 from app.audit.service import audit_record
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Course, GroupMembership, PosterBoard, Programme, ProjectGroup, TalkSession, TalkSlot, Topic, User
 from app.programme.rules import (
     Break,
@@ -42,8 +42,8 @@ ERR_SESSION_HAS_TALKS = "The session still holds talks: move them elsewhere or p
 ERR_BREAK_AFTER = "A break must follow one of the session's talks (after 1 or later)."
 ERR_MAX_TALKS = "The session already holds {count} talks, more than the new maximum."
 ERR_NOT_PUBLISHED = "The programme is not published yet."
-STAFF = STAFF_ROLES
-LECTURERS = frozenset({LECTURER})
+ERR_STAFF_ONLY = "Only course staff change the programme."
+ERR_LECTURER_ONLY = "Only the lecturer changes the poster session and the ballot rules (ballots can count in marks)."
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,16 @@ class ProgrammeView:
     def board_of(self, group_id: int) -> BoardView | None:
         """The board of a poster group."""
         return next((b for b in self.boards if b.group.id == group_id), None)
+
+
+def staff_access(session: Session, *, user: User, course_id: int, lecturer: bool = False) -> CourseAccess:
+    """The course for a programme change: 404 for outsiders, 403 for members who may read but not change it."""
+    access = course_for(session, course_id=course_id, user=user)
+    if lecturer and not access.is_lecturer:
+        raise Forbidden(ERR_LECTURER_ONLY, code="lecturer_only")
+    if not access.is_staff:
+        raise Forbidden(ERR_STAFF_ONLY, code="staff_only")
+    return access
 
 
 def programme_row(session: Session, *, course_id: int, now: datetime, lock: bool = False) -> Programme:
@@ -222,7 +232,7 @@ def _session_values(data: SessionIn, course: Course) -> dict[str, Any]:
 
 def session_create(session: Session, *, user: User, course_id: int, data: SessionIn, now: datetime) -> TalkSession:
     """Add a session of talks (staff); refused when it would overlap another."""
-    course = course_for(session, course_id=course_id, user=user, roles=STAFF).course
+    course = staff_access(session, user=user, course_id=course_id).course
     programme_row(session, course_id=course_id, now=now, lock=True)
     row = TalkSession(course_id=course_id, created_at=now, **_session_values(data, course))
     session.add(row)
@@ -240,7 +250,7 @@ def _session_snapshot(row: TalkSession) -> dict[str, Any]:
 
 
 def _session_for(session: Session, *, user: User, course_id: int, session_id: int) -> tuple[Course, TalkSession]:
-    course = course_for(session, course_id=course_id, user=user, roles=STAFF).course
+    course = staff_access(session, user=user, course_id=course_id).course
     row = session.get(TalkSession, session_id) if is_row_id(session_id) else None
     if row is None or row.course_id != course_id:
         raise NotFound(ERR_NO_SESSION)
@@ -284,7 +294,7 @@ def talks_place(session: Session, *, user: User, course_id: int, mode: str, seed
     Any previous placement is replaced. A random order without a seed gets a new one; either way the
     seed is stored, and the same seed gives the same order again.
     """
-    access = course_for(session, course_id=course_id, user=user, roles=STAFF)
+    access = staff_access(session, user=user, course_id=course_id)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
     run = selection_in_force(session, course_id=course_id)
     if run is None:
@@ -316,7 +326,7 @@ def talks_place(session: Session, *, user: User, course_id: int, mode: str, seed
 def slot_move(session: Session, *, user: User, course_id: int, slot_id: int, session_id: int, position: int,
               now: datetime) -> ProgrammeView:
     """Move a talk to a position (0-based, clamped) in a session (staff); every session stays gap-free."""
-    access = course_for(session, course_id=course_id, user=user, roles=STAFF)
+    access = staff_access(session, user=user, course_id=course_id)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
     slot = session.get(TalkSlot, slot_id) if is_row_id(slot_id) else None
     if slot is None or slot.course_id != course_id:
@@ -402,7 +412,7 @@ def slots_prune(session: Session, *, course_id: int) -> list[int]:
 def board_renumber(session: Session, *, user: User, course_id: int, board_id: int, number: int,
                    now: datetime) -> ProgrammeView:
     """Give a poster another board number (staff); a poster already on that number swaps with it."""
-    access = course_for(session, course_id=course_id, user=user, roles=STAFF)
+    access = staff_access(session, user=user, course_id=course_id)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
     board = session.get(PosterBoard, board_id) if is_row_id(board_id) else None
     if board is None or board.course_id != course_id:
@@ -411,7 +421,9 @@ def board_renumber(session: Session, *, user: User, course_id: int, board_id: in
                                                    PosterBoard.number == number)).first()
     before = board.number
     if other is not None and other.id != board.id:
-        board.number = -before  # free the number for the swap without breaking the unique pair
+        # Park the board on a free number first, so the unique (course, number) pair holds after each flush.
+        top = session.exec(select(func.max(PosterBoard.number)).where(PosterBoard.course_id == course_id)).one()
+        board.number = (top or 0) + 1
         session.flush()
         other.number, other.assigned_at = before, now
         session.add(other)
@@ -428,7 +440,7 @@ def board_renumber(session: Session, *, user: User, course_id: int, board_id: in
 def programme_update(session: Session, *, user: User, course_id: int, values: dict[str, Any],
                      now: datetime) -> ProgrammeView:
     """Change the poster session's time and place and the ballot rules (lecturer; ballots change marks)."""
-    access = course_for(session, course_id=course_id, user=user, roles=LECTURERS)
+    access = staff_access(session, user=user, course_id=course_id, lecturer=True)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
     before = {k: _jsonable(getattr(row, k)) for k in values}
     for key, value in values.items():
@@ -450,7 +462,7 @@ def _jsonable(value: Any) -> Any:
 
 def programme_publish(session: Session, *, user: User, course_id: int, now: datetime) -> ProgrammeView:
     """Show the programme to students and in their calendars (staff); boards are brought up to date first."""
-    access = course_for(session, course_id=course_id, user=user, roles=STAFF)
+    access = staff_access(session, user=user, course_id=course_id)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
     if selection_in_force(session, course_id=course_id) is None:
         raise Conflict(ERR_NO_RUN, code="no_selection_in_force")
