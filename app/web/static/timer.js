@@ -12,6 +12,7 @@
   let remaining = total;
   let endsAt = null; // performance.now() deadline while running
   let ticker = null;
+  let started = false; // since the talk was shown or reset
 
   const format = (seconds) => {
     const sign = seconds < 0 ? "−" : "";
@@ -23,8 +24,8 @@
     clock.textContent = format(remaining);
     const phase = remaining <= 0 ? "over" : remaining <= 60 ? "last-minute" : remaining <= 120 ? "warning" : "normal";
     clock.dataset.phase = phase;
-    clock.dataset.state = endsAt === null ? (remaining === total ? "ready" : "paused") : "running";
-    state.textContent = endsAt === null ? (remaining === total ? "Ready" : "Paused") : (remaining <= 0 ? "Time is up" : "Running");
+    clock.dataset.state = endsAt !== null ? "running" : started ? "paused" : "ready";
+    state.textContent = endsAt !== null ? (remaining <= 0 ? "Time is up" : "Running") : started ? "Paused" : "Ready";
   };
 
   const tick = () => {
@@ -33,6 +34,7 @@
   };
 
   const start = () => {
+    started = true;
     endsAt = performance.now() + remaining * 1000;
     ticker = setInterval(tick, 200);
     tick();
@@ -51,6 +53,7 @@
     if (endsAt !== null) pause();
     index = next;
     remaining = total;
+    started = false;
     const talk = talks[index].dataset;
     document.getElementById("talk-index").textContent = String(index + 1);
     document.getElementById("talk-group").textContent = talk.group;
@@ -72,6 +75,7 @@
     } else if (key === "r") {
       if (endsAt !== null) pause();
       remaining = total;
+      started = false;
       paint();
     }
   });
