@@ -77,20 +77,24 @@ def _staff_counts(session: SessionDep, user: CurrentUser, view: service.Programm
     return ballots.ballot_counts(session, user=user, course_id=view.course.id or 0)
 
 
+def _read_back(session: SessionDep, user: CurrentUser, course_id: int, clock: ClockDep) -> ProgrammePublic:
+    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    return programme_public(view, _staff_counts(session, user, view))
+
+
 @router.get("", responses=READ)
 def get_programme(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> ProgrammePublic:
     """The programme (members): staff see drafts and ballot counts; students see it once published."""
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
-    return programme_public(view, _staff_counts(session, user, view))
+    return _read_back(session, user, course_id, clock)
 
 
 @router.patch("", responses=error_responses(403, 404, 422))
 def update_programme(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int,
                      body: ProgrammeUpdate) -> ProgrammePublic:
     """Set the poster session's time and room and the ballot rules (lecturer)."""
-    view = service.programme_update(session, user=user, course_id=course_id, now=clock(),
-                                     values=body.model_dump(exclude_unset=True))
-    return programme_public(view, _staff_counts(session, user, view))
+    service.programme_update(session, user=user, course_id=course_id, now=clock(),
+                             values=body.model_dump(exclude_unset=True))
+    return _read_back(session, user, course_id, clock)
 
 
 @router.post("/publish", responses=WRITE)
@@ -129,26 +133,26 @@ def delete_session(session: SessionDep, clock: ClockDep, user: CurrentUser, cour
 def place_talks(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int,
                 body: PlaceIn) -> ProgrammePublic:
     """Place the presenting groups in the sessions by ranking or seeded random order (staff); replaces the order."""
-    view = service.talks_place(session, user=user, course_id=course_id, mode=body.order, seed=body.seed, now=clock())
-    return programme_public(view, _staff_counts(session, user, view))
+    service.talks_place(session, user=user, course_id=course_id, mode=body.order, seed=body.seed, now=clock())
+    return _read_back(session, user, course_id, clock)
 
 
 @router.patch("/slots/{slot_id}", responses=WRITE)
 def move_talk(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, slot_id: int,
               body: MoveIn) -> ProgrammePublic:
     """Move a talk to a position of a session (staff); the talks close up, with no gap or overlap."""
-    view = service.slot_move(session, user=user, course_id=course_id, slot_id=slot_id, session_id=body.session_id,
-                             position=body.position, now=clock())
-    return programme_public(view, _staff_counts(session, user, view))
+    service.slot_move(session, user=user, course_id=course_id, slot_id=slot_id, session_id=body.session_id,
+                      position=body.position, now=clock())
+    return _read_back(session, user, course_id, clock)
 
 
 @router.patch("/boards/{board_id}", responses=WRITE)
 def renumber_board(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, board_id: int,
                    body: BoardIn) -> ProgrammePublic:
     """Give a poster another board number (staff); the poster on that number swaps."""
-    view = service.board_renumber(session, user=user, course_id=course_id, board_id=board_id, number=body.number,
-                                  now=clock())
-    return programme_public(view, _staff_counts(session, user, view))
+    service.board_renumber(session, user=user, course_id=course_id, board_id=board_id, number=body.number,
+                           now=clock())
+    return _read_back(session, user, course_id, clock)
 
 
 @router.post("/boards/{board_id}/ballot", status_code=status.HTTP_201_CREATED, responses=BALLOT)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, delete, func, select
 
 from app.access import STUDENT, CourseAccess, course_for, current_group_id, is_row_id
@@ -29,7 +30,7 @@ from app.programme.rules import (
     talk_spans,
 )
 from app.programme.schemas import SessionIn
-from app.selection.service import selection_get, selection_in_force
+from app.selection.service import selection_get, selection_in_force_id
 
 ERR_NO_SESSION = "No such session."
 ERR_NO_SLOT = "No such talk slot."
@@ -81,10 +82,19 @@ class SessionView:
 
 
 @dataclass(frozen=True)
+class BoardRow:
+    """A poster board's columns (plain values: building 1,000 ORM rows costs more than the query)."""
+
+    id: int
+    group_id: int
+    number: int
+
+
+@dataclass(frozen=True)
 class BoardView:
     """A poster board and the group whose poster hangs on it."""
 
-    board: PosterBoard
+    board: BoardRow
     group: GroupInfo
 
 
@@ -177,13 +187,17 @@ def _session_views(session: Session, course: Course, rows: list[TalkSession], sl
     return views
 
 
-def _load(session: Session, course: Course) -> tuple[list[TalkSession], list[TalkSlot], list[PosterBoard]]:
+def _load(session: Session, course: Course) -> tuple[list[TalkSession], list[TalkSlot]]:
     rows = list(session.exec(select(TalkSession).where(TalkSession.course_id == course.id)
                              .order_by(col(TalkSession.day), col(TalkSession.start_time), col(TalkSession.id))))
     slots = list(session.exec(select(TalkSlot).where(TalkSlot.course_id == course.id)))
-    boards = list(session.exec(select(PosterBoard).where(PosterBoard.course_id == course.id)
-                               .order_by(col(PosterBoard.number))))
-    return rows, slots, boards
+    return rows, slots
+
+
+def _boards(session: Session, course_id: int) -> list[BoardRow]:
+    return [BoardRow(id=i, group_id=g, number=n) for i, g, n in session.exec(
+        select(PosterBoard.id, PosterBoard.group_id, PosterBoard.number).where(PosterBoard.course_id == course_id)
+        .order_by(col(PosterBoard.number)))]
 
 
 def programme_view(session: Session, *, user: User, course_id: int, now: datetime) -> ProgrammeView:
@@ -200,17 +214,17 @@ def programme_view(session: Session, *, user: User, course_id: int, now: datetim
 def programme_build(session: Session, *, access: CourseAccess, row: Programme) -> ProgrammeView:
     """The whole programme (no visibility check: callers decide what `access` may see)."""
     course = access.course
-    rows, slots, boards = _load(session, course)
+    rows, slots = _load(session, course)
+    boards = _boards(session, course.id or 0)
     info = _groups_info(session, course_id=course.id or 0,
                         group_ids={s.group_id for s in slots} | {b.group_id for b in boards})
-    run = selection_in_force(session, course_id=course.id or 0)
-    return ProgrammeView(access=access, programme=row, run_id=run.id if run else None,
+    return ProgrammeView(access=access, programme=row, run_id=selection_in_force_id(session, course_id=course.id or 0),
                          sessions=_session_views(session, course, rows, slots, info),
                          boards=[BoardView(board=b, group=info[b.group_id]) for b in boards])
 
 
 def _check_no_overlap(session: Session, course: Course) -> None:
-    rows, slots, _ = _load(session, course)
+    rows, slots = _load(session, course)
     info = {s.group_id: GroupInfo(id=s.group_id, name="", topic=None, members=[]) for s in slots}
     spans = [(v.session.id or 0, v.span) for v in _session_views(session, course, rows, slots, info) if v.span]
     clash = first_overlap(spans)
@@ -288,7 +302,7 @@ def session_delete(session: Session, *, user: User, course_id: int, session_id: 
 
 
 def talks_place(session: Session, *, user: User, course_id: int, mode: str, seed: int | None,
-                now: datetime) -> ProgrammeView:
+                now: datetime) -> None:
     """Place the presenting groups of the run in force into the sessions, by ranking or seeded random order (staff).
 
     Any previous placement is replaced. A random order without a seed gets a new one; either way the
@@ -296,10 +310,10 @@ def talks_place(session: Session, *, user: User, course_id: int, mode: str, seed
     """
     access = staff_access(session, user=user, course_id=course_id)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
-    run = selection_in_force(session, course_id=course_id)
-    if run is None:
+    run_id = selection_in_force_id(session, course_id=course_id)
+    if run_id is None:
         raise Conflict(ERR_NO_RUN, code="no_selection_in_force")
-    presenting = selection_get(session, user=user, selection_id=run.id or 0).presenting
+    presenting = selection_get(session, user=user, selection_id=run_id).presenting
     if mode == "random" and seed is None:
         seed = secrets.randbelow(2**31)
     order = talk_order(presenting, mode=mode, seed=seed if mode == "random" else None)
@@ -319,12 +333,11 @@ def talks_place(session: Session, *, user: User, course_id: int, mode: str, seed
     session.flush()
     _check_no_overlap(session, access.course)
     audit_record(session, at=now, actor=user, action="programme.place", entity="programme", entity_id=row.id,
-                 course_id=course_id, after={"mode": mode, "seed": row.seed, "run": run.id, "order": order})
-    return programme_build(session, access=access, row=row)
+                 course_id=course_id, after={"mode": mode, "seed": row.seed, "run": run_id, "order": order})
 
 
 def slot_move(session: Session, *, user: User, course_id: int, slot_id: int, session_id: int, position: int,
-              now: datetime) -> ProgrammeView:
+              now: datetime) -> None:
     """Move a talk to a position (0-based, clamped) in a session (staff); every session stays gap-free."""
     access = staff_access(session, user=user, course_id=course_id)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
@@ -359,27 +372,31 @@ def slot_move(session: Session, *, user: User, course_id: int, slot_id: int, ses
     session.add(row)
     audit_record(session, at=now, actor=user, action="programme.move", entity="programme_slot", entity_id=slot.id,
                  course_id=course_id, before=before, after={"session_id": session_id, "position": slot.position})
-    return programme_build(session, access=access, row=row)
 
 
-def boards_sync(session: Session, *, course_id: int, now: datetime) -> list[PosterBoard]:
+def boards_sync(session: Session, *, course_id: int, now: datetime) -> int:
     """Give every poster group a board, keep the numbers already held, free those of groups that now present.
 
-    No access check: callers are the publish flows, which checked it.
+    No access check: callers are the publish flows, which checked it. Plain statements, not ORM
+    objects: a course may hang a thousand posters. Returns the number of new boards.
     """
-    boards = {b.group_id: b for b in session.exec(select(PosterBoard).where(PosterBoard.course_id == course_id))}
-    posters = list(session.exec(select(ProjectGroup.id, ProjectGroup.name).where(
+    held = dict(session.exec(select(PosterBoard.group_id, PosterBoard.number)
+                             .where(PosterBoard.course_id == course_id)).all())
+    posters = [gid for gid, _ in session.exec(select(ProjectGroup.id, ProjectGroup.name).where(
         ProjectGroup.course_id == course_id, ProjectGroup.deliverable == "poster")
-        .order_by(col(ProjectGroup.name), col(ProjectGroup.id))))
-    poster_ids = {gid for gid, _ in posters}
-    for group_id in [g for g in boards if g not in poster_ids]:
-        session.delete(boards.pop(group_id))
-    session.flush()
-    numbers = board_numbers({g: b.number for g, b in boards.items()}, [gid for gid, _ in posters if gid not in boards])
-    created = [PosterBoard(course_id=course_id, group_id=gid, number=n, assigned_at=now) for gid, n in numbers.items()]
-    session.add_all(created)
-    session.flush()
-    return created
+        .order_by(col(ProjectGroup.name), col(ProjectGroup.id)))]
+    wanted = set(posters)
+    stale = sorted(g for g in held if g not in wanted)
+    if stale:
+        session.exec(delete(PosterBoard).where(col(PosterBoard.course_id) == course_id,  # type: ignore[call-overload]
+                                               col(PosterBoard.group_id).in_(stale)))
+        for group_id in stale:
+            held.pop(group_id)
+    numbers = board_numbers(held, [gid for gid in posters if gid not in held])
+    if numbers:
+        session.execute(insert(PosterBoard), [{"course_id": course_id, "group_id": gid, "number": n,
+                                               "assigned_at": now} for gid, n in numbers.items()])
+    return len(numbers)
 
 
 def slots_prune(session: Session, *, course_id: int) -> list[int]:
@@ -410,7 +427,7 @@ def slots_prune(session: Session, *, course_id: int) -> list[int]:
 
 
 def board_renumber(session: Session, *, user: User, course_id: int, board_id: int, number: int,
-                   now: datetime) -> ProgrammeView:
+                   now: datetime) -> None:
     """Give a poster another board number (staff); a poster already on that number swaps with it."""
     access = staff_access(session, user=user, course_id=course_id)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
@@ -434,11 +451,10 @@ def board_renumber(session: Session, *, user: User, course_id: int, board_id: in
     audit_record(session, at=now, actor=user, action="programme.board", entity="poster_board", entity_id=board.id,
                  course_id=course_id, before={"number": before}, after={"number": number,
                                                                          "swapped_with": other.id if other else None})
-    return programme_build(session, access=access, row=row)
 
 
 def programme_update(session: Session, *, user: User, course_id: int, values: dict[str, Any],
-                     now: datetime) -> ProgrammeView:
+                     now: datetime) -> None:
     """Change the poster session's time and place and the ballot rules (lecturer; ballots change marks)."""
     access = staff_access(session, user=user, course_id=course_id, lecturer=True)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
@@ -453,7 +469,6 @@ def programme_update(session: Session, *, user: User, course_id: int, values: di
     session.flush()
     audit_record(session, at=now, actor=user, action="programme.update", entity="programme", entity_id=row.id,
                  course_id=course_id, before=before, after={k: _jsonable(getattr(row, k)) for k in values})
-    return programme_build(session, access=access, row=row)
 
 
 def _jsonable(value: Any) -> Any:
@@ -464,7 +479,7 @@ def programme_publish(session: Session, *, user: User, course_id: int, now: date
     """Show the programme to students and in their calendars (staff); boards are brought up to date first."""
     access = staff_access(session, user=user, course_id=course_id)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
-    if selection_in_force(session, course_id=course_id) is None:
+    if selection_in_force_id(session, course_id=course_id) is None:
         raise Conflict(ERR_NO_RUN, code="no_selection_in_force")
     boards_sync(session, course_id=course_id, now=now)
     first = row.published_at is None

@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.access import LECTURER, STAFF_ROLES, course_for, is_row_id
@@ -239,6 +240,12 @@ def selection_in_force(session: Session, *, course_id: int) -> SelectionRun | No
                                                    SelectionRun.status == "published")).first()
 
 
+def selection_in_force_id(session: Session, *, course_id: int) -> int | None:
+    """The id of the course's run in force (without loading its ranking)."""
+    return session.exec(select(SelectionRun.id).where(SelectionRun.course_id == course_id,
+                                                      SelectionRun.status == "published")).first()
+
+
 def _check_supersede(run: SelectionRun, in_force: SelectionRun | None, *, supersedes: int | None,
                      reason: str) -> None:
     if run.status == "superseded":
@@ -301,15 +308,17 @@ def selection_publish(
     course = session.get(Course, run.course_id)
     assert course is not None
     presenting = set(view.presenting)
-    groups = list(session.exec(select(ProjectGroup).where(ProjectGroup.course_id == run.course_id)
-                               .order_by(col(ProjectGroup.id))))
-    before = {g.id or 0: g.deliverable for g in groups}
-    after = {g.id or 0: ("slides" if g.id in presenting else "poster") for g in groups}
+    # Columns and two UPDATE statements, not ORM rows: a course may have a thousand groups.
+    groups = list(session.exec(select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.deliverable)
+                               .where(ProjectGroup.course_id == run.course_id).order_by(col(ProjectGroup.id))))
+    names = {gid: name for gid, name, _ in groups}
+    before = {gid: deliverable for gid, _, deliverable in groups}
+    after = {gid: ("slides" if gid in presenting else "poster") for gid in before}
     changed = [gid for gid in sorted(after) if before[gid] is not None and before[gid] != after[gid]]
     locked = bool(changed) and _final_deadline_passed(session, course=course, now=now)
     if locked and not force:
-        names = ", ".join(g.name for g in groups if g.id in set(changed))
-        raise Conflict(ERR_DELIVERABLES_LOCKED.format(groups=names), code="deliverables_locked")
+        names_changed = ", ".join(names[gid] for gid in changed)
+        raise Conflict(ERR_DELIVERABLES_LOCKED.format(groups=names_changed), code="deliverables_locked")
     if locked and not reason:
         raise InvalidInput(ERR_FORCE_REASON, field="reason")
     if in_force is not None:
@@ -317,17 +326,20 @@ def selection_publish(
         in_force.status, in_force.superseded_at = "superseded", now
         session.add(in_force)
         session.flush()
-    for g in groups:
-        g.deliverable = after[g.id or 0]
-        session.add(g)
+    ids = sorted(presenting)
+    in_course = ProjectGroup.course_id == run.course_id
+    session.exec(update(ProjectGroup).where(in_course, col(ProjectGroup.id).in_(ids))  # type: ignore[call-overload]
+                 .values(deliverable="slides"))
+    session.exec(update(ProjectGroup).where(in_course, col(ProjectGroup.id).not_in(ids))  # type: ignore[call-overload]
+                 .values(deliverable="poster"))
     run.status, run.published_at, run.published_by = "published", now, user.id
     run.supersedes_id = in_force.id if in_force else None
     run.supersede_reason = reason or None
     run.changed_groups, run.forced_past_deadline = changed, locked
     session.add(run)
     session.flush()
-    rechecked = _recheck_changed(session, course=course, groups=[g for g in groups if g.id in set(changed)],
-                                 store=store or get_store(), now=now)
+    changed_rows = list(session.exec(select(ProjectGroup).where(col(ProjectGroup.id).in_(changed)))) if changed else []
+    rechecked = _recheck_changed(session, course=course, groups=changed_rows, store=store or get_store(), now=now)
     audit_record(session, at=now, actor=user, action="selection.supersede" if in_force else "selection.publish",
                  entity="selection_run", entity_id=run.id, course_id=run.course_id,
                  before={"deliverables": {str(k): v for k, v in before.items()},
