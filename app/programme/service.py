@@ -150,20 +150,24 @@ def programme_row(session: Session, *, course_id: int, now: datetime, lock: bool
 
 
 def _groups_info(session: Session, *, course_id: int, group_ids: set[int]) -> dict[int, GroupInfo]:
+    # Filtered by course, not by a list of a thousand ids, and sorted here: cheaper on both backends.
     if not group_ids:
         return {}
-    ids = sorted(group_ids)
-    names = dict(session.exec(select(ProjectGroup.id, ProjectGroup.name).where(col(ProjectGroup.id).in_(ids))).all())
-    topics = dict(session.exec(select(Topic.group_id, Topic.title).where(col(Topic.group_id).in_(ids))).all())
-    members: dict[int, list[str]] = defaultdict(list)
-    for group_id, name in session.exec(
-        select(GroupMembership.group_id, User.name).join(User, col(User.id) == col(GroupMembership.user_id))
-        .where(GroupMembership.course_id == course_id, col(GroupMembership.left_at).is_(None),
-               col(GroupMembership.group_id).in_(ids)).order_by(col(User.name), col(User.id))
+    names = {gid: name for gid, name in session.exec(
+        select(ProjectGroup.id, ProjectGroup.name).where(ProjectGroup.course_id == course_id)) if gid in group_ids}
+    topics = dict(session.exec(select(Topic.group_id, Topic.title)
+                               .join(ProjectGroup, col(ProjectGroup.id) == col(Topic.group_id))
+                               .where(ProjectGroup.course_id == course_id)).all())
+    people: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for group_id, user_id, name in session.exec(
+        select(GroupMembership.group_id, User.id, User.name).join(User, col(User.id) == col(GroupMembership.user_id))
+        .where(GroupMembership.course_id == course_id, col(GroupMembership.left_at).is_(None))
     ):
-        members[group_id].append(name)
-    return {gid: GroupInfo(id=gid, name=names[gid], topic=topics.get(gid), members=members[gid])
-            for gid in ids if gid in names}
+        if group_id in group_ids:
+            people[group_id].append((name, user_id))
+    return {gid: GroupInfo(id=gid, name=names[gid], topic=topics.get(gid),
+                           members=[name for name, _ in sorted(people[gid])])
+            for gid in sorted(group_ids) if gid in names}
 
 
 def _breaks(row: TalkSession) -> list[Break]:
@@ -394,8 +398,9 @@ def boards_sync(session: Session, *, course_id: int, now: datetime) -> int:
             held.pop(group_id)
     numbers = board_numbers(held, [gid for gid in posters if gid not in held])
     if numbers:
-        session.execute(insert(PosterBoard), [{"course_id": course_id, "group_id": gid, "number": n,
-                                               "assigned_at": now} for gid, n in numbers.items()])
+        # A Core executemany (psycopg pipelines it); one giant multi-row VALUES was six times slower here.
+        session.execute(insert(PosterBoard.__table__), [  # type: ignore[arg-type]
+            {"course_id": course_id, "group_id": gid, "number": n, "assigned_at": now} for gid, n in numbers.items()])
     return len(numbers)
 
 
