@@ -114,9 +114,9 @@ def measure(url: str, groups: int, runs: int) -> list[tuple[str, float]]:
     from app.db import get_engine
     from app.models import PosterBoard, TalkSession, TalkSlot, User
     from app.programme.export import programme_csv, programme_pdf
-    from app.programme.flows import selection_publish_flow
+    from app.programme.flows import programme_publish, selection_publish_flow
     from app.programme.schemas import SessionIn
-    from app.programme.service import programme_publish, programme_view, session_create, talks_place
+    from app.programme.service import programme_view, session_create, talks_place
 
     engine = get_engine()
     now = datetime(2026, 12, 21, 2, 0, tzinfo=UTC)

@@ -1,12 +1,22 @@
-"""Work that starts with publishing a selection and reaches into the programme."""
+"""Publishing: a selection run, which reaches into the programme, and the programme itself, which syncs the boards."""
 
 from datetime import datetime
 
 from sqlmodel import Session
 
+from app.audit.service import audit_record
+from app.errors import Conflict
 from app.models import User
-from app.programme.service import boards_sync, slots_prune
-from app.selection.service import PublishOutcome, selection_publish
+from app.programme.boards import boards_sync
+from app.programme.service import (
+    ERR_NO_RUN,
+    ProgrammeView,
+    programme_build,
+    programme_row,
+    slots_prune,
+    staff_access,
+)
+from app.selection.service import PublishOutcome, selection_in_force_id, selection_publish
 from app.storage import FileStore
 
 
@@ -24,3 +34,21 @@ def selection_publish_flow(
     boards_sync(session, course_id=outcome.view.run.course_id, now=now)
     slots_prune(session, course_id=outcome.view.run.course_id)
     return outcome
+
+
+def programme_publish(session: Session, *, user: User, course_id: int, now: datetime) -> ProgrammeView:
+    """Show the programme to students and in their calendars (staff); boards are brought up to date first."""
+    access = staff_access(session, user=user, course_id=course_id)
+    row = programme_row(session, course_id=course_id, now=now, lock=True)
+    if selection_in_force_id(session, course_id=course_id) is None:
+        raise Conflict(ERR_NO_RUN, code="no_selection_in_force")
+    boards_sync(session, course_id=course_id, now=now)
+    first = row.published_at is None
+    row.published_at, row.published_by, row.updated_at = now, user.id, now
+    session.add(row)
+    session.flush()
+    view = programme_build(session, access=access, row=row)
+    audit_record(session, at=now, actor=user, action="programme.publish", entity="programme", entity_id=row.id,
+                 course_id=course_id, after={"talks": sum(len(s.talks) for s in view.sessions),
+                                             "boards": len(view.boards), "first": first})
+    return view

@@ -5,8 +5,9 @@ from fastapi import APIRouter, Response, status
 from app.api_errors import error_responses
 from app.deps import ClockDep, CurrentUser, SessionDep
 from app.milestones.service import local_instant
-from app.programme import ballots, service
+from app.programme import ballots, boards, service
 from app.programme.export import programme_csv, programme_pdf
+from app.programme.flows import programme_publish
 from app.programme.schemas import (
     BallotIn,
     BallotPublic,
@@ -100,7 +101,7 @@ def update_programme(session: SessionDep, clock: ClockDep, user: CurrentUser, co
 @router.post("/publish", responses=WRITE)
 def publish_programme(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> ProgrammePublic:
     """Publish the programme to students and their calendars (staff); boards are brought up to date."""
-    view = service.programme_publish(session, user=user, course_id=course_id, now=clock())
+    view = programme_publish(session, user=user, course_id=course_id, now=clock())
     return programme_public(view, _staff_counts(session, user, view))
 
 
@@ -150,7 +151,7 @@ def move_talk(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id
 def renumber_board(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, board_id: int,
                    body: BoardIn) -> ProgrammePublic:
     """Give a poster another board number (staff); the poster on that number swaps."""
-    service.board_renumber(session, user=user, course_id=course_id, board_id=board_id, number=body.number,
+    boards.board_renumber(session, user=user, course_id=course_id, board_id=board_id, number=body.number,
                            now=clock())
     return _read_back(session, user, course_id, clock)
 

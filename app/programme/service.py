@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, delete, select
 
 from app.access import STUDENT, CourseAccess, course_for, current_group_id, is_row_id
 from app.audit.service import audit_record
@@ -22,7 +21,6 @@ from app.programme.rules import (
     Break,
     NoSuchLocalTime,
     Span,
-    board_numbers,
     fill_sessions,
     first_overlap,
     session_start,
@@ -378,32 +376,6 @@ def slot_move(session: Session, *, user: User, course_id: int, slot_id: int, ses
                  course_id=course_id, before=before, after={"session_id": session_id, "position": slot.position})
 
 
-def boards_sync(session: Session, *, course_id: int, now: datetime) -> int:
-    """Give every poster group a board, keep the numbers already held, free those of groups that now present.
-
-    No access check: callers are the publish flows, which checked it. Plain statements, not ORM
-    objects: a course may hang a thousand posters. Returns the number of new boards.
-    """
-    held = dict(session.exec(select(PosterBoard.group_id, PosterBoard.number)
-                             .where(PosterBoard.course_id == course_id)).all())
-    posters = [gid for gid, _ in session.exec(select(ProjectGroup.id, ProjectGroup.name).where(
-        ProjectGroup.course_id == course_id, ProjectGroup.deliverable == "poster")
-        .order_by(col(ProjectGroup.name), col(ProjectGroup.id)))]
-    wanted = set(posters)
-    stale = sorted(g for g in held if g not in wanted)
-    if stale:
-        session.exec(delete(PosterBoard).where(col(PosterBoard.course_id) == course_id,  # type: ignore[call-overload]
-                                               col(PosterBoard.group_id).in_(stale)))
-        for group_id in stale:
-            held.pop(group_id)
-    numbers = board_numbers(held, [gid for gid in posters if gid not in held])
-    if numbers:
-        # A Core executemany (psycopg pipelines it); one giant multi-row VALUES was six times slower here.
-        session.execute(insert(PosterBoard.__table__), [  # type: ignore[arg-type]
-            {"course_id": course_id, "group_id": gid, "number": n, "assigned_at": now} for gid, n in numbers.items()])
-    return len(numbers)
-
-
 def slots_prune(session: Session, *, course_id: int) -> list[int]:
     """Drop the talks of groups that no longer present and close the gaps they leave; returns those groups.
 
@@ -431,37 +403,10 @@ def slots_prune(session: Session, *, course_id: int) -> list[int]:
     return sorted(s.group_id for s in gone)
 
 
-def board_renumber(session: Session, *, user: User, course_id: int, board_id: int, number: int,
-                   now: datetime) -> None:
-    """Give a poster another board number (staff); a poster already on that number swaps with it."""
-    access = staff_access(session, user=user, course_id=course_id)
-    row = programme_row(session, course_id=course_id, now=now, lock=True)
-    board = session.get(PosterBoard, board_id) if is_row_id(board_id) else None
-    if board is None or board.course_id != course_id:
-        raise NotFound(ERR_NO_BOARD)
-    other = session.exec(select(PosterBoard).where(PosterBoard.course_id == course_id,
-                                                   PosterBoard.number == number)).first()
-    before = board.number
-    if other is not None and other.id != board.id:
-        # Park the board on a free number first, so the unique (course, number) pair holds after each flush.
-        top = session.exec(select(func.max(PosterBoard.number)).where(PosterBoard.course_id == course_id)).one()
-        board.number = (top or 0) + 1
-        session.flush()
-        other.number, other.assigned_at = before, now
-        session.add(other)
-        session.flush()
-    board.number, board.assigned_at = number, now
-    session.add(board)
-    session.flush()
-    audit_record(session, at=now, actor=user, action="programme.board", entity="poster_board", entity_id=board.id,
-                 course_id=course_id, before={"number": before}, after={"number": number,
-                                                                         "swapped_with": other.id if other else None})
-
-
 def programme_update(session: Session, *, user: User, course_id: int, values: dict[str, Any],
                      now: datetime) -> None:
     """Change the poster session's time and place and the ballot rules (lecturer; ballots change marks)."""
-    access = staff_access(session, user=user, course_id=course_id, lecturer=True)
+    staff_access(session, user=user, course_id=course_id, lecturer=True)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
     before = {k: _jsonable(getattr(row, k)) for k in values}
     for key, value in values.items():
@@ -478,24 +423,6 @@ def programme_update(session: Session, *, user: User, course_id: int, values: di
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
-
-
-def programme_publish(session: Session, *, user: User, course_id: int, now: datetime) -> ProgrammeView:
-    """Show the programme to students and in their calendars (staff); boards are brought up to date first."""
-    access = staff_access(session, user=user, course_id=course_id)
-    row = programme_row(session, course_id=course_id, now=now, lock=True)
-    if selection_in_force_id(session, course_id=course_id) is None:
-        raise Conflict(ERR_NO_RUN, code="no_selection_in_force")
-    boards_sync(session, course_id=course_id, now=now)
-    first = row.published_at is None
-    row.published_at, row.published_by, row.updated_at = now, user.id, now
-    session.add(row)
-    session.flush()
-    view = programme_build(session, access=access, row=row)
-    audit_record(session, at=now, actor=user, action="programme.publish", entity="programme", entity_id=row.id,
-                 course_id=course_id, after={"talks": sum(len(s.talks) for s in view.sessions),
-                                             "boards": len(view.boards), "first": first})
-    return view
 
 
 def my_week16(session: Session, *, user: User, course_id: int, now: datetime) -> tuple[ProgrammeView, int | None]:

@@ -8,8 +8,9 @@ from fastapi.responses import RedirectResponse
 from app.access import current_group_id
 from app.errors import InvalidInput, NotFound
 from app.programme import ballots as ballot_service
-from app.programme import service
+from app.programme import boards, service
 from app.programme.export import programme_csv, programme_pdf
+from app.programme.flows import programme_publish
 from app.programme.schemas import BallotIn, BoardIn, BreakIn, PlaceIn, ProgrammeUpdate, SessionIn
 from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, form_model
 from app.web.groups import parse_local
@@ -88,7 +89,7 @@ def move_talk(session: WebSessionDep, clock: ClockDep, user: CsrfUser, course_id
 @router.post("/courses/{course_id}/programme/publish")
 def publish_programme(session: WebSessionDep, clock: ClockDep, user: CsrfUser, course_id: int) -> Response:
     """Publish the programme (staff)."""
-    service.programme_publish(session, user=user, course_id=course_id, now=clock())
+    programme_publish(session, user=user, course_id=course_id, now=clock())
     return _done(course_id, "publish")
 
 
@@ -148,7 +149,7 @@ def renumber_board(session: WebSessionDep, clock: ClockDep, user: CsrfUser, cour
                    number: Annotated[int, Form()]) -> Response:
     """Give a poster another board number (staff)."""
     data = form_model(BoardIn, number=number)
-    service.board_renumber(session, user=user, course_id=course_id, board_id=board_id, number=data.number,
+    boards.board_renumber(session, user=user, course_id=course_id, board_id=board_id, number=data.number,
                            now=clock())
     return _done(course_id, "board", "boards")
 

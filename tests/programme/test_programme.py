@@ -1,7 +1,5 @@
 """The presentation programme: exact slot times (also across a DST change), reordering, seeds, overlaps, calendars."""
 
-from datetime import UTC, datetime
-
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlmodel import Session, select
