@@ -50,3 +50,47 @@ def test_staff_build_the_programme_on_its_page_and_a_student_sees_their_slot(
     web_login(client, session, poster_student)  # type: ignore[arg-type]
     status = text_of(client.get(f"/ui/groups/{w.posters[0].id}/status").text)
     assert "Week 16 Your poster: board 1 . The whole programme · Poster boards" in status
+
+
+def test_a_student_scores_a_poster_on_the_board_page_and_sees_only_their_own_ballot(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
+    from datetime import timedelta
+
+    from app.programme.flows import programme_publish
+    from app.programme.service import programme_update
+
+    w = week16_course(session, presenting=1, posters=3)
+    course_id = w.course.id or 0
+    programme_update(session, user=w.lecturer, course_id=course_id, now=PUBLISHED_AT,
+                     values={"ballots_open": True, "max_ballots": 1})
+    programme_publish(session, user=w.lecturer, course_id=course_id, now=PUBLISHED_AT)
+    session.commit()
+    voter = session.get(User, member_ids(w.posters[0], session)[0])
+    clock.set(PUBLISHED_AT + timedelta(hours=1))
+    csrf = web_login(client, session, voter)  # type: ignore[arg-type]
+    page = text_of(client.get(f"/ui/courses/{course_id}/boards").text)
+    assert "You may score 1 more poster (1 to 5; never your own; one ballot per poster)." in page
+    assert "1 P02 Topic of P02" in page and "your group" in page
+    board_of = {b.group_id: b.id for b in _boards(session, course_id)}
+    cast = client.post(f"/ui/courses/{course_id}/boards/{board_of[w.posters[1].id]}/ballot",
+                       data={"csrf_token": csrf, "score": "4"}, follow_redirects=False)
+    assert (cast.status_code, cast.headers["location"]) == (303, f"/ui/courses/{course_id}/boards?saved=ballot")
+    page = text_of(client.get(f"/ui/courses/{course_id}/boards").text)
+    assert "2 P03 Topic of P03" in page and "4 / 5" in page and "no ballots left" in page
+    again = client.post(f"/ui/courses/{course_id}/boards/{board_of[w.posters[2].id]}/ballot",
+                        data={"csrf_token": csrf, "score": "5"})
+    assert again.status_code == 409
+    client.cookies.clear()
+    web_login(client, session, session.get(User, member_ids(w.posters[1], session)[0]))  # type: ignore[arg-type]
+    assert "4 / 5" not in text_of(client.get(f"/ui/courses/{course_id}/boards").text)
+
+
+def _boards(session: Session, course_id: int) -> list:  # type: ignore[type-arg]
+    from sqlmodel import select
+
+    from app.models import PosterBoard
+
+    rows = list(session.exec(select(PosterBoard).where(PosterBoard.course_id == course_id)))
+    session.commit()
+    return rows
