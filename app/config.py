@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="change-me-in-production", description="signs web session CSRF tokens")
     host: str = Field(default="127.0.0.1", description="address `tracker serve` binds")
     port: int = Field(default=8000, description="port `tracker serve` binds")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="the address users reach, for links")
+    smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port (STARTTLS) or smtps:// (TLS); "
+                                 "unset keeps notices in the outbox")
+    mail_from: str = Field(default="Project Tracker <tracker@localhost>", description="From: of every notice")
+    notify_loop: bool = Field(default=True, description="`tracker serve` also runs the notice sender")
+    notify_interval_s: float = Field(default=30.0, gt=0, description="pause of the sender loop between rounds")
 
     @property
     def max_upload_bytes(self) -> int:

@@ -24,6 +24,7 @@ from app.marks.compute import (
 from app.milestones.service import milestone_for
 from app.programme.ballots import ballot_marks
 from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
+from app.notify.events import notice_marks_released
 from app.reviews.service import milestone_scores
 from app.spreadsheet import text_cell
 from app.submissions.grading import milestone_deadline
@@ -190,7 +191,7 @@ def marks_export(session: Session, *, user: User, course_id: int, normalise: boo
 
 def marks_release(session: Session, *, user: User, course_id: int, key: str, now: datetime) -> Milestone:
     """Release a milestone's marks and reviews to students (staff); releasing again changes nothing."""
-    course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
+    course = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES).course
     milestone = milestone_for(session, course_id=course_id, key=key)
     if milestone.marks_released_at is None:
         milestone.marks_released_at = now
@@ -198,6 +199,7 @@ def marks_release(session: Session, *, user: User, course_id: int, key: str, now
         audit_record(session, at=now, actor=user, action="marks.release", entity="milestone",
                      entity_id=milestone.id, course_id=course_id, before={"marks_released_at": None},
                      after={"marks_released_at": now.isoformat()})
+        notice_marks_released(session, course=course, milestone=milestone, now=now)
     return milestone
 
 

@@ -4,6 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.courses import Course, CourseMember
 from app.models.groups import GroupMembership, ProjectGroup, Topic
 from app.models.milestones import Extension, Milestone
+from app.models.notify import Notice, NoticeOptOut
 from app.models.people import ActivationCode, ApiToken, User
 from app.models.programme import PosterBallot, PosterBoard, Programme, TalkSession, TalkSlot
 from app.models.reviews import Review, ReviewAssignment
@@ -21,6 +22,8 @@ __all__ = [
     "GradedPin",
     "GroupMembership",
     "Milestone",
+    "Notice",
+    "NoticeOptOut",
     "PosterBallot",
     "PosterBoard",
     "Programme",

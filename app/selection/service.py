@@ -13,6 +13,7 @@ from app.config import get_settings
 from app.errors import Conflict, InvalidInput, NotFound
 from app.milestones.service import milestone_for
 from app.models import Course, Milestone, ProjectGroup, SelectionOverride, SelectionRun, User
+from app.notify.events import notice_selection_published
 from app.reviews.aggregate import HistogramBin, score_histogram
 from app.reviews.service import milestone_scores
 from app.selection.ranking import Candidate, RankRow, rank_reports
@@ -347,6 +348,12 @@ def selection_publish(
                  after={"deliverables": {str(k): v for k, v in after.items()}, "changed_groups": changed,
                         "supersedes": run.supersedes_id, "reason": run.supersede_reason,
                         "forced_past_deadline": locked, "rechecked_submissions": rechecked})
+    # Told: every group on a first publication; on a replacement, the groups whose deliverable is new to them.
+    told = sorted(before) if in_force is None else [g for g in sorted(after) if before[g] != after[g]]
+    if told:
+        notice_selection_published(session, course=course, now=now, superseded=in_force is not None,
+                                   groups=session.exec(select(ProjectGroup).where(col(ProjectGroup.id).in_(told))
+                                                       .order_by(col(ProjectGroup.id))).all())
     return PublishOutcome(view=replace(view, run=run), superseded=in_force, changed_groups=changed,
                           rechecked=rechecked)
 

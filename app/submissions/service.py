@@ -23,6 +23,7 @@ from app.groups.service import group_can_submit
 from app.milestones.rules import Lateness, lateness
 from app.milestones.service import milestone_for, staff_group_milestone
 from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
+from app.notify.events import notice_upload_receipt
 from app.storage import FileStore, LocalStagedFile, orphan_files
 from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
 from app.topics.service import topic_is_approved
@@ -160,9 +161,11 @@ def submission_create(
                         "sha256": submission.sha256, "size_bytes": submission.size_bytes,
                         "verdict": submission.verdict})
     staged.publish()  # fsync'd and renamed before the session commits the row
-    views = _views(session, course=target.course, milestone=target.milestone, group_id=group_id,
-                   versions=[submission])
-    return views[0]
+    view = _views(session, course=target.course, milestone=target.milestone, group_id=group_id,
+                  versions=[submission])[0]
+    notice_upload_receipt(session, course=target.course, group=target.group, milestone=target.milestone,
+                          submission=submission, deadline=view.deadline, lateness=view.lateness, now=now)
+    return view
 
 
 def submission_recheck(session: Session, *, submission: Submission, course: Course, ruleset: str,
