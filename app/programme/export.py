@@ -33,7 +33,8 @@ def programme_csv(view: ProgrammeView) -> str:
     ends = _local(view, row.poster_ends_at) if row.poster_ends_at else ""
     for b in view.boards:
         writer.writerow(["poster", "Poster session", text_cell(row.poster_room), "", starts, ends, b.board.number,
-                         text_cell(b.group.name), text_cell(b.group.topic or ""), text_cell("; ".join(b.group.members))])
+                         text_cell(b.group.name), text_cell(b.group.topic or ""),
+                         text_cell("; ".join(b.group.members))])
     return out.getvalue()
 
 

@@ -1,10 +1,13 @@
 """Week-16 programme endpoints: sessions, talk slots, poster boards, ballots, and the CSV and PDF exports."""
 
+from datetime import datetime
+
 from fastapi import APIRouter, Response, status
 
 from app.api_errors import error_responses
 from app.deps import ClockDep, CurrentUser, SessionDep
 from app.milestones.service import local_instant
+from app.models import PosterBallot, PosterBoard
 from app.programme import ballots, boards, service
 from app.programme.export import programme_csv, programme_pdf
 from app.programme.flows import programme_publish
@@ -57,13 +60,13 @@ def programme_public(view: service.ProgrammeView, counts: dict[int, int] | None 
     """The programme as returned by the API; ballot counts only when given (staff)."""
     row, course = view.programme, view.course
 
-    def local(instant: object) -> object:
-        return local_instant(instant, course) if instant is not None else None  # type: ignore[arg-type]
+    def local(instant: datetime | None) -> datetime | None:
+        return local_instant(instant, course) if instant is not None else None
 
     return ProgrammePublic(
         course_id=course.id or 0, timezone=course.timezone, selection_in_force=view.run_id,
-        published_at=local(row.published_at), order=row.order_mode, seed=row.seed,  # type: ignore[arg-type]
-        poster_starts_at=local(row.poster_starts_at), poster_ends_at=local(row.poster_ends_at),  # type: ignore[arg-type]
+        published_at=local(row.published_at), order=row.order_mode, seed=row.seed,
+        poster_starts_at=local(row.poster_starts_at), poster_ends_at=local(row.poster_ends_at),
         poster_room=row.poster_room, ballots_open=row.ballots_open, max_ballots=row.max_ballots,
         ballots_count=row.ballots_count, ballot_weight=row.ballot_weight,
         sessions=[session_public(view, s) for s in view.sessions],
@@ -163,12 +166,12 @@ def cast_ballot(session: SessionDep, clock: ClockDep, user: CurrentUser, course_
     ballot = ballots.ballot_cast(session, user=user, course_id=course_id, board_id=board_id, score=body.score,
                                  now=clock())
     mine = ballots.ballots_mine(session, user=user, course_id=course_id, now=clock())
-    return next(_ballot_public(mine, b, p) for b, p in mine.ballots if b.id == ballot.id)
+    return next(_ballot_public(b, p) for b, p in mine.ballots if b.id == ballot.id)
 
 
-def _ballot_public(mine: ballots.MyBallots, ballot: object, board: object) -> BallotPublic:
-    return BallotPublic(board_id=board.id or 0, board_number=board.number, group_id=ballot.group_id,  # type: ignore[attr-defined]
-                        score=ballot.score, cast_at=ballot.cast_at)  # type: ignore[attr-defined]
+def _ballot_public(ballot: PosterBallot, board: PosterBoard) -> BallotPublic:
+    return BallotPublic(board_id=board.id or 0, board_number=board.number, group_id=ballot.group_id,
+                        score=ballot.score, cast_at=ballot.cast_at)
 
 
 @router.get("/ballots/mine", responses=READ)
@@ -176,7 +179,7 @@ def my_ballots(session: SessionDep, clock: ClockDep, user: CurrentUser, course_i
     """Your own ballots (nobody else ever sees them) and how many you may still cast."""
     mine = ballots.ballots_mine(session, user=user, course_id=course_id, now=clock())
     return MyBallotsPublic(max_ballots=mine.programme.max_ballots, remaining=mine.remaining,
-                           ballots=[_ballot_public(mine, b, p) for b, p in mine.ballots])
+                           ballots=[_ballot_public(b, p) for b, p in mine.ballots])
 
 
 @router.get("/programme.csv", response_class=Response, responses=READ)

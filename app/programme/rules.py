@@ -89,7 +89,7 @@ def talk_order(ranked: Sequence[int], *, mode: str, seed: int | None) -> list[in
 
 
 def fill_sessions(order: Sequence[int], capacities: Sequence[int | None]) -> list[list[int]] | None:
-    """Deal the groups into sessions in turn, each up to its capacity (None: all that remain); None if they do not fit."""
+    """Deal the groups into sessions in turn, each up to its capacity (None: no limit); None if they do not fit."""
     result: list[list[int]] = []
     rest = list(order)
     for capacity in capacities:

@@ -181,7 +181,8 @@ def test_the_calendars_hold_each_talk_in_the_course_time_zone(client: TestClient
     def talks(body: bytes) -> list[tuple[str, str, str]]:
         cal = Calendar.from_ical(body)
         return [(str(e["summary"]), e["dtstart"].to_ical().decode(), e["dtstart"].params["TZID"])
-                for e in cal.walk("VEVENT") if ": talk by " in str(e["summary"]) or ": poster session" in str(e["summary"])]
+                for e in cal.walk("VEVENT")
+                if ": talk by " in str(e["summary"]) or ": poster session" in str(e["summary"])]
 
     before = client.get(ics, headers=speaker_headers)
     assert talks(before.content) == []  # not published yet
@@ -225,11 +226,12 @@ def test_students_read_the_published_programme_and_may_not_change_it(client: Tes
     assert [t["group"]["name"] for t in published["sessions"][0]["talks"]] == ["P01", "P02"]
     staff_view = client.get(_url(course_id), headers=headers).json()
     assert [(b["number"], b["ballots"]) for b in staff_view["boards"]] == [(1, 0), (2, 0)]
+    first_talk = published["sessions"][0]["talks"][0]
     csv_text = client.get(_url(course_id, "/programme.csv"), headers=student_headers).text
     assert csv_text.splitlines()[:2] == [
         "kind,session,room,position,starts_at,ends_at,board,group,topic,members",
         f"talk,Session {published['sessions'][0]['id']},Lecture hall 1,1,2026-12-22T14:00:00+08:00,"
-        f"2026-12-22T14:10:00+08:00,,P01,Topic of P01,{'; '.join(published['sessions'][0]['talks'][0]['group']['members'])}"]
+        f"2026-12-22T14:10:00+08:00,,P01,Topic of P01,{'; '.join(first_talk['group']['members'])}"]
     pdf = client.get(_url(course_id, "/programme.pdf"), headers=student_headers)
     assert (pdf.status_code, pdf.headers["content-type"], pdf.content[:5]) == (200, "application/pdf", b"%PDF-")
     assert client.get(f"/api/v1/courses/{course_id}/programme", headers=auth(session, w.ta)).status_code == 200
