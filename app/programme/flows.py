@@ -4,9 +4,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from sqlmodel import col, select
+
 from app.audit.service import audit_record
 from app.errors import Conflict
-from app.models import User
+from app.models import ProjectGroup, User
+from app.notify.events import notice_programme_published
 from app.programme.boards import boards_sync
 from app.programme.service import (
     ERR_NO_RUN,
@@ -48,7 +51,27 @@ def programme_publish(session: Session, *, user: User, course_id: int, now: date
     session.add(row)
     session.flush()
     view = programme_build(session, access=access, row=row)
+    if first:
+        _tell_places(session, view, now=now)
     audit_record(session, at=now, actor=user, action="programme.publish", entity="programme", entity_id=row.id,
                  course_id=course_id, after={"talks": sum(len(s.talks) for s in view.sessions),
                                              "boards": len(view.boards), "first": first})
     return view
+
+
+def _tell_places(session: Session, view: ProgrammeView, *, now: datetime) -> None:
+    """On the first publication, each placed group hears its slot or board; later changes show on its page."""
+    places: dict[int, tuple[str, datetime | None]] = {}
+    for s in view.sessions:
+        for t in s.talks:
+            places[t.group.id] = (f"talk {t.slot.position + 1} of {s.session.title or 'the session'} in room "
+                                  f"{s.session.room}", t.span.starts_at)
+    for b in view.boards:
+        room = f" in {view.programme.poster_room}" if view.programme.poster_room else ""
+        places[b.group.id] = (f"board {b.board.number}{room}", view.programme.poster_starts_at)
+    if not places:
+        return
+    groups = session.exec(select(ProjectGroup).where(ProjectGroup.course_id == view.course.id)
+                          .order_by(col(ProjectGroup.id))).all()
+    notice_programme_published(session, course=view.course, now=now,
+                               places=[(g, *places[g.id or 0]) for g in groups if g.id in places])

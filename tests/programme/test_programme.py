@@ -2,7 +2,7 @@
 
 from fastapi.testclient import TestClient
 from icalendar import Calendar
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import AuditEvent, Programme
 from app.programme.service import ERR_SESSION_HAS_TALKS, ERR_STAFF_ONLY
@@ -261,3 +261,33 @@ def test_boards_stay_put_when_a_run_is_superseded_and_staff_can_swap_them(
     assert [(b["number"], b["group"]["name"]) for b in moved.json()["boards"]] == [
         (1, "P05"), (3, "P03"), (7, "P01")]
     assert client.patch(_url(course_id, "/boards/999999"), headers=headers, json={"number": 2}).status_code == 404
+
+
+def test_the_first_publication_tells_each_group_its_slot_or_board(client: TestClient, session: Session,
+                                                                   clock: FakeClock) -> None:
+    from app.models import Notice, User
+
+    w = week16_course(session, presenting=1, posters=1)
+    course_id, headers = w.course.id or 0, auth(session, w.lecturer)
+    for user in session.exec(select(User).where(User.student_no != None)).all():  # noqa: E711
+        user.email = f"{user.username}@example.org"
+        session.add(user)
+    session.commit()
+    clock.set(PUBLISHED_AT)
+    _session(client, headers, course_id, breaks=[])
+    client.post(_url(course_id, "/slots"), headers=headers, json={})
+    client.patch(_url(course_id), headers=headers, json={"poster_room": "Atrium"})
+    client.post(_url(course_id, "/publish"), headers=headers)
+    client.post(_url(course_id, "/publish"), headers=headers)  # again: nobody is told twice
+    notices = session.exec(select(Notice).where(Notice.kind == "programme_placed")
+                           .order_by(col(Notice.user_id))).all()
+    speakers, posters = set(member_ids(w.presenting[0], session)), set(member_ids(w.posters[0], session))
+    assert sorted(n.user_id for n in notices) == sorted(speakers | posters)
+    talk = next(n for n in notices if n.user_id in speakers)
+    board = next(n for n in notices if n.user_id in posters)
+    code = w.course.code
+    assert (talk.subject, board.subject) == (f"{code}: your presentation slot", f"{code}: your poster board")
+    assert "P01's presentation slot in week 16: talk 1 of the session in room Lecture hall 1" in talk.body_text
+    assert "Starts: 2026-12-22 14:00 (UTC+08:00)" in talk.body_text
+    assert "P02's poster board in week 16: board 1 in Atrium" in board.body_text
+    session.commit()
