@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
-from app.access import STUDENT, CourseAccess, course_for, current_group_id, is_row_id
+from app.access import CourseAccess, course_for, is_row_id
 from app.audit.service import audit_record
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Course, GroupMembership, PosterBoard, Programme, ProjectGroup, TalkSession, TalkSlot, Topic, User
@@ -40,7 +40,6 @@ ERR_OVERLAP = "Session {a} and session {b} would overlap."
 ERR_SESSION_HAS_TALKS = "The session still holds talks: move them elsewhere or place the talks again first."
 ERR_BREAK_AFTER = "A break must follow one of the session's talks (after 1 or later)."
 ERR_MAX_TALKS = "The session already holds {count} talks, more than the new maximum."
-ERR_NOT_PUBLISHED = "The programme is not published yet."
 ERR_STAFF_ONLY = "Only course staff change the programme."
 ERR_LECTURER_ONLY = "Only the lecturer changes the poster session and the ballot rules (ballots can count in marks)."
 
@@ -423,11 +422,3 @@ def programme_update(session: Session, *, user: User, course_id: int, values: di
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
-
-
-def my_week16(session: Session, *, user: User, course_id: int, now: datetime) -> tuple[ProgrammeView, int | None]:
-    """The published programme and the caller's current group id (for 'your slot / your board')."""
-    view = programme_view(session, user=user, course_id=course_id, now=now)
-    group_id = current_group_id(session, course_id=course_id, user_id=user.id or 0) \
-        if view.access.role == STUDENT else None
-    return view, group_id
