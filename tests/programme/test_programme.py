@@ -291,3 +291,26 @@ def test_the_first_publication_tells_each_group_its_slot_or_board(client: TestCl
     assert "Starts: 2026-12-22 14:00 (UTC+08:00)" in talk.body_text
     assert "P02's poster board in week 16: board 1 in Atrium" in board.body_text
     session.commit()
+
+
+def test_a_group_that_stops_presenting_leaves_its_slot_and_the_talks_close_up(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
+    w = week16_course(session, presenting=3, posters=1)
+    course_id, headers = w.course.id or 0, auth(session, w.lecturer)
+    clock.set(PUBLISHED_AT)
+    _session(client, headers, course_id, breaks=[])
+    client.post(_url(course_id, "/slots"), headers=headers, json={})
+    run = client.post(f"/api/v1/courses/{course_id}/selections", headers=headers, json={"slots": 3}).json()
+    client.post(f"/api/v1/selections/{run['id']}/overrides", headers=headers, json={
+        "add_group_id": w.posters[0].id, "remove_group_id": w.presenting[0].id, "reason": "P01 is away."})
+    in_force = client.get(f"/api/v1/courses/{course_id}/selections/in-force", headers=headers).json()
+    replaced = client.post(f"/api/v1/selections/{run['id']}/publish", headers=headers,
+                           json={"supersedes": in_force["id"], "reason": "P01 is away."})
+    assert replaced.json()["changed_groups"] == [w.presenting[0].id, w.posters[0].id]
+    programme = client.get(_url(course_id), headers=headers).json()
+    assert [(t["group"]["name"], t["position"], t["starts_at"]) for t in programme["sessions"][0]["talks"]] == [
+        ("P02", 0, "2026-12-22T14:00:00+08:00"), ("P03", 1, "2026-12-22T14:12:00+08:00")]
+    assert [(b["number"], b["group"]["name"]) for b in programme["boards"]] == [(1, "P01")]
+    placed = client.post(_url(course_id, "/slots"), headers=headers, json={}).json()
+    assert [t["group"]["name"] for t in placed["sessions"][0]["talks"]] == ["P02", "P03", "P04"]
