@@ -129,14 +129,14 @@ def test_the_lecturer_supersedes_builds_the_programme_and_times_talks_and_studen
     page.goto("/ui")
     page.get_by_role("button", name="Log out").click()
     log_in(page, "s01")
-    page.get_by_role("link", name="Ants").click()
+    page.get_by_role("link", name="Ants", exact=True).click()
     expect(page.locator("#your-slot")).to_have_text(
         "Your talk: 2026-12-22 14:12 (UTC+08:00) to 2026-12-22 14:22 (UTC+08:00), session in room Hall 1 "
         "(talk 2 of 3).")
     screenshot(page, "student-slot")
     page.get_by_role("button", name="Log out").click()
     log_in(page, "s03")
-    page.get_by_role("link", name="Cats").click()
+    page.get_by_role("link", name="Cats", exact=True).click()
     expect(page.locator("#your-board")).to_have_text("Your poster: board 1.")
     expect(page.locator("#deliverable-changed")).to_have_count(0)  # nothing was uploaded before the change
     screenshot(page, "student-board")
