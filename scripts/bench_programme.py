@@ -26,7 +26,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time as clock_time, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
@@ -63,31 +64,71 @@ def load_course(url: str, groups: int) -> tuple[int, int, int]:
         lecturer = User(username="lecturer", name="Lecturer", is_admin=True, created_at=T0)
         session.add(lecturer)
         session.flush()
-        course = course_create(session, user=lecturer, now=T0, data=CourseCreate(
-            code="BENCH", title="Bench", start_date=date(2026, 9, 7), presentation_slots=TALKS))
-        students = [User(username=f"s{i}", name=f"Student {i}", student_no=f"{i:06d}", created_at=T0)
-                    for i in range(groups * 4)]
+        course = course_create(
+            session,
+            user=lecturer,
+            now=T0,
+            data=CourseCreate(code="BENCH", title="Bench", start_date=date(2026, 9, 7), presentation_slots=TALKS),
+        )
+        students = [
+            User(username=f"s{i}", name=f"Student {i}", student_no=f"{i:06d}", created_at=T0) for i in range(groups * 4)
+        ]
         session.add_all(students)
         session.flush()
         session.add_all([CourseMember(course_id=course.id, user_id=u.id, role="student") for u in students])
-        rows = [ProjectGroup(course_id=course.id, name=f"Group {i:04d}", join_code=f"B{i:07d}", created_at=T0)
-                for i in range(groups)]
+        rows = [
+            ProjectGroup(course_id=course.id, name=f"Group {i:04d}", join_code=f"B{i:07d}", created_at=T0)
+            for i in range(groups)
+        ]
         session.add_all(rows)
         session.flush()
-        session.add_all([GroupMembership(group_id=g.id, course_id=course.id, user_id=students[4 * i + j].id,
-                                         joined_at=T0) for i, g in enumerate(rows) for j in range(4)])
-        session.add_all([Topic(group_id=g.id, title=f"Topic {i}", area="other", status="approved", updated_at=T0)
-                         for i, g in enumerate(rows)])
-        report = session.exec(select(Milestone).where(Milestone.course_id == course.id,
-                                                      Milestone.key == "report")).one()
+        session.add_all(
+            [
+                GroupMembership(group_id=g.id, course_id=course.id, user_id=students[4 * i + j].id, joined_at=T0)
+                for i, g in enumerate(rows)
+                for j in range(4)
+            ]
+        )
+        session.add_all(
+            [
+                Topic(group_id=g.id, title=f"Topic {i}", area="other", status="approved", updated_at=T0)
+                for i, g in enumerate(rows)
+            ]
+        )
+        report = session.exec(
+            select(Milestone).where(Milestone.course_id == course.id, Milestone.key == "report")
+        ).one()
         due = milestone_deadline(course, report)
-        subs = [Submission(group_id=g.id, milestone_id=report.id, version=1, received_at=due - timedelta(hours=1),
-                           filename="x.pdf", size_bytes=1000, sha256=f"{i:064x}", ruleset="report",
-                           verdict="accept", format_report={}) for i, g in enumerate(rows)]
+        subs = [
+            Submission(
+                group_id=g.id,
+                milestone_id=report.id,
+                version=1,
+                received_at=due - timedelta(hours=1),
+                filename="x.pdf",
+                size_bytes=1000,
+                sha256=f"{i:064x}",
+                ruleset="report",
+                verdict="accept",
+                format_report={},
+            )
+            for i, g in enumerate(rows)
+        ]
         session.add_all(subs)
         session.flush()
-        session.add_all([Review(submission_id=s.id, reviewer_id=lecturer.id, points={"overall": 100 - i / 20},
-                                score=100 - i / 20, created_at=T0, updated_at=T0) for i, s in enumerate(subs)])
+        session.add_all(
+            [
+                Review(
+                    submission_id=s.id,
+                    reviewer_id=lecturer.id,
+                    points={"overall": 100 - i / 20},
+                    score=100 - i / 20,
+                    created_at=T0,
+                    updated_at=T0,
+                )
+                for i, s in enumerate(subs)
+            ]
+        )
         session.flush()
         run = selection_run(session, user=lecturer, course_id=course.id or 0, now=T0)
         session.commit()
@@ -131,6 +172,7 @@ def measure(url: str, groups: int, runs: int) -> list[tuple[str, float]]:
                         session.rollback()  # leave the database as loaded
                     else:
                         session.commit()
+
         return run
 
     with Session(engine, expire_on_commit=False) as session:
@@ -141,27 +183,55 @@ def measure(url: str, groups: int, runs: int) -> list[tuple[str, float]]:
     def bare_sql(session: Session) -> None:
         # Core statements (no ORM objects, no checks, no audit): the floor for the same writes.
         conn = session.connection()
-        conn.execute(text("UPDATE project_group SET deliverable = CASE WHEN id <= :last THEN 'slides' "
-                          "ELSE 'poster' END WHERE course_id = :course"),
-                     {"last": group_ids[TALKS - 1], "course": course_id})
-        sid = conn.execute(insert(TalkSession.__table__).values(  # type: ignore[arg-type]
-            course_id=course_id, title="", day=date(2026, 12, 22), start_time=clock_time(9, 0), room="Hall",
-            talk_minutes=10, changeover_minutes=2, breaks=[], created_at=now)).inserted_primary_key[0]
-        conn.execute(insert(PosterBoard.__table__),  # type: ignore[arg-type]
-                     [{"course_id": course_id, "group_id": g, "number": i + 1, "assigned_at": now}
-                      for i, g in enumerate(group_ids[TALKS:])])
-        conn.execute(insert(TalkSlot.__table__),  # type: ignore[arg-type]
-                     [{"course_id": course_id, "session_id": sid, "group_id": g, "position": i}
-                      for i, g in enumerate(group_ids[:TALKS])])
+        conn.execute(
+            text(
+                "UPDATE project_group SET deliverable = CASE WHEN id <= :last THEN 'slides' "
+                "ELSE 'poster' END WHERE course_id = :course"
+            ),
+            {"last": group_ids[TALKS - 1], "course": course_id},
+        )
+        sid = conn.execute(
+            insert(TalkSession.__table__).values(  # type: ignore[arg-type]
+                course_id=course_id,
+                title="",
+                day=date(2026, 12, 22),
+                start_time=clock_time(9, 0),
+                room="Hall",
+                talk_minutes=10,
+                changeover_minutes=2,
+                breaks=[],
+                created_at=now,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(PosterBoard.__table__),  # type: ignore[arg-type]
+            [
+                {"course_id": course_id, "group_id": g, "number": i + 1, "assigned_at": now}
+                for i, g in enumerate(group_ids[TALKS:])
+            ],
+        )
+        conn.execute(
+            insert(TalkSlot.__table__),  # type: ignore[arg-type]
+            [
+                {"course_id": course_id, "session_id": sid, "group_id": g, "position": i}
+                for i, g in enumerate(group_ids[:TALKS])
+            ],
+        )
 
     def build_and_publish(session: Session) -> None:
         selection_publish_flow(session, user=lecturer, selection_id=run_id, now=now)
         for start in (clock_time(9, 0), clock_time(14, 0)):
-            session_create(session, user=lecturer, course_id=course_id, now=now,
-                           data=SessionIn(day=date(2026, 12, 22), start_time=start, room="Hall", max_talks=20))
+            session_create(
+                session,
+                user=lecturer,
+                course_id=course_id,
+                now=now,
+                data=SessionIn(day=date(2026, 12, 22), start_time=start, room="Hall", max_talks=20),
+            )
         talks_place(session, user=lecturer, course_id=course_id, mode="ranking", seed=None, now=now)
         view = programme_publish(session, user=lecturer, course_id=course_id, now=now)
-        assert sum(len(s.talks) for s in view.sessions) == TALKS and len(view.boards) == groups - TALKS
+        assert sum(len(s.talks) for s in view.sessions) == TALKS
+        assert len(view.boards) == groups - TALKS
 
     def read(session: Session) -> None:
         view = programme_view(session, user=lecturer, course_id=course_id, now=now)
@@ -169,13 +239,18 @@ def measure(url: str, groups: int, runs: int) -> list[tuple[str, float]]:
 
     def export(session: Session) -> None:
         view = programme_view(session, user=lecturer, course_id=course_id, now=now)
-        assert programme_csv(view).count("\n") == groups + 1 and programme_pdf(view)[:5] == b"%PDF-"
+        assert programme_csv(view).count("\n") == groups + 1
+        assert programme_pdf(view)[:5] == b"%PDF-"
 
-    results = [("bare SQL (baseline)", timed(runs, in_transaction(bare_sql))),
-               ("build and publish", timed(runs, in_transaction(build_and_publish)))]
+    results = [
+        ("bare SQL (baseline)", timed(runs, in_transaction(bare_sql))),
+        ("build and publish", timed(runs, in_transaction(build_and_publish))),
+    ]
     in_transaction(build_and_publish, keep=True)()  # reads and exports need a built programme
-    results += [("programme read", timed(runs, in_transaction(read))),
-                ("CSV + PDF", timed(runs, in_transaction(export)))]
+    results += [
+        ("programme read", timed(runs, in_transaction(read))),
+        ("CSV + PDF", timed(runs, in_transaction(export))),
+    ]
     engine.dispose()
     return results
 

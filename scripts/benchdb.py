@@ -17,8 +17,9 @@ def bench_database(backend: str, work: Path, name: str) -> Iterator[str]:
         return
     # Its own folder under /tmp (the server runs as `postgres` when we are root).
     pg_dir = Path(tempfile.mkdtemp(prefix="tracker-pg."))
-    admin_url = subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)],
-                               check=True, capture_output=True, text=True).stdout.strip()
+    admin_url = subprocess.run(
+        [str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)], check=True, capture_output=True, text=True
+    ).stdout.strip()
     try:
         from sqlalchemy import create_engine
 

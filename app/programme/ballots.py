@@ -47,8 +47,9 @@ def _check_open(row: Programme, now: datetime) -> None:
         raise Conflict(ERR_OUTSIDE_SESSION, code="ballots_closed")
 
 
-def ballot_cast(session: Session, *, user: User, course_id: int, board_id: int, score: int,
-                now: datetime) -> PosterBallot:
+def ballot_cast(
+    session: Session, *, user: User, course_id: int, board_id: int, score: int, now: datetime
+) -> PosterBallot:
     """Score another group's poster (students): one ballot per poster, at most N in all, never one's own."""
     access = course_for(session, course_id=course_id, user=user)
     board = session.get(PosterBoard, board_id) if is_row_id(board_id) else None
@@ -64,19 +65,29 @@ def ballot_cast(session: Session, *, user: User, course_id: int, board_id: int, 
         raise Forbidden(ERR_OWN_GROUP, code="own_group")
     # The voter's row, locked: two ballots sent at once are counted one after the other.
     session.exec(select(User.id).where(User.id == user.id).with_for_update(key_share=True)).one()
-    mine = list(session.exec(select(PosterBallot.group_id).where(PosterBallot.voter_id == user.id,
-                                                                 PosterBallot.course_id == course_id)))
+    mine = list(
+        session.exec(
+            select(PosterBallot.group_id).where(PosterBallot.voter_id == user.id, PosterBallot.course_id == course_id)
+        )
+    )
     if board.group_id in mine:
         raise Conflict(ERR_ALREADY, code="already_voted")
     if len(mine) >= row.max_ballots:
         raise Conflict(ERR_LIMIT.format(n=row.max_ballots), code="ballot_limit")
-    ballot = PosterBallot(course_id=course_id, group_id=board.group_id, voter_id=user.id or 0, score=score,
-                          cast_at=now)
+    ballot = PosterBallot(course_id=course_id, group_id=board.group_id, voter_id=user.id or 0, score=score, cast_at=now)
     session.add(ballot)
     session.flush()
     # Who voted is recorded, never for which poster or with what score.
-    audit_record(session, at=now, actor=user, action="ballot.cast", entity="course", entity_id=course_id,
-                 course_id=course_id, after={"ballots_cast_by_voter": len(mine) + 1})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="ballot.cast",
+        entity="course",
+        entity_id=course_id,
+        course_id=course_id,
+        after={"ballots_cast_by_voter": len(mine) + 1},
+    )
     return ballot
 
 
@@ -86,7 +97,8 @@ def ballots_mine(session: Session, *, user: User, course_id: int, now: datetime)
     row = session.exec(select(Programme).where(Programme.course_id == course_id)).first()
     row = row or Programme(course_id=course_id, updated_at=now)
     rows = session.exec(
-        select(PosterBallot, PosterBoard).join(PosterBoard, col(PosterBoard.group_id) == col(PosterBallot.group_id))
+        select(PosterBallot, PosterBoard)
+        .join(PosterBoard, col(PosterBoard.group_id) == col(PosterBallot.group_id))
         .where(PosterBallot.voter_id == user.id, PosterBallot.course_id == course_id)
         .order_by(col(PosterBoard.number))
     ).all()
@@ -96,8 +108,13 @@ def ballots_mine(session: Session, *, user: User, course_id: int, now: datetime)
 def ballot_counts(session: Session, *, user: User, course_id: int) -> dict[int, int]:
     """Ballots per poster group (staff), never who cast them."""
     course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
-    return dict(session.exec(select(PosterBallot.group_id, func.count()).where(PosterBallot.course_id == course_id)
-                             .group_by(col(PosterBallot.group_id))).all())
+    return dict(
+        session.exec(
+            select(PosterBallot.group_id, func.count())
+            .where(PosterBallot.course_id == course_id)
+            .group_by(col(PosterBallot.group_id))
+        ).all()
+    )
 
 
 def ballot_marks(session: Session, *, course_id: int) -> tuple[float, dict[int, float]]:
@@ -106,7 +123,8 @@ def ballot_marks(session: Session, *, course_id: int) -> tuple[float, dict[int, 
     if row is None or not row.ballots_count or row.ballot_weight <= 0:
         return 0.0, {}
     scores: dict[int, list[int]] = defaultdict(list)
-    for group_id, score in session.exec(select(PosterBallot.group_id, PosterBallot.score)
-                                        .where(PosterBallot.course_id == course_id)):
+    for group_id, score in session.exec(
+        select(PosterBallot.group_id, PosterBallot.score).where(PosterBallot.course_id == course_id)
+    ):
         scores[group_id].append(score)
     return row.ballot_weight, {g: mark for g, s in scores.items() if (mark := ballot_mark(s)) is not None}

@@ -17,10 +17,15 @@ def programme_events(session: Session, *, user: User, access: CourseAccess, now:
     if row is None or row.published_at is None:
         return []
     view = programme_build(session, access=access, row=row)
-    group_id = None if access.is_staff else current_group_id(session, course_id=access.course.id or 0,
-                                                             user_id=user.id or 0)
-    events = [_talk_event(view, s, t, now) for s in view.sessions for t in s.talks
-              if access.is_staff or t.group.id == group_id]
+    group_id = (
+        None if access.is_staff else current_group_id(session, course_id=access.course.id or 0, user_id=user.id or 0)
+    )
+    events = [
+        _talk_event(view, s, t, now)
+        for s in view.sessions
+        for t in s.talks
+        if access.is_staff or t.group.id == group_id
+    ]
     board = view.board_of(group_id) if group_id is not None else None
     if row.poster_starts_at and row.poster_ends_at and (access.is_staff or board is not None):
         events.append(_poster_event(view, board.board.number if board else None, now))

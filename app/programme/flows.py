@@ -2,9 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import Session
-
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.audit.service import audit_record
 from app.errors import Conflict
@@ -24,16 +22,31 @@ from app.storage import FileStore
 
 
 def selection_publish_flow(
-    session: Session, *, user: User, selection_id: int, now: datetime, supersedes: int | None = None,
-    reason: str = "", force: bool = False, store: FileStore | None = None,
+    session: Session,
+    *,
+    user: User,
+    selection_id: int,
+    now: datetime,
+    supersedes: int | None = None,
+    reason: str = "",
+    force: bool = False,
+    store: FileStore | None = None,
 ) -> PublishOutcome:
     """Publish a run (see selection_publish), then bring the programme in line with it.
 
     Poster groups get boards (numbers already held stay); groups that no longer present leave their
     talk slot, and the talks after it move up.
     """
-    outcome = selection_publish(session, user=user, selection_id=selection_id, now=now, supersedes=supersedes,
-                                reason=reason, force=force, store=store)
+    outcome = selection_publish(
+        session,
+        user=user,
+        selection_id=selection_id,
+        now=now,
+        supersedes=supersedes,
+        reason=reason,
+        force=force,
+        store=store,
+    )
     boards_sync(session, course_id=outcome.view.run.course_id, now=now)
     slots_prune(session, course_id=outcome.view.run.course_id)
     return outcome
@@ -53,9 +66,16 @@ def programme_publish(session: Session, *, user: User, course_id: int, now: date
     view = programme_build(session, access=access, row=row)
     if first:
         _tell_places(session, view, now=now)
-    audit_record(session, at=now, actor=user, action="programme.publish", entity="programme", entity_id=row.id,
-                 course_id=course_id, after={"talks": sum(len(s.talks) for s in view.sessions),
-                                             "boards": len(view.boards), "first": first})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="programme.publish",
+        entity="programme",
+        entity_id=row.id,
+        course_id=course_id,
+        after={"talks": sum(len(s.talks) for s in view.sessions), "boards": len(view.boards), "first": first},
+    )
     return view
 
 
@@ -64,14 +84,18 @@ def _tell_places(session: Session, view: ProgrammeView, *, now: datetime) -> Non
     places: dict[int, tuple[str, datetime | None]] = {}
     for s in view.sessions:
         for t in s.talks:
-            places[t.group.id] = (f"talk {t.slot.position + 1} of {s.session.title or 'the session'} in room "
-                                  f"{s.session.room}", t.span.starts_at)
+            places[t.group.id] = (
+                f"talk {t.slot.position + 1} of {s.session.title or 'the session'} in room {s.session.room}",
+                t.span.starts_at,
+            )
     for b in view.boards:
         room = f" in {view.programme.poster_room}" if view.programme.poster_room else ""
         places[b.group.id] = (f"board {b.board.number}{room}", view.programme.poster_starts_at)
     if not places:
         return
-    groups = session.exec(select(ProjectGroup).where(ProjectGroup.course_id == view.course.id)
-                          .order_by(col(ProjectGroup.id))).all()
-    notice_programme_published(session, course=view.course, now=now,
-                               places=[(g, *places[g.id or 0]) for g in groups if g.id in places])
+    groups = session.exec(
+        select(ProjectGroup).where(ProjectGroup.course_id == view.course.id).order_by(col(ProjectGroup.id))
+    ).all()
+    notice_programme_published(
+        session, course=view.course, now=now, places=[(g, *places[g.id or 0]) for g in groups if g.id in places]
+    )

@@ -1,5 +1,6 @@
 """Week-16 rules as pure functions: talk times, the order of talks, board numbers. No database, no clock."""
 
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,13 +41,15 @@ def session_start(day: date, start_time: time, timezone: str) -> datetime:
     local = datetime.combine(day, start_time, tzinfo=zone)
     instant = local.astimezone(UTC)
     if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise NoSuchLocalTime(f"{day.isoformat()} {start_time:%H:%M} does not exist in {timezone} "
-                              "(the clocks skip it).")
+        raise NoSuchLocalTime(
+            f"{day.isoformat()} {start_time:%H:%M} does not exist in {timezone} (the clocks skip it)."
+        )
     return instant
 
 
-def talk_spans(*, start: datetime, count: int, talk_minutes: int, changeover_minutes: int,
-               breaks: Sequence[Break]) -> tuple[list[Span], list[Span]]:
+def talk_spans(
+    *, start: datetime, count: int, talk_minutes: int, changeover_minutes: int, breaks: Sequence[Break]
+) -> tuple[list[Span], list[Span]]:
     """The talks' and the breaks' spans, back to back from `start`.
 
     Durations are elapsed time, so a session that runs across a daylight-saving change keeps
@@ -72,7 +75,7 @@ def talk_spans(*, start: datetime, count: int, talk_minutes: int, changeover_min
 def first_overlap(spans: Sequence[tuple[int, Span]]) -> tuple[int, int] | None:
     """The ids of two spans that overlap (touching ends do not), or None."""
     ordered = sorted(spans, key=lambda item: (item[1].starts_at, item[1].ends_at, item[0]))
-    for (a, first), (b, second) in zip(ordered, ordered[1:], strict=False):
+    for (a, first), (b, second) in itertools.pairwise(ordered):
         if second.starts_at < first.ends_at:
             return a, b
     return None

@@ -71,8 +71,13 @@ class ProgrammeUpdate(BaseModel):
     ballots_open: StrictBool | None = None
     max_ballots: StrictInt | None = Field(default=None, ge=0, le=1000)
     ballots_count: StrictBool | None = Field(default=None, description="Whether ballots count in poster marks.")
-    ballot_weight: float | None = Field(default=None, ge=0, le=100, allow_inf_nan=False,
-                                        description="Percent of a poster group's week-16 score taken from ballots.")
+    ballot_weight: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        allow_inf_nan=False,
+        description="Percent of a poster group's week-16 score taken from ballots.",
+    )
 
 
 class BallotIn(BaseModel):

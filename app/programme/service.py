@@ -150,29 +150,44 @@ def _groups_info(session: Session, *, course_id: int, group_ids: set[int]) -> di
     # Filtered by course, not by a list of a thousand ids, and sorted here: cheaper on both backends.
     if not group_ids:
         return {}
-    names = {gid: name for gid, name in session.exec(
-        select(ProjectGroup.id, ProjectGroup.name).where(ProjectGroup.course_id == course_id)) if gid in group_ids}
-    topics = dict(session.exec(select(Topic.group_id, Topic.title)
-                               .join(ProjectGroup, col(ProjectGroup.id) == col(Topic.group_id))
-                               .where(ProjectGroup.course_id == course_id)).all())
+    names = {
+        gid: name
+        for gid, name in session.exec(
+            select(ProjectGroup.id, ProjectGroup.name).where(ProjectGroup.course_id == course_id)
+        )
+        if gid in group_ids
+    }
+    topics = dict(
+        session.exec(
+            select(Topic.group_id, Topic.title)
+            .join(ProjectGroup, col(ProjectGroup.id) == col(Topic.group_id))
+            .where(ProjectGroup.course_id == course_id)
+        ).all()
+    )
     people: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for group_id, user_id, name in session.exec(
-        select(GroupMembership.group_id, User.id, User.name).join(User, col(User.id) == col(GroupMembership.user_id))
+        select(GroupMembership.group_id, User.id, User.name)
+        .join(User, col(User.id) == col(GroupMembership.user_id))
         .where(GroupMembership.course_id == course_id, col(GroupMembership.left_at).is_(None))
     ):
         if group_id in group_ids:
-            people[group_id].append((name, user_id))
-    return {gid: GroupInfo(id=gid, name=names[gid], topic=topics.get(gid),
-                           members=[name for name, _ in sorted(people[gid])])
-            for gid in sorted(group_ids) if gid in names}
+            people[group_id].append((name, user_id or 0))
+    return {
+        gid: GroupInfo(
+            id=gid, name=names[gid], topic=topics.get(gid), members=[name for name, _ in sorted(people[gid])]
+        )
+        for gid in sorted(group_ids)
+        if gid in names
+    }
 
 
 def _breaks(row: TalkSession) -> list[Break]:
     return [Break(after=int(b["after"]), minutes=int(b["minutes"])) for b in row.breaks]
 
 
-def _session_views(session: Session, course: Course, rows: list[TalkSession], slots: list[TalkSlot],
-                   info: dict[int, GroupInfo]) -> list[SessionView]:
+def _session_views(
+    session: Session, course: Course, rows: list[TalkSession], slots: list[TalkSlot], info: dict[int, GroupInfo]
+) -> list[SessionView]:
     by_session: dict[int, list[TalkSlot]] = defaultdict(list)
     for slot in sorted(slots, key=lambda s: (s.session_id, s.position)):
         by_session[slot.session_id].append(slot)
@@ -180,25 +195,45 @@ def _session_views(session: Session, course: Course, rows: list[TalkSession], sl
     for row in rows:
         start = session_start(row.day, row.start_time, course.timezone)
         mine = by_session[row.id or 0]
-        talks, pauses = talk_spans(start=start, count=len(mine), talk_minutes=row.talk_minutes,
-                                   changeover_minutes=row.changeover_minutes, breaks=_breaks(row))
-        views.append(SessionView(session=row, start=start, breaks=pauses,
-                                 talks=[TalkView(slot=s, group=info[s.group_id], span=t)
-                                        for s, t in zip(mine, talks, strict=True)]))
+        talks, pauses = talk_spans(
+            start=start,
+            count=len(mine),
+            talk_minutes=row.talk_minutes,
+            changeover_minutes=row.changeover_minutes,
+            breaks=_breaks(row),
+        )
+        views.append(
+            SessionView(
+                session=row,
+                start=start,
+                breaks=pauses,
+                talks=[TalkView(slot=s, group=info[s.group_id], span=t) for s, t in zip(mine, talks, strict=True)],
+            )
+        )
     return views
 
 
 def _load(session: Session, course: Course) -> tuple[list[TalkSession], list[TalkSlot]]:
-    rows = list(session.exec(select(TalkSession).where(TalkSession.course_id == course.id)
-                             .order_by(col(TalkSession.day), col(TalkSession.start_time), col(TalkSession.id))))
+    rows = list(
+        session.exec(
+            select(TalkSession)
+            .where(TalkSession.course_id == course.id)
+            .order_by(col(TalkSession.day), col(TalkSession.start_time), col(TalkSession.id))
+        )
+    )
     slots = list(session.exec(select(TalkSlot).where(TalkSlot.course_id == course.id)))
     return rows, slots
 
 
 def _boards(session: Session, course_id: int) -> list[BoardRow]:
-    return [BoardRow(id=i, group_id=g, number=n) for i, g, n in session.exec(
-        select(PosterBoard.id, PosterBoard.group_id, PosterBoard.number).where(PosterBoard.course_id == course_id)
-        .order_by(col(PosterBoard.number)))]
+    return [
+        BoardRow(id=i or 0, group_id=g, number=n)
+        for i, g, n in session.exec(
+            select(PosterBoard.id, PosterBoard.group_id, PosterBoard.number)
+            .where(PosterBoard.course_id == course_id)
+            .order_by(col(PosterBoard.number))
+        )
+    ]
 
 
 def programme_view(session: Session, *, user: User, course_id: int, now: datetime) -> ProgrammeView:
@@ -217,11 +252,16 @@ def programme_build(session: Session, *, access: CourseAccess, row: Programme) -
     course = access.course
     rows, slots = _load(session, course)
     boards = _boards(session, course.id or 0)
-    info = _groups_info(session, course_id=course.id or 0,
-                        group_ids={s.group_id for s in slots} | {b.group_id for b in boards})
-    return ProgrammeView(access=access, programme=row, run_id=selection_in_force_id(session, course_id=course.id or 0),
-                         sessions=_session_views(session, course, rows, slots, info),
-                         boards=[BoardView(board=b, group=info[b.group_id]) for b in boards])
+    info = _groups_info(
+        session, course_id=course.id or 0, group_ids={s.group_id for s in slots} | {b.group_id for b in boards}
+    )
+    return ProgrammeView(
+        access=access,
+        programme=row,
+        run_id=selection_in_force_id(session, course_id=course.id or 0),
+        sessions=_session_views(session, course, rows, slots, info),
+        boards=[BoardView(board=b, group=info[b.group_id]) for b in boards],
+    )
 
 
 def _check_no_overlap(session: Session, course: Course) -> None:
@@ -253,15 +293,30 @@ def session_create(session: Session, *, user: User, course_id: int, data: Sessio
     session.add(row)
     session.flush()
     _check_no_overlap(session, course)
-    audit_record(session, at=now, actor=user, action="programme.session_create", entity="programme_session",
-                 entity_id=row.id, course_id=course_id, after=_session_snapshot(row))
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="programme.session_create",
+        entity="programme_session",
+        entity_id=row.id,
+        course_id=course_id,
+        after=_session_snapshot(row),
+    )
     return row
 
 
 def _session_snapshot(row: TalkSession) -> dict[str, Any]:
-    return {"title": row.title, "day": row.day.isoformat(), "start_time": row.start_time.isoformat("minutes"),
-            "room": row.room, "talk_minutes": row.talk_minutes, "changeover_minutes": row.changeover_minutes,
-            "breaks": row.breaks, "max_talks": row.max_talks}
+    return {
+        "title": row.title,
+        "day": row.day.isoformat(),
+        "start_time": row.start_time.isoformat("minutes"),
+        "room": row.room,
+        "talk_minutes": row.talk_minutes,
+        "changeover_minutes": row.changeover_minutes,
+        "breaks": row.breaks,
+        "max_talks": row.max_talks,
+    }
 
 
 def _session_for(session: Session, *, user: User, course_id: int, session_id: int) -> tuple[Course, TalkSession]:
@@ -272,8 +327,9 @@ def _session_for(session: Session, *, user: User, course_id: int, session_id: in
     return course, row
 
 
-def session_update(session: Session, *, user: User, course_id: int, session_id: int, data: SessionIn,
-                   now: datetime) -> TalkSession:
+def session_update(
+    session: Session, *, user: User, course_id: int, session_id: int, data: SessionIn, now: datetime
+) -> TalkSession:
     """Change a session's date, time, room, lengths or breaks (staff); its talks move with it."""
     course, row = _session_for(session, user=user, course_id=course_id, session_id=session_id)
     programme_row(session, course_id=course_id, now=now, lock=True)
@@ -286,8 +342,17 @@ def session_update(session: Session, *, user: User, course_id: int, session_id: 
     session.add(row)
     session.flush()
     _check_no_overlap(session, course)
-    audit_record(session, at=now, actor=user, action="programme.session_update", entity="programme_session",
-                 entity_id=row.id, course_id=course_id, before=before, after=_session_snapshot(row))
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="programme.session_update",
+        entity="programme_session",
+        entity_id=row.id,
+        course_id=course_id,
+        before=before,
+        after=_session_snapshot(row),
+    )
     return row
 
 
@@ -297,13 +362,20 @@ def session_delete(session: Session, *, user: User, course_id: int, session_id: 
     programme_row(session, course_id=course_id, now=now, lock=True)
     if session.exec(select(TalkSlot.id).where(TalkSlot.session_id == row.id)).first() is not None:
         raise Conflict(ERR_SESSION_HAS_TALKS, code="session_not_empty")
-    audit_record(session, at=now, actor=user, action="programme.session_delete", entity="programme_session",
-                 entity_id=row.id, course_id=course_id, before=_session_snapshot(row))
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="programme.session_delete",
+        entity="programme_session",
+        entity_id=row.id,
+        course_id=course_id,
+        before=_session_snapshot(row),
+    )
     session.delete(row)
 
 
-def talks_place(session: Session, *, user: User, course_id: int, mode: str, seed: int | None,
-                now: datetime) -> None:
+def talks_place(session: Session, *, user: User, course_id: int, mode: str, seed: int | None, now: datetime) -> None:
     """Place the presenting groups of the run in force into the sessions, by ranking or seeded random order (staff).
 
     Any previous placement is replaced. A random order without a seed gets a new one; either way the
@@ -318,27 +390,46 @@ def talks_place(session: Session, *, user: User, course_id: int, mode: str, seed
     if mode == "random" and seed is None:
         seed = secrets.randbelow(2**31)
     order = talk_order(presenting, mode=mode, seed=seed if mode == "random" else None)
-    rows = list(session.exec(select(TalkSession).where(TalkSession.course_id == course_id)
-                             .order_by(col(TalkSession.day), col(TalkSession.start_time), col(TalkSession.id))))
+    rows = list(
+        session.exec(
+            select(TalkSession)
+            .where(TalkSession.course_id == course_id)
+            .order_by(col(TalkSession.day), col(TalkSession.start_time), col(TalkSession.id))
+        )
+    )
     if not rows and order:
         raise Conflict(ERR_NO_SESSIONS, code="no_sessions")
     dealt = fill_sessions(order, [r.max_talks for r in rows])
     if dealt is None:
         room = sum(r.max_talks or 0 for r in rows)
         raise Conflict(ERR_NO_ROOM.format(room=room, count=len(order)), code="no_room")
-    session.exec(delete(TalkSlot).where(col(TalkSlot.course_id) == course_id))  # type: ignore[call-overload]
-    session.add_all([TalkSlot(course_id=course_id, session_id=r.id or 0, group_id=gid, position=i)
-                     for r, groups in zip(rows, dealt, strict=True) for i, gid in enumerate(groups)])
+    session.execute(delete(TalkSlot).where(col(TalkSlot.course_id) == course_id))
+    session.add_all(
+        [
+            TalkSlot(course_id=course_id, session_id=r.id or 0, group_id=gid, position=i)
+            for r, groups in zip(rows, dealt, strict=True)
+            for i, gid in enumerate(groups)
+        ]
+    )
     row.order_mode, row.seed, row.updated_at = mode, seed if mode == "random" else None, now
     session.add(row)
     session.flush()
     _check_no_overlap(session, access.course)
-    audit_record(session, at=now, actor=user, action="programme.place", entity="programme", entity_id=row.id,
-                 course_id=course_id, after={"mode": mode, "seed": row.seed, "run": run_id, "order": order})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="programme.place",
+        entity="programme",
+        entity_id=row.id,
+        course_id=course_id,
+        after={"mode": mode, "seed": row.seed, "run": run_id, "order": order},
+    )
 
 
-def slot_move(session: Session, *, user: User, course_id: int, slot_id: int, session_id: int, position: int,
-              now: datetime) -> None:
+def slot_move(
+    session: Session, *, user: User, course_id: int, slot_id: int, session_id: int, position: int, now: datetime
+) -> None:
     """Move a talk to a position (0-based, clamped) in a session (staff); every session stays gap-free."""
     access = staff_access(session, user=user, course_id=course_id)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
@@ -348,8 +439,13 @@ def slot_move(session: Session, *, user: User, course_id: int, slot_id: int, ses
     target = session.get(TalkSession, session_id) if is_row_id(session_id) else None
     if target is None or target.course_id != course_id:
         raise InvalidInput(ERR_NO_SESSION, field="session_id")
-    slots = list(session.exec(select(TalkSlot).where(TalkSlot.course_id == course_id)
-                              .order_by(col(TalkSlot.session_id), col(TalkSlot.position))))
+    slots = list(
+        session.exec(
+            select(TalkSlot)
+            .where(TalkSlot.course_id == course_id)
+            .order_by(col(TalkSlot.session_id), col(TalkSlot.position))
+        )
+    )
     lanes: dict[int, list[TalkSlot]] = defaultdict(list)
     for s in slots:
         if s.id != slot.id:
@@ -371,8 +467,17 @@ def slot_move(session: Session, *, user: User, course_id: int, slot_id: int, ses
     _check_no_overlap(session, access.course)
     row.updated_at = now
     session.add(row)
-    audit_record(session, at=now, actor=user, action="programme.move", entity="programme_slot", entity_id=slot.id,
-                 course_id=course_id, before=before, after={"session_id": session_id, "position": slot.position})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="programme.move",
+        entity="programme_slot",
+        entity_id=slot.id,
+        course_id=course_id,
+        before=before,
+        after={"session_id": session_id, "position": slot.position},
+    )
 
 
 def slots_prune(session: Session, *, course_id: int) -> list[int]:
@@ -380,10 +485,18 @@ def slots_prune(session: Session, *, course_id: int) -> list[int]:
 
     No access check: the publish flow calls it after checking.
     """
-    slots = list(session.exec(select(TalkSlot).where(TalkSlot.course_id == course_id)
-                              .order_by(col(TalkSlot.session_id), col(TalkSlot.position))))
-    presenting = set(session.exec(select(ProjectGroup.id).where(ProjectGroup.course_id == course_id,
-                                                                ProjectGroup.deliverable == "slides")))
+    slots = list(
+        session.exec(
+            select(TalkSlot)
+            .where(TalkSlot.course_id == course_id)
+            .order_by(col(TalkSlot.session_id), col(TalkSlot.position))
+        )
+    )
+    presenting = set(
+        session.exec(
+            select(ProjectGroup.id).where(ProjectGroup.course_id == course_id, ProjectGroup.deliverable == "slides")
+        )
+    )
     gone = [s for s in slots if s.group_id not in presenting]
     if not gone:
         return []
@@ -402,8 +515,7 @@ def slots_prune(session: Session, *, course_id: int) -> list[int]:
     return sorted(s.group_id for s in gone)
 
 
-def programme_update(session: Session, *, user: User, course_id: int, values: dict[str, Any],
-                     now: datetime) -> None:
+def programme_update(session: Session, *, user: User, course_id: int, values: dict[str, Any], now: datetime) -> None:
     """Change the poster session's time and place and the ballot rules (lecturer; ballots change marks)."""
     staff_access(session, user=user, course_id=course_id, lecturer=True)
     row = programme_row(session, course_id=course_id, now=now, lock=True)
@@ -416,8 +528,17 @@ def programme_update(session: Session, *, user: User, course_id: int, values: di
     row.updated_at = now
     session.add(row)
     session.flush()
-    audit_record(session, at=now, actor=user, action="programme.update", entity="programme", entity_id=row.id,
-                 course_id=course_id, before=before, after={k: _jsonable(getattr(row, k)) for k in values})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="programme.update",
+        entity="programme",
+        entity_id=row.id,
+        course_id=course_id,
+        before=before,
+        after={k: _jsonable(getattr(row, k)) for k in values},
+    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -312,8 +312,8 @@ def selection_publish(
     # Columns and two UPDATE statements, not ORM rows: a course may have a thousand groups.
     groups = list(session.exec(select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.deliverable)
                                .where(ProjectGroup.course_id == run.course_id).order_by(col(ProjectGroup.id))))
-    names = {gid: name for gid, name, _ in groups}
-    before = {gid: deliverable for gid, _, deliverable in groups}
+    names = {gid or 0: name for gid, name, _ in groups}
+    before = {gid or 0: deliverable for gid, _, deliverable in groups}
     after = {gid: ("slides" if gid in presenting else "poster") for gid in before}
     changed = [gid for gid in sorted(after) if before[gid] is not None and before[gid] != after[gid]]
     locked = bool(changed) and _final_deadline_passed(session, course=course, now=now)
@@ -328,11 +328,10 @@ def selection_publish(
         session.add(in_force)
         session.flush()
     ids = sorted(presenting)
-    in_course = ProjectGroup.course_id == run.course_id
-    session.exec(update(ProjectGroup).where(in_course, col(ProjectGroup.id).in_(ids))  # type: ignore[call-overload]
-                 .values(deliverable="slides"))
-    session.exec(update(ProjectGroup).where(in_course, col(ProjectGroup.id).not_in(ids))  # type: ignore[call-overload]
-                 .values(deliverable="poster"))
+    in_course = col(ProjectGroup.course_id) == run.course_id
+    session.execute(update(ProjectGroup).where(in_course, col(ProjectGroup.id).in_(ids)).values(deliverable="slides"))
+    session.execute(update(ProjectGroup).where(in_course, col(ProjectGroup.id).not_in(ids))
+                    .values(deliverable="poster"))
     run.status, run.published_at, run.published_by = "published", now, user.id
     run.supersedes_id = in_force.id if in_force else None
     run.supersede_reason = reason or None

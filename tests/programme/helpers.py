@@ -25,8 +25,14 @@ class Week16:
     posters: list[ProjectGroup]
 
 
-def week16_course(session: Session, *, presenting: int = 10, posters: int = 3, timezone: str = "Asia/Shanghai",
-                  names: list[str] | None = None) -> Week16:
+def week16_course(
+    session: Session,
+    *,
+    presenting: int = 10,
+    posters: int = 3,
+    timezone: str = "Asia/Shanghai",
+    names: list[str] | None = None,
+) -> Week16:
     """Groups P01.. score 99, 98, ... so the first `presenting` present; published at PUBLISHED_AT."""
     lecturer = make_user(session, admin=True, name="Lena Lecturer")
     course = make_course(session, lecturer=lecturer, timezone=timezone)
@@ -42,5 +48,10 @@ def week16_course(session: Session, *, presenting: int = 10, posters: int = 3, t
     run = selection_run(session, user=lecturer, course_id=course.id or 0, slots=presenting, now=PUBLISHED_AT)
     selection_publish_flow(session, user=lecturer, selection_id=run.id or 0, now=PUBLISHED_AT)
     session.commit()
-    return Week16(course=course, lecturer=lecturer, ta=ta, presenting=groups[:presenting],
-                  posters=sorted(groups[presenting:], key=lambda g: g.name))
+    return Week16(
+        course=course,
+        lecturer=lecturer,
+        ta=ta,
+        presenting=groups[:presenting],
+        posters=sorted(groups[presenting:], key=lambda g: g.name),
+    )

@@ -21,9 +21,18 @@ def _url(course_id: int, rest: str = "") -> str:
 
 def _open_ballots(client: TestClient, headers: dict[str, str], course_id: int, **extra: object) -> dict[str, int]:
     """Publish with the poster session set and ballots open (2 each); returns board ids by group name."""
-    client.patch(_url(course_id), headers=headers, json={
-        "poster_starts_at": SESSION_START.isoformat(), "poster_ends_at": SESSION_END.isoformat(),
-        "poster_room": "Atrium", "ballots_open": True, "max_ballots": 2, **extra})
+    client.patch(
+        _url(course_id),
+        headers=headers,
+        json={
+            "poster_starts_at": SESSION_START.isoformat(),
+            "poster_ends_at": SESSION_END.isoformat(),
+            "poster_room": "Atrium",
+            "ballots_open": True,
+            "max_ballots": 2,
+            **extra,
+        },
+    )
     body = client.post(_url(course_id, "/publish"), headers=headers).json()
     return {b["group"]["name"]: b["id"] for b in body["boards"]}
 
@@ -53,8 +62,16 @@ def test_own_poster_second_ballot_and_the_nth_plus_one_are_refused_and_counts_ar
     clock.set(SESSION_START + timedelta(minutes=5))
     assert cast(vh, "P02") == (403, {"error": "own_group", "detail": ERR_OWN_GROUP})
     status, ballot = cast(vh, "P03", 5)
-    assert (status, ballot) == (201, {"board_id": boards["P03"], "board_number": 2, "group_id": w.posters[1].id,
-                                      "score": 5, "cast_at": "2026-12-22T08:35:00Z"})
+    assert (status, ballot) == (
+        201,
+        {
+            "board_id": boards["P03"],
+            "board_number": 2,
+            "group_id": w.posters[1].id,
+            "score": 5,
+            "cast_at": "2026-12-22T08:35:00Z",
+        },
+    )
     assert cast(vh, "P03", 1) == (409, {"error": "already_voted", "detail": ERR_ALREADY})
     assert cast(vh, "P04", 3)[0] == 201
     assert cast(vh, "P05") == (409, {"error": "ballot_limit", "detail": ERR_LIMIT.format(n=2)})
@@ -69,7 +86,10 @@ def test_own_poster_second_ballot_and_the_nth_plus_one_are_refused_and_counts_ar
     assert [(b["group"]["name"], b["ballots"]) for b in counts] == [("P02", 0), ("P03", 1), ("P04", 3), ("P05", 0)]
     mine = client.get(_url(course_id, "/ballots/mine"), headers=vh).json()
     assert (mine["max_ballots"], mine["remaining"], [(b["board_number"], b["score"]) for b in mine["ballots"]]) == (
-        2, 0, [(2, 5), (3, 3)])
+        2,
+        0,
+        [(2, 5), (3, 3)],
+    )
     assert client.get(_url(course_id, "/ballots/mine"), headers=oh).json()["ballots"][0]["score"] == 2
     assert client.get(_url(course_id, "/ballots/mine"), headers=headers).json()["ballots"] == []
     student_view = client.get(_url(course_id), headers=oh).json()["boards"]
@@ -80,13 +100,15 @@ def test_own_poster_second_ballot_and_the_nth_plus_one_are_refused_and_counts_ar
     client.patch(_url(course_id), headers=headers, json={"ballots_open": False, "poster_ends_at": None})
     assert cast(sh, "P05") == (409, {"error": "ballots_closed", "detail": ERR_CLOSED})
     session.commit()
-    events = session.exec(select(AuditEvent).where(AuditEvent.action == "ballot.cast")
-                          .order_by(col(AuditEvent.id))).all()
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "ballot.cast").order_by(col(AuditEvent.id))
+    ).all()
     assert [(e.actor_id, e.entity, e.entity_id, e.after) for e in events] == [
         (voter.id, "course", course_id, {"ballots_cast_by_voter": 1}),
         (voter.id, "course", course_id, {"ballots_cast_by_voter": 2}),
         (other_voter.id, "course", course_id, {"ballots_cast_by_voter": 1}),
-        (speaker.id, "course", course_id, {"ballots_cast_by_voter": 1})]  # type: ignore[union-attr]
+        (speaker.id, "course", course_id, {"ballots_cast_by_voter": 1}),
+    ]  # type: ignore[union-attr]
     session.commit()
 
 
@@ -104,8 +126,12 @@ def test_ballots_count_in_the_week16_mark_only_when_the_lecturer_says_so(
     boards = _open_ballots(client, headers, course_id)
     clock.set(SESSION_START)
     for h, score in zip(voters, (5, 3, 4, 4), strict=True):  # P02 gets 5, 3, 4, 4: mean 4 -> 80
-        assert client.post(_url(course_id, f"/boards/{boards['P02']}/ballot"), headers=h,
-                           json={"score": score}).status_code == 201
+        assert (
+            client.post(
+                _url(course_id, f"/boards/{boards['P02']}/ballot"), headers=h, json={"score": score}
+            ).status_code
+            == 201
+        )
 
     def final_columns() -> list[list[str]]:
         lines = client.get(f"/api/v1/courses/{course_id}/marks.csv", headers=headers).text.splitlines()
@@ -120,8 +146,16 @@ def test_ballots_count_in_the_week16_mark_only_when_the_lecturer_says_so(
     assert (refused.status_code, refused.json()["error"]) == (403, "lecturer_only")
     client.patch(_url(course_id), headers=headers, json={"ballots_count": True, "ballot_weight": 20})
     counted = final_columns()
-    assert counted[0] == ["group", "final_score", "final_multiplier", "final_mark", "poster_ballot_mark",
-                          "poster_ballot_weight"]
+    assert counted[0] == [
+        "group",
+        "final_score",
+        "final_multiplier",
+        "final_mark",
+        "poster_ballot_mark",
+        "poster_ballot_weight",
+    ]
     # 0.8 × 70 + 0.2 × 80 = 72; P03 and P04 have no ballots and keep their review score.
     assert sorted({tuple(r) for r in counted[1:] if r[0] in ("P02", "P03")}) == [
-        ("P02", "72.00", "1.00", "72.00", "80.00", "20.00"), ("P03", "60.00", "1.00", "60.00", "", "20.00")]
+        ("P02", "72.00", "1.00", "72.00", "80.00", "20.00"),
+        ("P03", "60.00", "1.00", "60.00", "", "20.00"),
+    ]

@@ -27,10 +27,18 @@ def _course(session: Session) -> tuple[int, dict[str, User]]:
     people = {"lecturer": lecturer}
     for i, (name, score) in enumerate((("Ants", 91), ("Bees", 85), ("Cats", 80), ("Dogs", 70), ("Eels", 60))):
         first = make_student(session, course, username=f"s{i + 1:02d}", name=f"{name} Lead", password=PASSWORD)
-        group = make_group(session, course, name=name,
-                           members=[first, *(make_student(session, course, name=f"{name} {j}") for j in (2, 3))])
-        make_review(session, make_submission(session, group, "report", received_at=REPORT_DUE - timedelta(hours=5)),
-                    ta, float(score))
+        group = make_group(
+            session,
+            course,
+            name=name,
+            members=[first, *(make_student(session, course, name=f"{name} {j}") for j in (2, 3))],
+        )
+        make_review(
+            session,
+            make_submission(session, group, "report", received_at=REPORT_DUE - timedelta(hours=5)),
+            ta,
+            float(score),
+        )
         people[name] = first
     session.commit()
     return course.id or 0, people
@@ -46,7 +54,7 @@ def _run(page: Any, course_id: int) -> None:
 def test_the_lecturer_supersedes_builds_the_programme_and_times_talks_and_students_see_slot_and_board(
     page: Any, session: Session, clock: FakeClock
 ) -> None:
-    course_id, people = _course(session)
+    course_id, _people = _course(session)
     clock.set(datetime(2026, 12, 21, 2, 0, tzinfo=UTC))
     log_in(page, "lecturer")
     _run(page, course_id)
@@ -64,10 +72,13 @@ def test_the_lecturer_supersedes_builds_the_programme_and_times_talks_and_studen
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Replace run 1 with run 2").click()
     expect(page.locator("#supersedes")).to_have_text(
-        "Replaced run 1: Cats present at NeurIPS that week.. Deliverable changed for: Cats, Dogs.")
+        "Replaced run 1: Cats present at NeurIPS that week.. Deliverable changed for: Cats, Dogs."
+    )
     expect(page.locator("#in-force")).to_contain_text("In force: run 2")
     assert page.get_by_role("navigation", name="Runs").inner_text().split("\n") == [
-        "Run 2 · in force", "Run 1 · superseded"]
+        "Run 2 · in force",
+        "Run 1 · superseded",
+    ]
     screenshot(page, "selection-superseded")
 
     page.get_by_role("link", name="Week-16 programme").first.click()
@@ -80,15 +91,19 @@ def test_the_lecturer_supersedes_builds_the_programme_and_times_talks_and_studen
     page.get_by_role("button", name="Move Ants later").click()
     expect(page.get_by_role("status")).to_have_text("Talk moved.")
     rows = [r.split("\t")[:3] for r in page.locator("table.talks tbody tr").all_inner_texts()]
-    assert rows == [["1", "2026-12-22 14:00 (UTC+08:00) – 2026-12-22 14:10 (UTC+08:00)", "Bees"],
-                    ["2", "2026-12-22 14:12 (UTC+08:00) – 2026-12-22 14:22 (UTC+08:00)", "Ants"],
-                    ["3", "2026-12-22 14:24 (UTC+08:00) – 2026-12-22 14:34 (UTC+08:00)", "Dogs"]]
+    assert rows == [
+        ["1", "2026-12-22 14:00 (UTC+08:00) – 2026-12-22 14:10 (UTC+08:00)", "Bees"],
+        ["2", "2026-12-22 14:12 (UTC+08:00) – 2026-12-22 14:22 (UTC+08:00)", "Ants"],
+        ["3", "2026-12-22 14:24 (UTC+08:00) – 2026-12-22 14:34 (UTC+08:00)", "Dogs"],
+    ]
     page.get_by_role("button", name="Publish the programme").click()
     expect(page.get_by_role("status")).to_contain_text("Published: students see their slot or board")
     screenshot(page, "programme")
     page.get_by_role("link", name="Poster boards").click()
     assert [r.split("\t")[:2] for r in page.locator("#boards tbody tr").all_inner_texts()] == [
-        ["1", "Cats"], ["2", "Eels"]]
+        ["1", "Cats"],
+        ["2", "Eels"],
+    ]
     screenshot(page, "boards")
 
     page.goto(f"/ui/courses/{course_id}/programme")
@@ -131,8 +146,8 @@ def test_the_lecturer_supersedes_builds_the_programme_and_times_talks_and_studen
     log_in(page, "s01")
     page.get_by_role("link", name="Ants", exact=True).click()
     expect(page.locator("#your-slot")).to_have_text(
-        "Your talk: 2026-12-22 14:12 (UTC+08:00) to 2026-12-22 14:22 (UTC+08:00), session in room Hall 1 "
-        "(talk 2 of 3).")
+        "Your talk: 2026-12-22 14:12 (UTC+08:00) to 2026-12-22 14:22 (UTC+08:00), session in room Hall 1 (talk 2 of 3)."
+    )
     screenshot(page, "student-slot")
     page.get_by_role("button", name="Log out").click()
     log_in(page, "s03")
