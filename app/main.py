@@ -29,6 +29,7 @@ from app.middleware import RequestGuardMiddleware
 from app.milestones.router import router as milestones_router
 from app.notify.router import router as notify_router
 from app.people.router import router as people_router
+from app.programme.router import router as programme_router
 from app.roster.router import router as roster_router
 from app.topics.router import router as topics_router
 from app.reviews.router import router as reviews_router
@@ -194,7 +195,8 @@ def create_app() -> FastAPI:
     # Exception (500) handlers run outside the other middleware; the server still logs the traceback.
     app.add_exception_handler(Exception, internal_error_handler)
     for router in (people_router, courses_router, audit_router, groups_router, topics_router, roster_router, milestones_router, reviews_router,
-                   selection_router, marks_router, submissions_router, dashboard_router, notify_router):
+                   selection_router, programme_router, marks_router, submissions_router, dashboard_router,
+                   notify_router):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     add_front_door(app)
     mount_web(app)

@@ -25,7 +25,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from benchdb import bench_database  # noqa: E402
 
 T0 = datetime(2026, 9, 1, tzinfo=UTC)
 STAFF = 10
@@ -207,27 +209,9 @@ def main() -> None:
     table: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as work:
         for backend in backends:
-            pg_dir = None
-            if backend == "sqlite":
-                url = f"sqlite:///{Path(work) / 'bench.sqlite'}"
-            else:
-                # Its own folder under /tmp (the server runs as `postgres` when we are root).
-                pg_dir = Path(tempfile.mkdtemp(prefix="tracker-pg."))
-                admin_url = subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)],
-                                           check=True, capture_output=True, text=True).stdout.strip()
-                from sqlalchemy import create_engine
-
-                admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.exec_driver_sql("CREATE DATABASE bench_selection")
-                admin.dispose()
-                url = admin_url.rsplit("/", 1)[0] + "/bench_selection"
-            try:
+            with bench_database(backend, Path(work), "bench_selection") as url:
                 for name, seconds in measure(url, args.groups, args.runs, args.seed):
                     table.setdefault(name, {})[backend] = seconds
-            finally:
-                if pg_dir is not None:
-                    subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "stop", str(pg_dir)], check=False)
     print(f"{args.groups} groups × {REVIEWS} reviews per milestone, {args.groups * 4} students, "
           f"median of {args.runs} runs")
     print(f"{'phase':<28}" + "".join(f"{b:>12}" for b in backends))

@@ -34,7 +34,10 @@ def row_public(course: Course, row: service.DashboardRow) -> DashboardRowPublic:
         verdict=sub.verdict if sub else None,
         error_codes=[f["code"] for f in report.get("errors", [])],
         warning_codes=[f["code"] for f in report.get("warnings", [])],
-        reviews=row.review_count, mean_score=row.mean_score,
+        reviews=row.review_count, mean_score=row.mean_score, deliverable=row.group.deliverable,
+        deliverable_changed_at=local_instant(row.group.deliverable_changed_at, course)
+        if row.group.deliverable_changed_at else None,
+        recheck_verdict=sub.recheck_report["verdict"] if sub and sub.recheck_report else None,
     )
 
 

@@ -35,6 +35,10 @@ class DashboardRowPublic(BaseModel):
     warning_codes: list[str]
     reviews: int
     mean_score: float | None
+    deliverable: str | None = None
+    # Set when a superseding selection changed the group's deliverable after it uploaded week-16 work.
+    deliverable_changed_at: datetime | None = None
+    recheck_verdict: str | None = None
 
 
 class DashboardPublic(BaseModel):

@@ -48,3 +48,12 @@ def course_mark(*, assignment: float | None, project: float | None, assignment_s
         return None
     share = assignment_share / 100
     return share * assignment + (1 - share) * project
+
+
+def with_ballots(result: MilestoneResult, *, ballot_mark: float | None, weight: float) -> MilestoneResult:
+    """A reviewed result whose score takes `weight` percent from the poster's ballot mark (0-100); else unchanged."""
+    if ballot_mark is None or weight <= 0 or result.score is None or result.multiplier is None:
+        return result
+    share = weight / 100
+    score = (1 - share) * result.score + share * ballot_mark
+    return MilestoneResult(submitted=True, score=score, multiplier=result.multiplier, mark=score * result.multiplier)

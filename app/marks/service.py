@@ -13,14 +13,23 @@ from app.access import LECTURER, STAFF_ROLES, STUDENT, course_for
 from app.audit.service import audit_record
 from app.courses.service import course_milestones
 from app.errors import Forbidden, InvalidInput
-from app.marks.compute import NOTHING_SUBMITTED, MilestoneResult, course_mark, milestone_result, project_mark
+from app.marks.compute import (
+    NOTHING_SUBMITTED,
+    MilestoneResult,
+    course_mark,
+    milestone_result,
+    project_mark,
+    with_ballots,
+)
 from app.milestones.service import milestone_for
+from app.programme.ballots import ballot_marks
 from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
 from app.notify.events import notice_marks_released
 from app.reviews.service import milestone_scores
 from app.spreadsheet import text_cell
 from app.submissions.grading import milestone_deadline
 
+FINAL_RULESET = "final"
 ASSIGNMENT_HEADER = ["student_no", "assignment_mark"]
 ERR_RELEASE_LECTURER_ONLY = "Only the course's lecturer releases marks: a release cannot be undone."
 ERR_EMPTY_IMPORT = "The file holds no assignment marks."
@@ -65,6 +74,10 @@ class MarksTable:
     milestones: list[Milestone]
     rows: list[StudentMarks]
     has_assignment_marks: bool
+    # Poster ballots, when the lecturer made them count: their weight (percent) and each group's ballot mark.
+    ballot_weight: float = 0.0
+    ballot_marks: dict[int, float] | None = None
+    ballot_of_student: dict[int, float | None] | None = None
 
 
 def _member_at(spans: list[Span], due: datetime) -> int | None:
@@ -101,15 +114,20 @@ def marks_table(session: Session, *, course: Course, normalise: bool = False,
     ):
         spans[user_id].append(Span(group_id=group_id, joined_at=joined_at, left_at=left_at))
     per_milestone: dict[str, tuple[datetime, dict[int, MilestoneResult]]] = {}
+    weight, ballots = ballot_marks(session, course_id=course.id or 0)
     for m in milestones:
         due = milestone_deadline(course, m)
         results = {gid: milestone_result(scores=s.scores, multiplier=s.graded.lateness.multiplier)
                    for gid, s in milestone_scores(session, course=course, milestone=m, normalise=normalise).items()}
+        if m.ruleset == FINAL_RULESET and ballots:
+            results = {gid: with_ballots(r, ballot_mark=ballots.get(gid), weight=weight) for gid, r in results.items()}
         per_milestone[m.key] = (due, results)
     assignment = {a.user_id: a.mark for a in session.exec(
         select(AssignmentMark).where(AssignmentMark.course_id == course.id))}
     weights = {m.key: m.weight for m in milestones}
     rows = []
+    final_due = next((per_milestone[m.key][0] for m in milestones if m.ruleset == FINAL_RULESET), None)
+    ballot_of_student: dict[int, float | None] = {}
     for user in students:
         uid = user.id
         results: dict[str, MilestoneResult] = {}
@@ -118,6 +136,9 @@ def marks_table(session: Session, *, course: Course, normalise: bool = False,
             gid = _member_at(spans[uid], due)
             results[m.key] = by_group.get(gid, NOTHING_SUBMITTED) if gid is not None else NOTHING_SUBMITTED
         current = next((s.group_id for s in spans[uid] if s.left_at is None), None)
+        if ballots and final_due is not None:
+            final_group = _member_at(spans[uid], final_due)
+            ballot_of_student[uid] = ballots.get(final_group) if final_group is not None else None
         project = project_mark(results, weights)
         rows.append(StudentMarks(
             user=user, group_name=groups[current] if current is not None else None, milestones=results,
@@ -125,7 +146,9 @@ def marks_table(session: Session, *, course: Course, normalise: bool = False,
             course=course_mark(assignment=assignment.get(uid), project=project,
                                assignment_share=course.assignment_share),
         ))
-    return MarksTable(course=course, milestones=milestones, rows=rows, has_assignment_marks=bool(assignment))
+    return MarksTable(course=course, milestones=milestones, rows=rows, has_assignment_marks=bool(assignment),
+                      ballot_weight=weight, ballot_marks=ballots or None,
+                      ballot_of_student=ballot_of_student if ballots else None)
 
 
 def _fmt(value: float | None) -> str:
@@ -139,6 +162,10 @@ def marks_csv(table: MarksTable) -> str:
     header = ["student_no", "name", "group"]
     for m in table.milestones:
         header += [f"{m.key}_score", f"{m.key}_multiplier", f"{m.key}_mark"]
+    ballots = table.ballot_of_student
+    if ballots is not None:
+        # The score above already includes the ballots at this weight; the ballot mark is shown on its own too.
+        header += ["poster_ballot_mark", "poster_ballot_weight"]
     header.append("project_mark")
     if table.has_assignment_marks:
         header += ["assignment_mark", "course_mark"]
@@ -148,6 +175,8 @@ def marks_csv(table: MarksTable) -> str:
         for m in table.milestones:
             r = row.milestones[m.key]
             line += [_fmt(r.score), _fmt(r.multiplier), _fmt(r.mark)]
+        if ballots is not None:
+            line += [_fmt(ballots.get(row.user.id)), _fmt(table.ballot_weight)]
         line.append(_fmt(row.project))
         if table.has_assignment_marks:
             line += [_fmt(row.assignment), _fmt(row.course)]

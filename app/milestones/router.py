@@ -8,9 +8,12 @@ from app.errors import body_of
 from app.milestones import service
 from app.milestones.schemas import CalendarFeedPublic, ExtensionIn, ExtensionPublic, MilestonePublic, MilestoneUpdate
 from app.models import Course, Extension, Milestone
+from app.programme.calendar import programme_events
 from app.submissions.grading import milestone_deadline
 
 router = APIRouter(tags=["milestones"], route_class=TransactionRoute)
+# Week 16's talks and poster session join the deadlines in both calendars.
+CALENDAR_SOURCES = (programme_events,)
 
 
 def milestone_public(course: Course, milestone: Milestone) -> MilestonePublic:
@@ -72,8 +75,8 @@ def revoke_extension(session: SessionDep, clock: ClockDep, user: CurrentUser, gr
 
 @router.get("/courses/{course_id}/calendar.ics", response_class=Response, responses=body_of("text/calendar"))
 def course_calendar(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
-    """The course's deadlines as iCalendar (course members; a group's members see its extensions)."""
-    body = service.calendar_ics(session, user=user, course_id=course_id, now=clock())
+    """The course's deadlines and published week-16 talks as iCalendar (members: their group's own)."""
+    body = service.calendar_ics(session, user=user, course_id=course_id, now=clock(), sources=CALENDAR_SOURCES)
     return Response(content=body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="course-{course_id}.ics"'})
 
@@ -98,6 +101,6 @@ def revoke_calendar_feed(session: SessionDep, clock: ClockDep, user: CurrentUser
 
 @router.get("/calendar/{secret}.ics", response_class=Response, responses=body_of("text/calendar"))
 def calendar_feed(session: SessionDep, clock: ClockDep, secret: str) -> Response:
-    """The deadlines of every course you take part in, as iCalendar; the URL's secret is the credential."""
-    body = service.calendar_feed_ics(session, secret=secret, now=clock())
+    """The deadlines and week-16 talks of every course you take part in; the URL's secret is the credential."""
+    body = service.calendar_feed_ics(session, secret=secret, now=clock(), sources=CALENDAR_SOURCES)
     return Response(content=body, media_type="text/calendar; charset=utf-8")

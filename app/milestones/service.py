@@ -1,5 +1,6 @@
 """Milestone deadlines and rules, per-group extensions, the course calendar and the per-user calendar feed."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,7 +28,9 @@ ERR_EXTENSION_NOT_LATER = "An extension must end after the milestone's deadline.
 ERR_NO_FEED = "No such calendar feed; it was revoked, replaced or has expired."
 CALENDAR_PRODID = "-//Course Project Tracker//Deadlines//EN"
 FEED_CALENDAR_NAME = "Course project deadlines"
-FEED_KIND = "feed"  # api_token.kind of calendar-feed secrets: never accepted as a bearer token
+FEED_KIND = "feed"
+# Another domain's calendar events for one user and course (week 16's talks), passed in by the routes.
+EventSource = Callable[..., list[Event]]  # api_token.kind of calendar-feed secrets: never accepted as a bearer token
 
 
 def local_instant(instant: datetime, course: Course) -> datetime:
@@ -164,16 +167,20 @@ def extension_list(session: Session, *, user: User, group_id: int) -> tuple[Cour
     return access.course, [(e, m) for e, m in rows]
 
 
-def calendar_ics(session: Session, *, user: User, course_id: int, now: datetime) -> bytes:
+def calendar_ics(session: Session, *, user: User, course_id: int, now: datetime,
+                 sources: tuple[EventSource, ...] = ()) -> bytes:
     """One course's deadlines as iCalendar (course members); a member sees their group's extensions."""
     access = course_for(session, course_id=course_id, user=user)
-    return calendar_build(session, user=user, courses=[access], now=now, name=f"{access.course.code} deadlines")
+    return calendar_build(session, user=user, courses=[access], now=now, name=f"{access.course.code} deadlines",
+                          sources=sources)
 
 
-def calendar_build(session: Session, *, user: User, courses: list[CourseAccess], now: datetime, name: str) -> bytes:
+def calendar_build(session: Session, *, user: User, courses: list[CourseAccess], now: datetime, name: str,
+                   sources: tuple[EventSource, ...] = ()) -> bytes:
     """The deadlines of `courses` as `user` sees them, as iCalendar, each in its course's time zone.
 
     Staff see the milestone deadlines; a student sees their current group's extensions instead.
+    Each of `sources` adds its events, called as source(session, user=, access=, now=).
     """
     calendar = Calendar()
     calendar.add("prodid", CALENDAR_PRODID)
@@ -186,6 +193,9 @@ def calendar_build(session: Session, *, user: User, courses: list[CourseAccess],
     for access in courses:
         for event in _course_events(session, user=user, access=access, now=now):
             calendar.add_component(event)
+        for source in sources:
+            for event in source(session, user=user, access=access, now=now):
+                calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()
 
@@ -254,11 +264,11 @@ def calendar_feed_revoke(session: Session, *, user: User, now: datetime) -> None
                      entity_id=token.id, course_id=None, before={"expires_at": token.expires_at.isoformat()})
 
 
-def calendar_feed_ics(session: Session, *, secret: str, now: datetime) -> bytes:
+def calendar_feed_ics(session: Session, *, secret: str, now: datetime, sources: tuple[EventSource, ...] = ()) -> bytes:
     """The deadlines of every course of the feed's owner, as calendar.ics shows each; NotFound for a dead secret."""
     try:
         user = user_from_token(session, token=secret, now=now, kind=FEED_KIND)
     except NotAuthenticated:
         raise NotFound(ERR_NO_FEED) from None
     return calendar_build(session, user=user, courses=user_courses(session, user=user), now=now,
-                          name=FEED_CALENDAR_NAME)
+                          name=FEED_CALENDAR_NAME, sources=sources)

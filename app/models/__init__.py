@@ -6,6 +6,7 @@ from app.models.groups import GroupMembership, ProjectGroup, Topic
 from app.models.milestones import Extension, Milestone
 from app.models.notify import Notice, NoticeOptOut
 from app.models.people import ActivationCode, ApiToken, User
+from app.models.programme import PosterBallot, PosterBoard, Programme, TalkSession, TalkSlot
 from app.models.reviews import Review, ReviewAssignment
 from app.models.selection import AssignmentMark, SelectionOverride, SelectionRun
 from app.models.submissions import GradedPin, Submission
@@ -25,12 +26,17 @@ __all__ = [
     "Milestone",
     "Notice",
     "NoticeOptOut",
+    "PosterBallot",
+    "PosterBoard",
+    "Programme",
     "ProjectGroup",
     "Review",
     "ReviewAssignment",
     "SelectionOverride",
     "SelectionRun",
     "Submission",
+    "TalkSession",
+    "TalkSlot",
     "Topic",
     "User",
 ]

@@ -22,6 +22,9 @@ class ProjectGroup(SQLModel, table=True):
     name: str = Field(max_length=120)
     join_code: str = Field(max_length=16, unique=True)
     deliverable: str | None = Field(default=None, max_length=10)
+    # Set when a superseding selection changed the deliverable after the group had uploaded
+    # week-16 work; cleared by its next week-16 upload.
+    deliverable_changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

@@ -3,17 +3,26 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Column, Field, SQLModel
 
 from app.db import JSONType, UTCDateTime
 
 
 class SelectionRun(SQLModel, table=True):
-    """One run of the selection with its inputs and full ranking; frozen once published."""
+    """One run of the selection with its inputs and full ranking; frozen once published.
+
+    At most one run per course is `published` (in force); publishing another names it in
+    `supersedes_id`, which turns it `superseded` (its ranking and deliverables never change).
+    """
 
     __tablename__ = "selection_run"
-    __table_args__ = (CheckConstraint("status IN ('draft', 'published')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'superseded')", name="status"),
+        # One run in force per course, enforced by the database even if two publishes race.
+        Index("uq_selection_run_in_force", "course_id", unique=True,
+              sqlite_where=text("status = 'published'"), postgresql_where=text("status = 'published'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     course_id: int = Field(foreign_key="course.id", index=True, ondelete="CASCADE")
@@ -25,6 +34,12 @@ class SelectionRun(SQLModel, table=True):
     status: str = Field(default="draft", max_length=10)
     published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     published_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    supersedes_id: int | None = Field(default=None, foreign_key="selection_run.id", ondelete="SET NULL")
+    supersede_reason: str | None = Field(default=None, max_length=2000)
+    superseded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # The groups whose week-16 deliverable this run's publication changed, and whether it was forced past the deadline.
+    changed_groups: list[int] | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
+    forced_past_deadline: bool = False
     # The reviews the run was computed from, and the ranking rows it produced.
     inputs: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     ranking: list[dict[str, Any]] = Field(sa_column=Column(JSONType, nullable=False))

@@ -26,6 +26,10 @@ class Submission(SQLModel, table=True):
     ruleset: str = Field(max_length=20)
     verdict: str = Field(max_length=10)
     format_report: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    # When a changed week-16 deliverable makes the file's rule set out of date, the report of the
+    # same file under the new rule set (the original report stays as it was at upload).
+    recheck_report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
+    rechecked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class GradedPin(SQLModel, table=True):

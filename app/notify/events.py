@@ -99,6 +99,19 @@ def notice_programme_placed(session: Session, *, course: Course, group: ProjectG
                                                                  "starts_at": starts_at})
 
 
+def notice_programme_published(session: Session, *, course: Course,
+                               places: list[tuple[ProjectGroup, str, datetime | None]], now: datetime) -> list[Notice]:
+    """Each group's slot or board, as `notice_programme_placed` words it, with every group's members in one query."""
+    members = course_group_members(session, course_id=course.id or 0)
+    notices: list[Notice] = []
+    for group, place, starts_at in places:
+        notices += notice_enqueue(session, kind="programme_placed", users=members.get(group.id or 0, []), now=now,
+                                  course_id=course.id, context={**_group_context(course, group),
+                                                                "deliverable": group.deliverable, "place": place,
+                                                                "starts_at": starts_at})
+    return notices
+
+
 def notice_password_changed(session: Session, *, user: User, now: datetime) -> list[Notice]:
     """A security notice: the account's password changed (always sent; it cannot be turned off)."""
     return notice_enqueue(session, kind="password_changed", users=[user], now=now,

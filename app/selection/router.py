@@ -1,12 +1,28 @@
 """Presentation selection endpoints."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
 
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
+from app.errors import NotFound
+from app.api_errors import error_responses
+from app.programme.flows import selection_publish_flow
 from app.selection import service
-from app.selection.schemas import OverrideIn, OverridePublic, RankingRowPublic, SelectionIn, SelectionPublic
+from app.selection.schemas import (
+    OverrideIn,
+    OverridePublic,
+    PublishIn,
+    RankingRowPublic,
+    SelectionIn,
+    SelectionPublic,
+)
+from app.storage import StoreDep
 
 router = APIRouter(tags=["selection"], route_class=TransactionRoute)
+ERR_NONE_IN_FORCE = "No selection run is in force yet."
+ERRORS_404 = error_responses(404)
+PUBLISH_ERRORS = error_responses(404, 409, 422)
 
 
 def selection_public(view: service.SelectionView) -> SelectionPublic:
@@ -15,7 +31,9 @@ def selection_public(view: service.SelectionView) -> SelectionPublic:
     return SelectionPublic(
         id=run.id or 0, course_id=run.course_id, status=run.status, slots=run.slots, normalise=run.normalise,
         forced=run.forced, created_by=run.created_by, created_at=run.created_at, published_by=run.published_by,
-        published_at=run.published_at, presenting=view.presenting,
+        published_at=run.published_at, in_force=run.status == "published", supersedes_id=run.supersedes_id,
+        supersede_reason=run.supersede_reason, superseded_at=run.superseded_at, changed_groups=run.changed_groups,
+        forced_past_deadline=run.forced_past_deadline, presenting=view.presenting,
         ranking=[RankingRowPublic(**vars(r), overridden=r.group_id in view.overridden) for r in view.rows],
         overrides=[OverridePublic.model_validate(o, from_attributes=True) for o in view.overrides],
         inputs=run.inputs,
@@ -54,7 +72,29 @@ def override_selection(
         remove_group_id=body.remove_group_id, reason=body.reason, now=clock()))
 
 
-@router.post("/selections/{selection_id}/publish")
-def publish_selection(session: SessionDep, clock: ClockDep, user: CurrentUser, selection_id: int) -> SelectionPublic:
-    """Publish the run: fixes every group's week-16 deliverable (lecturer); idempotent."""
-    return selection_public(service.selection_publish(session, user=user, selection_id=selection_id, now=clock()))
+@router.get("/courses/{course_id}/selections/in-force", responses=ERRORS_404)
+def selection_in_force(session: SessionDep, user: CurrentUser, course_id: int) -> SelectionPublic:
+    """The run in force (staff); 404 while none is published."""
+    runs = service.selection_list(session, user=user, course_id=course_id)
+    view = next((v for v in runs if v.run.status == "published"), None)
+    if view is None:
+        raise NotFound(ERR_NONE_IN_FORCE, code="no_selection_in_force")
+    return selection_public(view)
+
+
+@router.post("/selections/{selection_id}/publish", responses=PUBLISH_ERRORS)
+def publish_selection(
+    session: SessionDep, clock: ClockDep, user: CurrentUser, store: StoreDep, selection_id: int,
+    body: Annotated[PublishIn | None, Body()] = None,
+) -> SelectionPublic:
+    """Put the run in force (lecturer); idempotent. Replacing the run in force needs `supersedes` and a reason.
+
+    The old run becomes `superseded`; groups whose deliverable changes are listed in `changed_groups`,
+    and their week-16 files are checked again under the new rule set. After the week-16 deadline a
+    change needs `force`. Poster boards are assigned to the poster groups.
+    """
+    options = body or PublishIn()
+    outcome = selection_publish_flow(session, user=user, selection_id=selection_id, now=clock(),
+                                     supersedes=options.supersedes, reason=options.reason, force=options.force,
+                                     store=store)
+    return selection_public(outcome.view)

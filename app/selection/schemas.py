@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from app.inputs import RowId, StrictInput
 
@@ -22,6 +22,17 @@ class OverrideIn(StrictInput):
     add_group_id: RowId
     remove_group_id: RowId
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class PublishIn(BaseModel):
+    """Publishing options: the run in force this one replaces, why, and force past the week-16 deadline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    supersedes: StrictInt | None = Field(default=None, ge=1, le=2**31 - 1,
+                                         description="The id of the run in force; required when one is.")
+    reason: str = Field(default="", max_length=2000, description="Required when superseding or forcing.")
+    force: StrictBool = Field(default=False, description="Change deliverables after the week-16 deadline.")
 
 
 class RankingRowPublic(BaseModel):
@@ -63,6 +74,12 @@ class SelectionPublic(BaseModel):
     created_at: datetime
     published_by: int | None
     published_at: datetime | None
+    in_force: bool
+    supersedes_id: int | None
+    supersede_reason: str | None
+    superseded_at: datetime | None
+    changed_groups: list[int] | None
+    forced_past_deadline: bool
     presenting: list[int]
     ranking: list[RankingRowPublic]
     overrides: list[OverridePublic]

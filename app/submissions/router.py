@@ -40,6 +40,8 @@ def submission_public(course: Course, view: service.VersionView) -> SubmissionPu
         format_report=sub.format_report, deadline=local_instant(view.deadline, course),
         late_by_seconds=view.lateness.late_by.total_seconds(), multiplier=view.lateness.multiplier,
         graded=view.graded, pinned=view.pinned, notice=view.notice,
+        recheck_report=sub.recheck_report,
+        rechecked_at=local_instant(sub.rechecked_at, course) if sub.rechecked_at else None,
     )
 
 

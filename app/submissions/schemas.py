@@ -29,6 +29,8 @@ class SubmissionPublic(BaseModel):
     graded: bool
     pinned: bool
     notice: str | None = None
+    recheck_report: dict[str, Any] | None = None  # the same file under a changed week-16 deliverable's rule set
+    rechecked_at: datetime | None = None
 
 
 class PinIn(StrictInput):

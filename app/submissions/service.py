@@ -50,6 +50,7 @@ ERR_STORAGE_QUOTA = (
 NOTICE_AFTER_RELEASE = (
     "This milestone's marks are released, so this version is kept but not graded unless staff pin it."
 )
+ERR_FILE_MISSING = "The stored file could not be found, so it could not be checked again."
 ERR_UNKNOWN_RULESET = f"Unknown rule set; expected one of {', '.join(RULESETS)}."
 
 
@@ -190,6 +191,10 @@ def submission_create(
         verdict=report.verdict, format_report=report.to_dict(),
     )
     session.add(submission)
+    if target.milestone.ruleset == "final" and target.group.deliverable_changed_at is not None:
+        # A new upload under the new deliverable answers the notice of the change.
+        target.group.deliverable_changed_at = None
+        session.add(target.group)
     session.flush()
     audit_record(session, at=now, actor=user, action="submission.create", entity="submission",
                  entity_id=submission.id, course_id=target.course.id,
@@ -202,6 +207,22 @@ def submission_create(
     notice_upload_receipt(session, course=target.course, group=target.group, milestone=target.milestone,
                           submission=submission, deadline=view.deadline, lateness=view.lateness, now=now)
     return view
+
+
+def submission_recheck(session: Session, *, submission: Submission, course: Course, ruleset: str,
+                       store: FileStore, settings: Settings, now: datetime) -> CheckReport:
+    """Check a stored version again under another rule set; the result is stored beside its upload report."""
+    path = store.path_of(submission.sha256)
+    if path.is_file():
+        report = format_check(path, ruleset=ruleset, course=course, milestone=None, settings=settings)
+    else:
+        # The file is gone from the store (restored database, lost volume): say so instead of guessing.
+        report = CheckReport.from_dict({"ruleset": ruleset, "verdict": "reject", "pages": 0, "facts": {},
+                                        "warnings": [], "errors": [{"code": "unreadable", "pages": [],
+                                                                    "message": ERR_FILE_MISSING}]})
+    submission.recheck_report, submission.rechecked_at = report.to_dict(), now
+    session.add(submission)
+    return report
 
 
 def submission_list(session: Session, *, user: User, group_id: int, key: str) -> tuple[Course, list[VersionView]]:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from app.errors import NotFound
-from app.web import admin, admin_marks, admin_people, auth, dashboard, groups, notices, selection, student, upload
+from app.web import admin, admin_marks, admin_people, auth, dashboard, groups, notices, programme, selection, student, upload
 from app.web.deps import CurrentWebUser, WebRoute
 from app.web.templating import STATIC_DIR
 
@@ -21,7 +21,7 @@ def page_not_found(request: Request, rest: str, user: CurrentWebUser) -> None:
 
 
 PAGE_ROUTERS = (auth.router, admin.router, admin_marks.router, admin_people.router, dashboard.router, groups.router,
-                notices.router, selection.router, student.router, upload.router, fallback)
+                notices.router, selection.router, programme.router, student.router, upload.router, fallback)
 
 
 def mount_web(app: FastAPI) -> None:

@@ -8,13 +8,13 @@ from fastapi.responses import RedirectResponse
 
 from app.errors import InvalidInput, NotFound
 from app.reviews.aggregate import HistogramBin
-from app.selection.schemas import OverrideIn, SelectionIn
+from app.programme.flows import selection_publish_flow
+from app.selection.schemas import OverrideIn, PublishIn, SelectionIn
 from app.selection.service import (
     ERR_NO_SELECTION,
     selection_histogram,
     selection_list,
     selection_override,
-    selection_publish,
     selection_run,
 )
 from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, form_model, staff_course
@@ -32,7 +32,7 @@ TIE_BREAK_LABELS = {
     "no_report": "no report",
 }
 SAVED = {"run": "The selection ran; this is its ranking.", "override": "Override saved.",
-         "publish": "Published: every group now knows whether it presents or makes a poster."}
+         "publish": "Published: this run is now in force and fixes the week-16 deliverable of every group."}
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,11 @@ def selection_page(request: Request, session: WebSessionDep, user: CurrentWebUse
     if run and view is None:
         raise NotFound(ERR_NO_SELECTION)  # no such run in this course (another course's runs included)
     names = {r.group_id: r.group_name for r in view.rows} if view else {}
+    in_force_view = next((v for v in runs if v.run.status == "published"), None)
+    in_force = in_force_view.run if in_force_view else None
     return render(request, "selection.html", {
         "course": access.course, "is_lecturer": access.is_lecturer, "runs": runs, "view": view, "names": names,
+        "in_force": in_force, "in_force_presenting": set(in_force_view.presenting) if in_force_view else set(),
         "histogram": histogram_geometry(selection_histogram(view)) if view else None,
         "tie_break_labels": TIE_BREAK_LABELS, "saved": SAVED.get(saved or ""), "title": "Presentation selection",
     })
@@ -125,7 +128,14 @@ def override_selection(
 
 
 @router.post("/selections/{selection_id}/publish")
-def publish_selection(session: WebSessionDep, clock: ClockDep, user: CsrfUser, selection_id: int) -> Response:
-    """Publish the run: each group's week-16 deliverable is fixed (lecturer)."""
-    view = selection_publish(session, user=user, selection_id=selection_id, now=clock())
-    return RedirectResponse(selection_url(view.run.course_id, selection_id, "publish"), status_code=303)
+def publish_selection(
+    session: WebSessionDep, clock: ClockDep, user: CsrfUser, selection_id: int,
+    supersedes: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+    force: Annotated[bool, Form()] = False,
+) -> Response:
+    """Put the run in force (lecturer); replacing the run in force names it and gives a reason."""
+    options = form_model(PublishIn, supersedes=int(supersedes) if supersedes.strip().isdigit() else None,
+                         reason=reason.strip(), force=force)
+    outcome = selection_publish_flow(session, user=user, selection_id=selection_id, now=clock(),
+                                     supersedes=options.supersedes, reason=options.reason, force=options.force)
+    return RedirectResponse(selection_url(outcome.view.run.course_id, selection_id, "publish"), status_code=303)

@@ -16,6 +16,7 @@ from app.groups.service import ERR_BAD_JOIN_CODE, group_create, group_get, group
 from app.marks.service import my_marks
 from app.milestones.service import extension_list, milestone_list
 from app.models import Extension, Milestone, User
+from app.programme.service import programme_view
 from app.reviews.service import ReviewRow, review_list
 from app.submissions.grading import milestone_deadline
 from app.submissions.service import VersionView, submission_list
@@ -91,8 +92,11 @@ def status_page(request: Request, session: Session, *, user: User, group_id: int
                                  versions=submission_list(session, user=user, group_id=group_id, key=m.key)[1])
         statuses.append(MilestoneStatus(**{**status.__dict__,
                                            "reviews": _released_reviews(session, user=user, status=status)}))
+    programme = programme_view(session, user=user, course_id=course.id or 0, now=now)
     return render(request, "student.html", {
         "course": course, "group": access.group, "members": view.members, "statuses": statuses,
+        "talk": programme.talk_of(group_id), "board": programme.board_of(group_id),
+        "programme": programme.programme, "programme_published": programme.programme.published_at is not None,
         "topic": topic_of(session, group_id=group_id), "marks": my_marks(session, user=user, course_id=course.id or 0),
         "areas": AREAS, "saved": SAVED.get(saved or ""), "state": state or PageState(),
         "max_upload_mb": get_settings().max_upload_mb,

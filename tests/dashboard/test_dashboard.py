@@ -52,7 +52,8 @@ def test_dashboard_rows(client: TestClient, session: Session) -> None:
             {"group_id": bats.id, "group_name": "Bats", "topic_status": "proposed", "topic_title": "Bat sonar",
              "status": "missing", "deadline": "2026-12-22T23:59:00+08:00", "extended": True, "submission_id": None,
              "version": None, "pinned": False, "received_at": None, "late_by_seconds": None, "multiplier": None,
-             "verdict": None, "error_codes": [], "warning_codes": [], "reviews": 0, "mean_score": None},
+             "verdict": None, "error_codes": [], "warning_codes": [], "reviews": 0, "mean_score": None,
+             "deliverable": None, "deliverable_changed_at": None, "recheck_verdict": None},
             {"group_id": owls.id, "group_name": "Owls",
              "members": [{"user_id": ada.id, "name": "Ada", "student_no": "S1"},
                          {"user_id": bob.id, "name": "Bob", "student_no": "S2"},
@@ -61,7 +62,8 @@ def test_dashboard_rows(client: TestClient, session: Session) -> None:
              "deadline": "2026-12-20T23:59:00+08:00", "extended": False, "submission_id": late.id, "version": 2,
              "pinned": False, "received_at": "2026-12-22T00:59:00+08:00", "late_by_seconds": 25 * 3600.0,
              "multiplier": 0.7, "verdict": "reject", "error_codes": ["page-limit", "columns"], "warning_codes": [],
-             "reviews": 2, "mean_score": 75.0},
+             "reviews": 2, "mean_score": 75.0, "deliverable": None, "deliverable_changed_at": None,
+             "recheck_verdict": None},
         ],
     }
 

@@ -80,6 +80,7 @@ def test_upload_stores_the_version_by_hash_with_report_and_lateness(
         "uploader_id": student.id, "received_at": "2026-10-30T12:00:00+08:00", "size_bytes": len(pdf),
         "sha256": digest, "ruleset": "proposal", "verdict": "accept", "deadline": "2026-11-01T23:59:00+08:00",
         "late_by_seconds": 0.0, "multiplier": 1.0, "graded": True, "pinned": False, "notice": None,
+        "recheck_report": None, "rechecked_at": None,
     }
     assert (report["ruleset"], report["verdict"], report["pages"], report["errors"]) == ("proposal", "accept", 1, [])
     assert sub.format_report == report

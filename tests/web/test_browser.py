@@ -163,7 +163,7 @@ def test_the_lecturer_runs_overrides_and_publishes_the_selection(page: Any, sess
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=re.compile(r"^Publish run")).click()
     expect(page.get_by_role("status")).to_have_text(
-        "Published: every group now knows whether it presents or makes a poster.")
+        "Published: this run is now in force and fixes the week-16 deliverable of every group.")
     assert page.get_by_role("button", name="Swap").count() == 0
     screenshot(page, "selection-published")
     deliverables = session.exec(select(ProjectGroup.name, ProjectGroup.deliverable).order_by(col(ProjectGroup.id))).all()

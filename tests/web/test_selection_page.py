@@ -65,7 +65,7 @@ def test_the_lecturer_runs_overrides_and_publishes(client: TestClient, session: 
     response = client.post(f"/ui/selections/{run_id}/publish", data={"csrf_token": csrf}, follow_redirects=False)
     assert response.status_code == 303
     page = text_of(client.get(response.headers["location"]).text)
-    assert "Published: every group now knows whether it presents or makes a poster." in page
+    assert "Published: this run is now in force and fixes the week-16 deliverable of every group." in page
     assert f"Run {run_id} published" in page
     assert "Swap" not in page
     session.expire_all()
