@@ -1,7 +1,7 @@
 """week 16: one selection in force, the programme, poster boards and ballots
 
 Revision ID: 20261201_12
-Revises: 20261201_14
+Revises: 20261201_11
 Create Date: 2026-12-01 12:25:31.687181
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.db
 
 revision: str = "20261201_12"
-down_revision: str | None = "20261201_14"
+down_revision: str | None = "20261201_11"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
