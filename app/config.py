@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,7 +14,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", extra="ignore")
 
     database_url: str = Field(default="sqlite:///./var/tracker.db", description="SQLAlchemy URL of the database")
-    storage_dir: Path = Field(default=Path("./var/files"), description="folder of uploaded files")
+    storage_dir: Path = Field(default=Path("./var/files"), description="folder of uploaded files, when no URL is set")
+    storage_url: str | None = Field(default=None, description="file:///path or s3://bucket/prefix (else storage_dir)")
+    staging_dir: Path | None = Field(default=None, description="local folder for uploads being received "
+                                     "when files live in S3 (default: the system temp folder)")
+    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible server (MinIO, Ceph RGW, ...)")
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="auto", description="bucket in the path or the host name; auto: path when an endpoint is set")
+    s3_url_ttl_s: int = Field(default=300, ge=1, le=7 * 24 * 3600, description="lifetime of a download URL")
+    s3_multipart_threshold_mb: int = Field(default=8, ge=5, description="files from this size upload in parts")
     max_upload_mb: int = Field(default=20, ge=1, description="largest accepted upload, in MiB")
     token_ttl_minutes: int = Field(default=60 * 12, ge=1, description="lifetime of a bearer token")
     feed_ttl_days: int = Field(default=365, ge=1, description="lifetime of a calendar-feed URL")
@@ -23,6 +32,16 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="change-me-in-production", description="signs web session CSRF tokens")
     host: str = Field(default="127.0.0.1", description="address `tracker serve` binds")
     port: int = Field(default=8000, description="port `tracker serve` binds")
+    workers: int = Field(default=1, ge=1, description="worker processes of `tracker serve` (PostgreSQL only)")
+    forwarded_allow_ips: str = Field(default="127.0.0.1", description="proxies whose X-Forwarded-* headers "
+                                     "are trusted (comma-separated addresses)")
+    db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections kept open per process")
+    db_max_overflow: int = Field(default=10, ge=0, description="extra PostgreSQL connections allowed per process")
+
+    @property
+    def storage_location(self) -> str:
+        """Where files live: the storage URL, else the storage folder."""
+        return self.storage_url or str(self.storage_dir)
 
     @property
     def max_upload_bytes(self) -> int:

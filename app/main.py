@@ -13,6 +13,7 @@ from app.courses.router import router as courses_router
 from app.dashboard.router import router as dashboard_router
 from app.errors import AppError, InvalidInput
 from app.groups.router import router as groups_router
+from app.health import router as health_router
 from app.marks.router import router as marks_router
 from app.milestones.router import router as milestones_router
 from app.people.router import router as people_router
@@ -89,6 +90,7 @@ def create_app() -> FastAPI:
     for router in (people_router, courses_router, audit_router, groups_router, topics_router, roster_router, milestones_router, reviews_router,
                    selection_router, marks_router, submissions_router, dashboard_router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(health_router)
     mount_web(app)
     return app
 

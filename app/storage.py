@@ -1,24 +1,28 @@
-"""The file store: uploaded files named by their SHA-256, written atomically, and its local-folder backend.
+"""The file store: uploaded files named by their SHA-256, its interface and its local-folder backend.
 
-An upload is streamed into a staged temporary file inside the store's folder (so the final
-rename stays on one file system), hashed and size-checked while it streams, then fsynced and
-renamed to `<sha256>` just before the database row that names it is committed. A request
-that fails removes its staged file, and the final file too when this request created it.
+An upload streams into a `StagedFile`: a temporary file on local disk, hashed, size-checked and
+magic-checked while it streams, which the format checker reads. Just before the database row
+that names it commits, `commit()` moves it into the store under its hash: a rename in the local
+folder, an upload to S3 (see `app.storage_s3`). Equal bytes are stored once. Routes, services
+and the checker only see the `FileStore` and `StagedFile` interfaces; `get_store()` picks the
+backend from TRACKER_STORAGE_URL (`file:///path` or `s3://bucket/prefix`).
 """
 
 import hashlib
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import IO, Any, Protocol
+from urllib.parse import quote, unquote, urlsplit
 
-from fastapi import Depends
-
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 PDF_MAGIC = b"%PDF-"
@@ -28,6 +32,7 @@ ORPHAN_MIN_AGE = timedelta(hours=1)
 
 ERR_EMPTY = "The uploaded file is empty."
 ERR_NOT_PDF = "The uploaded file is not a PDF (it does not start with %PDF-)."
+ERR_STORAGE_URL = "TRACKER_STORAGE_URL must be file:///path/to/folder or s3://bucket/prefix, not {url!r}."
 
 
 def err_too_large(limit_bytes: int) -> str:
@@ -35,8 +40,33 @@ def err_too_large(limit_bytes: int) -> str:
     return f"The upload exceeds the limit of {limit_bytes // (1024 * 1024)} MiB."
 
 
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """A Content-Disposition value naming the file (RFC 6266; a non-ASCII name as filename*)."""
+    kind = "inline" if inline else "attachment"
+    quoted = quote(filename)
+    if quoted != filename:
+        return f"{kind}; filename*=utf-8''{quoted}"
+    return f'{kind}; filename="{filename}"'
+
+
+def check_name(sha256: str) -> str:
+    """The name itself when it is a SHA-256 hex digest; ValueError otherwise (never a path)."""
+    if not STORED_NAME.match(sha256):
+        raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+    return sha256
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One entry of a store listing: a stored file (named by its hash) or a staged leftover."""
+
+    name: str
+    modified: datetime
+    staged: bool
+
+
 class StagedFile(Protocol):
-    """An upload being received: written in chunks, then published under its hash or discarded."""
+    """An upload being received: written in chunks, checked from local disk, then committed or discarded."""
 
     @property
     def path(self) -> Path: ...
@@ -44,40 +74,51 @@ class StagedFile(Protocol):
     def size(self) -> int: ...
     @property
     def sha256(self) -> str: ...
+    @property
+    def created(self) -> bool: ...
     def write(self, chunk: bytes) -> None: ...
     def finish(self) -> None: ...
-    def publish(self) -> None: ...
-    def discard(self, *, failed: bool) -> None: ...
+    def commit(self) -> None: ...
+    def discard(self) -> None: ...
 
 
 class FileStore(Protocol):
-    """Where uploaded files live."""
+    """Where uploaded files live, each under its SHA-256."""
 
+    @property
+    def location(self) -> str: ...
     def stage(self, *, max_bytes: int) -> StagedFile: ...
-    def path_of(self, sha256: str) -> Path: ...
-    def stored_files(self) -> Iterator[tuple[str, datetime]]: ...
+    def exists(self, sha256: str) -> bool: ...
+    def open(self, sha256: str) -> IO[bytes]: ...
+    def local_copy(self, sha256: str) -> AbstractContextManager[Path]: ...
+    def presigned_url(self, sha256: str, *, filename: str, inline: bool = False) -> str | None: ...
+    def stored_objects(self) -> Iterator[StoredObject]: ...
     def remove(self, name: str) -> None: ...
+    def probe(self) -> None: ...
 
 
-class LocalStagedFile:
-    """A staged upload in the local folder: hashed, size-limited and magic-checked while it streams."""
+class TempStagedFile:
+    """The bytes of an upload in a local temporary file: hashed, size-limited and magic-checked as they stream.
 
-    def __init__(self, root: Path, *, max_bytes: int) -> None:
-        self._root = root
+    Backends subclass it and store the finished file in `_store()`.
+    """
+
+    fsync = True
+
+    def __init__(self, folder: Path, *, max_bytes: int) -> None:
+        self._folder = folder
         self._max_bytes = max_bytes
         self._hash = hashlib.sha256()
         self._size = 0
         self._head = b""
         self._handle: "tempfile._TemporaryFileWrapper[bytes] | None" = None
         self._path: Path | None = None
-        self._final: Path | None = None
-        self._created_final = False
+        self._committed = False
+        self._created = False
 
     @property
     def path(self) -> Path:
-        """The file as received so far (the staged file, or the stored one once published)."""
-        if self._final is not None:
-            return self._final
+        """The local file holding the bytes received (what the format checker reads before commit)."""
         assert self._path is not None, "nothing was written"
         return self._path
 
@@ -91,11 +132,10 @@ class LocalStagedFile:
         """Hex SHA-256 of the bytes received."""
         return self._hash.hexdigest()
 
-    def _open(self) -> None:
-        self._root.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(dir=self._root, prefix=STAGED_PREFIX, delete=False)  # noqa: SIM115
-        self._handle = handle
-        self._path = Path(handle.name)
+    @property
+    def created(self) -> bool:
+        """Whether `commit()` stored new bytes (rather than finding them stored already)."""
+        return self._created
 
     def write(self, chunk: bytes) -> None:
         """Append a chunk; 413 past the size limit, 415 as soon as the start is not %PDF-."""
@@ -108,45 +148,61 @@ class LocalStagedFile:
             if not PDF_MAGIC.startswith(self._head[: len(PDF_MAGIC)]):
                 raise UnsupportedMediaType(ERR_NOT_PDF)
         if self._handle is None:
-            self._open()
-        assert self._handle is not None
+            self._folder.mkdir(parents=True, exist_ok=True)
+            self._handle = tempfile.NamedTemporaryFile(dir=self._folder, prefix=STAGED_PREFIX, delete=False)  # noqa: SIM115
+            self._path = Path(self._handle.name)
         self._handle.write(chunk)
         self._hash.update(chunk)
         self._size += len(chunk)
 
     def finish(self) -> None:
-        """The whole body is in: 400 when empty, 415 when too short to be a PDF; flushed to disk."""
+        """The whole body is in: 400 when empty, 415 when too short to be a PDF; flushed (and fsynced locally)."""
         if self._size == 0:
             raise BadRequest(ERR_EMPTY, code="empty_upload")
         if self._head != PDF_MAGIC:
             raise UnsupportedMediaType(ERR_NOT_PDF)
         assert self._handle is not None
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        if self.fsync:
+            os.fsync(self._handle.fileno())
         self._handle.close()
 
-    def publish(self) -> None:
-        """Rename the staged file to its hash (the content is already there when an equal file is stored)."""
-        assert self._path is not None and self._handle is not None and self._handle.closed
-        final = self._root / self.sha256
-        if final.exists():
-            # Same bytes already stored; refresh its age so `gc` does not take it before our row commits.
-            os.utime(final)
-            self._path.unlink(missing_ok=True)
-        else:
-            os.replace(self._path, final)
-            self._created_final = True
-            _fsync_dir(self._root)
-        self._final = final
+    def commit(self) -> None:
+        """Put the finished file into the store under its hash (once; equal bytes stored already are kept)."""
+        assert self._path is not None and self._handle is not None and self._handle.closed, "finish() first"
+        if self._committed:
+            return
+        self._created = self._store(self._path)
+        self._committed = True
 
-    def discard(self, *, failed: bool) -> None:
-        """Remove the staged file; after a failure also the stored file this upload created."""
+    def _store(self, path: Path) -> bool:
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        """Remove the temporary file, whatever happened (the stored file, if any, is the caller's to release)."""
         if self._handle is not None and not self._handle.closed:
             self._handle.close()
-        if self._path is not None and self._final is None:
+        if self._path is not None:
             self._path.unlink(missing_ok=True)
-        if failed and self._created_final and self._final is not None:
-            self._final.unlink(missing_ok=True)
+
+
+class LocalStagedFile(TempStagedFile):
+    """A staged upload in the store's own folder, so that committing it is an atomic rename."""
+
+    def __init__(self, root: Path, *, max_bytes: int) -> None:
+        super().__init__(root, max_bytes=max_bytes)
+        self._root = root
+
+    def _store(self, path: Path) -> bool:
+        final = self._root / self.sha256
+        if final.exists():
+            # Same bytes already stored; refresh its age for the benefit of age-based tooling.
+            os.utime(final)
+            path.unlink(missing_ok=True)
+            return False
+        os.replace(path, final)
+        _fsync_dir(self._root)
+        return True
 
 
 def _fsync_dir(path: Path) -> None:
@@ -159,60 +215,99 @@ def _fsync_dir(path: Path) -> None:
 
 @dataclass(frozen=True)
 class LocalFileStore:
-    """Files in one local folder, each named by its SHA-256."""
+    """Files in one local folder, each named by its SHA-256; uploads are staged in the same folder."""
 
     root: Path
+
+    @property
+    def location(self) -> str:
+        """The folder, for messages."""
+        return str(self.root)
 
     def stage(self, *, max_bytes: int) -> LocalStagedFile:
         """A new staged upload (the temporary file appears with the first byte)."""
         return LocalStagedFile(self.root, max_bytes=max_bytes)
 
-    def path_of(self, sha256: str) -> Path:
-        """Where the file with this hash is stored."""
-        if not STORED_NAME.match(sha256):
-            raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
-        return self.root / sha256
+    def _path(self, sha256: str) -> Path:
+        return self.root / check_name(sha256)
 
-    def stored_files(self) -> Iterator[tuple[str, datetime]]:
-        """Every stored or staged file's name and modification time."""
+    def exists(self, sha256: str) -> bool:
+        """Whether a file with this hash is stored."""
+        return self._path(sha256).is_file()
+
+    def open(self, sha256: str) -> IO[bytes]:
+        """The stored file, opened for reading; FileNotFoundError when absent."""
+        return self._path(sha256).open("rb")
+
+    @contextmanager
+    def local_copy(self, sha256: str) -> Iterator[Path]:
+        """A local file with the stored bytes, for tools that need a path (here: the stored file itself)."""
+        path = self._path(sha256)
+        if not path.is_file():
+            raise FileNotFoundError(path)
+        yield path
+
+    def presigned_url(self, sha256: str, *, filename: str, inline: bool = False) -> str | None:
+        """None: a local folder has no URLs of its own, the application serves the file."""
+        return None
+
+    def stored_objects(self) -> Iterator[StoredObject]:
+        """Every stored file and staged leftover in the folder (other files are not ours)."""
         if not self.root.is_dir():
             return
         for entry in os.scandir(self.root):
-            if entry.is_file() and (STORED_NAME.match(entry.name) or entry.name.startswith(STAGED_PREFIX)):
-                yield entry.name, datetime.fromtimestamp(entry.stat().st_mtime, UTC)
+            staged = entry.name.startswith(STAGED_PREFIX)
+            if entry.is_file() and (staged or STORED_NAME.match(entry.name)):
+                yield StoredObject(entry.name, datetime.fromtimestamp(entry.stat().st_mtime, UTC), staged)
 
     def remove(self, name: str) -> None:
-        """Delete one file by name."""
+        """Delete one stored file or staged leftover by its listed name."""
+        if not (STORED_NAME.match(name) or name.startswith(STAGED_PREFIX)) or "/" in name:
+            raise ValueError(f"not a name of this store: {name!r}")
         (self.root / name).unlink(missing_ok=True)
 
-
-def get_store() -> LocalFileStore:
-    """The configured store (TRACKER_STORAGE_DIR)."""
-    return LocalFileStore(Path(get_settings().storage_dir))
-
-
-StoreDep = Annotated[LocalFileStore, Depends(get_store)]
-
-
-def staged_upload(store: StoreDep) -> Iterator[LocalStagedFile]:
-    """A staged upload for one request, removed (with any file it created) if the request fails.
-
-    Declare it before SessionDep in a route: it is then torn down after the session, so it sees a
-    failed commit too.
-    """
-    staged = store.stage(max_bytes=get_settings().max_upload_bytes)
-    try:
-        yield staged
-    except BaseException:
-        staged.discard(failed=True)
-        raise
-    staged.discard(failed=False)
+    def probe(self) -> None:
+        """Write and remove a small file; OSError when the folder is not writable."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        probe = self.root / f"{STAGED_PREFIX}probe-{uuid.uuid4().hex}"
+        try:
+            probe.write_bytes(b"ok")
+        finally:
+            probe.unlink(missing_ok=True)
 
 
-StagedUploadDep = Annotated[LocalStagedFile, Depends(staged_upload, scope="function")]
+def parse_storage_url(url: str) -> tuple[str, str, str]:
+    """(scheme, bucket, path or prefix) of a storage URL; a bare path means a local folder."""
+    parsed = urlsplit(url)
+    if parsed.scheme in ("", "file") and not (parsed.scheme == "" and parsed.netloc):
+        if parsed.netloc not in ("", "localhost"):
+            raise ValueError(ERR_STORAGE_URL.format(url=url))
+        return "file", "", unquote(parsed.path) if parsed.scheme else url
+    if parsed.scheme == "s3" and parsed.netloc:
+        return "s3", parsed.netloc, parsed.path.strip("/")
+    raise ValueError(ERR_STORAGE_URL.format(url=url))
 
 
-def orphan_files(store: FileStore, *, referenced: set[str], now: datetime) -> list[str]:
-    """Stored files no row names and staged leftovers, older than an hour (a crash's debris)."""
-    cutoff = now - ORPHAN_MIN_AGE
-    return sorted(name for name, mtime in store.stored_files() if mtime < cutoff and name not in referenced)
+@lru_cache(maxsize=8)
+def _store_for(location: str, options: tuple[tuple[str, Any], ...]) -> FileStore:
+    scheme, bucket, path = parse_storage_url(location)
+    if scheme == "file":
+        return LocalFileStore(Path(path))
+    from app.storage_s3 import S3FileStore
+
+    return S3FileStore.create(bucket=bucket, prefix=path, **dict(options))
+
+
+def store_from_settings(settings: Settings) -> FileStore:
+    """The store the settings name (one per process and configuration: S3 clients are reused)."""
+    options = (
+        ("endpoint_url", settings.s3_endpoint_url), ("addressing_style", settings.s3_addressing_style),
+        ("url_ttl_s", settings.s3_url_ttl_s), ("multipart_threshold_mb", settings.s3_multipart_threshold_mb),
+        ("staging_dir", str(settings.staging_dir or Path(tempfile.gettempdir()) / "tracker-staging")),
+    )
+    return _store_for(settings.storage_location, options)
+
+
+def get_store() -> FileStore:
+    """The configured store (TRACKER_STORAGE_URL, else the folder TRACKER_STORAGE_DIR)."""
+    return store_from_settings(get_settings())

@@ -5,14 +5,23 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 from sqlmodel import Session
 
 from app.clock import Clock
-from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, get_current_user, oauth2_scheme
+from app.deps import (
+    ClockDep,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    StagedUploadDep,
+    StoreDep,
+    get_current_user,
+    oauth2_scheme,
+)
+from app.downloads import stored_file_response
 from app.milestones.service import local_instant
 from app.models import Course
-from app.storage import StagedUploadDep, StoreDep
 from app.submissions import service
 from app.submissions.schemas import PinIn, SubmissionPublic
 from app.submissions.upload import receive_pdf
@@ -75,7 +84,7 @@ async def upload_submission(
                                      group_id=group_id, key=key)
     filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
     received_at = clock()
-    report = await run_in_threadpool(service.submission_check, target=target, path=staged.path, settings=settings)
+    report = await run_in_threadpool(service.submission_check, target=target, staged=staged, settings=settings)
     view = await run_in_threadpool(_own_transaction, session, service.submission_create, user=target.user,
                                    group_id=group_id, key=key, staged=staged, filename=filename, report=report,
                                    now=received_at)
@@ -89,11 +98,13 @@ def list_submissions(session: SessionDep, user: CurrentUser, group_id: int, key:
     return [submission_public(course, v) for v in views]
 
 
-@router.get("/submissions/{submission_id}/file", response_class=FileResponse)
-def download_submission(session: SessionDep, store: StoreDep, user: CurrentUser, submission_id: int) -> FileResponse:
-    """The PDF of a version (the group's members and the course staff)."""
+@router.get("/submissions/{submission_id}/file", response_class=Response, responses={
+    200: {"content": {"application/pdf": {}}, "description": "The PDF, from a store without URLs of its own."},
+    307: {"description": "Redirect to a short-lived URL of the PDF in the object store."}})
+def download_submission(session: SessionDep, store: StoreDep, user: CurrentUser, submission_id: int) -> Response:
+    """The PDF of a version under its uploaded file name (the group's members and the course staff)."""
     sub = service.submission_get(session, user=user, submission_id=submission_id)
-    return FileResponse(store.path_of(sub.sha256), media_type="application/pdf", filename=sub.filename)
+    return stored_file_response(store, sha256=sub.sha256, filename=sub.filename)
 
 
 @router.post("/groups/{group_id}/milestones/{key}/graded")
@@ -121,6 +132,6 @@ async def check_pdf_dry_run(
     await run_in_threadpool(_own_transaction, session, get_current_user, clock=clock, token=token)
     service.check_ruleset(ruleset)
     await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
-    report = await run_in_threadpool(service.format_check, staged.path, ruleset=ruleset, course=None,
+    report = await run_in_threadpool(service.format_check, staged, ruleset=ruleset, course=None,
                                      milestone=None, settings=settings)
     return report.to_dict()
