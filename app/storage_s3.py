@@ -47,8 +47,14 @@ class S3StagedFile(TempStagedFile):
         if store.exists(self.sha256):
             path.unlink(missing_ok=True)
             return False
-        store.client.upload_file(str(path), store.bucket, store.key(self.sha256), Config=store.transfer,
-                                 ExtraArgs={"ContentType": "application/pdf"})
+        key = store.key(self.sha256)
+        if self.size < store.transfer.multipart_threshold:
+            # One PUT: the transfer manager's thread pool would cost more than it saves here.
+            with path.open("rb") as body:
+                store.client.put_object(Bucket=store.bucket, Key=key, Body=body, ContentType="application/pdf")
+        else:
+            store.client.upload_file(str(path), store.bucket, key, Config=store.transfer,
+                                     ExtraArgs={"ContentType": "application/pdf"})
         path.unlink(missing_ok=True)
         return True
 
