@@ -91,6 +91,7 @@ class Line:
     text: str
     runs: list[Run] = field(repr=False)
     kind: str = "text"  # "text" or "image" (a figure with no text layer of its own)
+    height: float = 0.0  # an image's height; its y is the vertical centre
 
     @property
     def chars(self) -> int:
@@ -318,7 +319,7 @@ def _read_images(page: pdfium.PdfPage, box: PageBox, index: int) -> list[Line]:
         x0, x1, y0, y1 = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
         if x1 - x0 < 36 or y1 - y0 < 36:
             continue  # logos and rules are too small to be a figure
-        images.append(Line(index, x0, x1, (y0 + y1) / 2, 0.0, False, "", [], kind="image"))
+        images.append(Line(index, x0, x1, (y0 + y1) / 2, 0.0, False, "", [], kind="image", height=y1 - y0))
     return images
 
 

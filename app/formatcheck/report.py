@@ -13,10 +13,28 @@ class Finding:
     code: str
     message: str
     pages: list[int] = field(default_factory=list)
+    # Outline boxes locating the problem: {"page" (1-based), "x0", "y0", "x1", "y1"} in PDF points
+    # of the displayed page (after /Rotate and /UserUnit), origin bottom-left, y up.
+    boxes: list[dict[str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as JSON-ready data."""
-        return {"code": self.code, "message": self.message, "pages": list(self.pages)}
+        return {
+            "code": self.code,
+            "message": self.message,
+            "pages": list(self.pages),
+            "boxes": [dict(box) for box in self.boxes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """Rebuild a finding from `to_dict()` output; reports stored before boxes existed have none."""
+        return cls(
+            data["code"],
+            data["message"],
+            list(data["pages"]),
+            [dict(box) for box in data.get("boxes") or []],
+        )
 
 
 @dataclass(slots=True)
@@ -61,8 +79,8 @@ class CheckReport:
         return cls(
             ruleset=data["ruleset"],
             pages=data["pages"],
-            errors=[Finding(f["code"], f["message"], list(f["pages"])) for f in data["errors"]],
-            warnings=[Finding(f["code"], f["message"], list(f["pages"])) for f in data["warnings"]],
+            errors=[Finding.from_dict(f) for f in data["errors"]],
+            warnings=[Finding.from_dict(f) for f in data["warnings"]],
             facts=dict(data["facts"]),
         )
 

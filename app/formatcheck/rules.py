@@ -13,8 +13,11 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
 import pypdfium2 as pdfium
+
+from app.formatcheck.boxes import line_boxes, page_boxes
 
 from app.formatcheck.reader import (
     EncryptedPdf,
@@ -98,6 +101,8 @@ MARGIN_SLACK_PT = 18.0  # a quarter inch: other templates' slightly larger block
 BODY_SIZE_RANGE = (9.0, 11.0)
 COLUMN_JUDGE_MIN_CHARS = 500
 NO_TEXT_CHARS_PER_PAGE = 16
+FONT_SIZE_SAMPLE_BOXES = 5
+FONT_SIZE_SAMPLE_MIN_LINE = 40  # paragraph lines, not the author names of the title block
 
 _PDFIUM_LOCK = threading.Lock()  # pdfium is not thread-safe; worker processes never contend for it
 
@@ -280,6 +285,7 @@ def _check_poster(report: CheckReport, boxes: list[PageBox]) -> None:
                 "poster-size",
                 f"{where} {sheet}; a poster must be A0, 841 × 1189 mm (±3 mm).",
                 wrong_size,
+                page_boxes(wrong_size, boxes),
             )
         )
     if landscape:
@@ -289,6 +295,7 @@ def _check_poster(report: CheckReport, boxes: list[PageBox]) -> None:
                 "poster-orientation",
                 f"{where} landscape (wider than high); the poster must be portrait, 841 mm wide × 1189 mm high.",
                 landscape,
+                page_boxes(landscape, boxes),
             )
         )
 
@@ -305,6 +312,7 @@ def _check_paper(
     synonyms: dict[str, list[str]],
 ) -> None:
     total = len(boxes)
+    page_limit_at: int | None = None
     wrong = [n for n, b in enumerate(boxes, start=1) if not _is_letter(b)]
     if wrong:
         sizes = sorted({_describe_size(boxes[n - 1].width, boxes[n - 1].height) for n in wrong})
@@ -315,9 +323,11 @@ def _check_paper(
                 f"{pages_phrase(wrong)} {verb} {', '.join(sizes)}; every page must be US Letter, "
                 "612 × 792 pt (8.5 × 11 in).",
                 wrong,
+                page_boxes(wrong, boxes),
             )
         )
     if total > limit:
+        page_limit_at = len(report.errors)
         report.errors.append(
             Finding(
                 "page-limit",
@@ -342,8 +352,14 @@ def _check_paper(
             )
         )
         facts.update(references_start_page=None, headings=[], body_font_size=None, columns_per_page=[])
+        if page_limit_at is not None:
+            finding = report.errors[page_limit_at]
+            report.errors[page_limit_at] = replace(finding, boxes=page_boxes(finding.pages, boxes))
         return
     layout = _analyse(texts, boxes, synonyms)
+    if page_limit_at is not None:
+        finding = report.errors[page_limit_at]
+        report.errors[page_limit_at] = replace(finding, boxes=_page_limit_boxes(layout, boxes, finding.pages))
     facts["references_start_page"] = layout.references_page
     facts["headings"] = [h.text for h in layout.headings]
     facts["body_font_size"] = layout.body_size
@@ -355,9 +371,11 @@ def _check_paper(
         message = _body_pages_message(layout, late, limit)
         if analysed < total:
             message += f" (Only the first {analysed} pages were read.)"
-        report.errors.append(Finding("body-pages", message, late))
+        late_set = {p - 1 for p in late}
+        body = [it.line for it in layout.items if it.line.page in late_set and _is_body(layout, it)]
+        report.errors.append(Finding("body-pages", message, late, line_boxes(body, boxes)))
 
-    columns, single = _judge_columns(layout, texts, boxes)
+    columns, single, spanning = _judge_columns(layout, texts, boxes)
     facts["columns_per_page"] = columns
     if single:
         verb = "is" if len(single) == 1 else "are"
@@ -366,6 +384,7 @@ def _check_paper(
                 "columns",
                 f"{pages_phrase(single)} {verb} set in one column; the AAAI template sets the body in two columns.",
                 single,
+                line_boxes(spanning, boxes),
             )
         )
 
@@ -386,10 +405,21 @@ def _check_paper(
         )
     size = layout.body_size
     if size is not None and not (BODY_SIZE_RANGE[0] <= size <= BODY_SIZE_RANGE[1]):
+        sample = [
+            it.line
+            for it in layout.items
+            if it.line.kind == "text" and not it.furniture and it.line.size == size
+            and len(it.line.text) >= FONT_SIZE_SAMPLE_MIN_LINE and not _in_references(layout, it.index)
+        ]
         report.warnings.append(
-            Finding("font-size", f"The body text is set in {size:g} pt; the AAAI template uses 10 pt.", [])
+            Finding(
+                "font-size",
+                f"The body text is set in {size:g} pt; the AAAI template uses 10 pt.",
+                [],
+                line_boxes(sample, boxes, limit=FONT_SIZE_SAMPLE_BOXES),
+            )
         )
-    outside = _margin_pages(layout, boxes)
+    outside, stray = _margin_pages(layout, boxes)
     if outside:
         report.warnings.append(
             Finding(
@@ -397,8 +427,22 @@ def _check_paper(
                 f"Text lies outside the AAAI text block (7 × 9 in; 0.75 in top, left and right margins) "
                 f"on {pages_phrase(outside).lower()}.",
                 outside,
+                line_boxes(stray, boxes),
             )
         )
+
+
+def _page_limit_boxes(layout: _Layout, boxes: list[PageBox], pages: list[int]) -> list[dict[str, float]]:
+    """The content of the pages past the limit; the whole sheet where none of it was read."""
+    wanted = {p - 1 for p in pages}
+    lines = [
+        it.line
+        for it in layout.items
+        if it.line.page in wanted and not it.furniture and (it.line.kind == "image" or it.line.chars)
+    ]
+    if not lines:
+        return page_boxes(pages, boxes)
+    return line_boxes(lines, boxes)
 
 
 def _is_letter(box: PageBox) -> bool:
@@ -808,8 +852,11 @@ def _body_pages_message(layout: _Layout, late: list[int], limit: int) -> str:
     return f"{pages_phrase(late)} {verb} body text ({shown}); {tail}."
 
 
-def _judge_columns(layout: _Layout, texts: list[PageText], boxes: list[PageBox]) -> tuple[list[int | None], list[int]]:
-    """Columns per page (None where under 500 body characters) and the single-column pages."""
+def _judge_columns(
+    layout: _Layout, texts: list[PageText], boxes: list[PageBox]
+) -> tuple[list[int | None], list[int], list[Line]]:
+    """Columns per page (None where under 500 body characters), the single-column pages,
+    and the body lines that run across the gutter on them."""
     body_size = layout.body_size
     per_page: dict[int, list[Line]] = {}
     for item in layout.items:
@@ -821,6 +868,7 @@ def _judge_columns(layout: _Layout, texts: list[PageText], boxes: list[PageBox])
         per_page.setdefault(line.page, []).append(line)
     columns: list[int | None] = []
     single: list[int] = []
+    spanning: list[Line] = []
     for page in range(len(texts)):
         lines = per_page.get(page, [])
         if sum(line.chars for line in lines) < COLUMN_JUDGE_MIN_CHARS:
@@ -830,13 +878,16 @@ def _judge_columns(layout: _Layout, texts: list[PageText], boxes: list[PageBox])
         columns.append(2 if two else 1)
         if not two:
             single.append(page + 1)
-    return columns, single
+            spanning += [line for line in lines if _crosses_centre(line, boxes[page])]
+    return columns, single, spanning
 
 
-def _margin_pages(layout: _Layout, boxes: list[PageBox]) -> list[int]:
-    """Letter pages with text outside the AAAI block, when that is so on at least half of them."""
+def _margin_pages(layout: _Layout, boxes: list[PageBox]) -> tuple[list[int], list[Line]]:
+    """Letter pages with text outside the AAAI block, when that is so on at least half of them,
+    and the lines that lie outside."""
     judged: set[int] = set()
     outside: set[int] = set()
+    stray: list[Line] = []
     for item in layout.items:
         line = item.line
         box = boxes[line.page]
@@ -852,6 +903,7 @@ def _margin_pages(layout: _Layout, boxes: list[PageBox]) -> list[int]:
             or line.y < bottom - MARGIN_SLACK_PT
         ):
             outside.add(line.page)
+            stray.append(line)
     if not outside or len(outside) * 2 < len(judged):
-        return []
-    return sorted(p + 1 for p in outside)
+        return [], []
+    return sorted(p + 1 for p in outside), stray

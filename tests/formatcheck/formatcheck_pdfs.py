@@ -7,6 +7,7 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import EncryptionMethod
@@ -19,6 +20,11 @@ def corpus_dir() -> Path | None:
     configured = os.environ.get("TRACKER_CORPUS_DIR")
     folder = Path(configured) if configured else Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
     return folder.resolve() if (folder / "EXPECTED.tsv").is_file() else None
+
+
+def plain(findings: list[Any]) -> list[dict[str, Any]]:
+    """Findings as JSON without their outline boxes (tests of the boxes themselves compare those)."""
+    return [{k: v for k, v in f.to_dict().items() if k != "boxes"} for f in findings]
 
 
 LETTER = (612.0, 792.0)

@@ -48,6 +48,7 @@ ENCRYPTED = {
             "message": "This PDF is protected by a password, so nobody can open it without one. "
             "Save or export it again without a password.",
             "pages": [],
+            "boxes": [],
         }
     ],
     "warnings": [],
@@ -105,6 +106,7 @@ def test_not_a_pdf_is_unreadable(data: bytes, detail: str) -> None:
                 "message": "This file could not be read as a PDF: it is damaged, cut short or not a PDF at all. "
                 f"Export it again as a PDF and upload that. (Details: {detail}.)",
                 "pages": [],
+                "boxes": [],
             }
         ],
         "warnings": [],
@@ -131,6 +133,7 @@ def test_image_only_pdf_has_no_text() -> None:
             "message": "This PDF has no text layer: it looks scanned or made of images. Export it from your "
             "editor (LaTeX, Word) so that its text can be selected.",
             "pages": [],
+            "boxes": [],
         }
     ]
     assert report.warnings == []
@@ -178,7 +181,7 @@ def test_decompression_bomb_is_stopped_by_the_memory_limit() -> None:
 
     report = check_pdf_isolated(data, "report")
 
-    assert report.to_dict()["errors"] == [{"code": "unreadable", "message": TOO_MUCH_MEMORY, "pages": []}]
+    assert report.to_dict()["errors"] == [{"code": "unreadable", "message": TOO_MUCH_MEMORY, "pages": [], "boxes": []}]
     # The pool replaced the dead worker: the next check works.
     assert check_pdf_isolated(build_paper(Paper(BLOCKS)), "proposal").verdict == "accept"
 
@@ -194,6 +197,7 @@ def test_slow_file_is_stopped_by_the_time_limit() -> None:
             "message": "This file could not be checked: reading it took longer than 1 s. "
             "Export it again as a PDF and upload that.",
             "pages": [],
+            "boxes": [],
         }
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from formatcheck_pdfs import (
+    plain,
     A4,
     ColumnBreak,
     Figure,
@@ -98,7 +99,7 @@ def test_body_text_on_the_last_allowed_page_is_body_pages() -> None:
     report = check_pdf(data, "proposal")
 
     assert report.verdict == "reject"
-    assert report.to_dict()["errors"] == [
+    assert plain(report.errors) == [
         {
             "code": "body-pages",
             "message": "Page 3 holds the Conclusion; only references may follow page 2.",
@@ -114,7 +115,7 @@ def test_four_page_proposal_with_only_references_on_pages_3_and_4_gets_only_page
 
     report = check_pdf(data, "proposal")
 
-    assert report.to_dict()["errors"] == [
+    assert plain(report.errors) == [
         {
             "code": "page-limit",
             "message": "The proposal has 4 pages; at most 3 are allowed (page 3 only for references).",
@@ -150,7 +151,7 @@ def test_acknowledgements_after_the_references_are_body() -> None:
 
     report = check_pdf(build_paper(Paper(blocks)), "proposal")
 
-    assert report.to_dict()["errors"] == [
+    assert plain(report.errors) == [
         {
             "code": "body-pages",
             "message": "Page 3 holds the Acknowledgements; only references may follow page 2.",
@@ -175,7 +176,7 @@ def test_a4_pages_are_rejected_with_their_size() -> None:
 
     report = check_pdf(data, "report")
 
-    assert report.to_dict()["errors"] == [
+    assert plain(report.errors) == [
         {
             "code": "page-size",
             "message": "Pages 1–2 are 595 × 842 pt (A4); every page must be US Letter, 612 × 792 pt (8.5 × 11 in).",
@@ -200,7 +201,7 @@ def test_single_column_paper_gets_columns() -> None:
 
     report = check_pdf(data, "proposal")
 
-    assert report.to_dict()["errors"] == [
+    assert plain(report.errors) == [
         {
             "code": "columns",
             "message": "Pages 1–2 are set in one column; the AAAI template sets the body in two columns.",
@@ -284,7 +285,7 @@ def test_missing_sections_and_references_are_warnings() -> None:
     report = check_pdf(build_paper(Paper(blocks)), "report")
 
     assert report.verdict == "accept"
-    assert [w.to_dict() for w in report.warnings] == [
+    assert plain(report.warnings) == [
         {
             "code": "missing-section:abstract",
             "message": "No Abstract section heading was found (accepted headings: abstract).",
@@ -390,7 +391,7 @@ def test_course_settings_override_sections_synonyms_and_page_limit() -> None:
     assert report.errors[1].message == (
         "Page 2 holds body text (Project Plan, Conclusion); only references may follow page 1."
     )
-    assert [w.to_dict() for w in report.warnings] == [
+    assert plain(report.warnings) == [
         {
             "code": "missing-section:conclusion",
             "message": "No Conclusion section heading was found (accepted headings: closing remarks).",
@@ -414,7 +415,7 @@ def test_body_text_far_from_ten_points_is_a_font_size_warning() -> None:
 
     report = check_pdf(build_paper(Paper(blocks)), "proposal")
 
-    assert [w.to_dict() for w in report.warnings] == [
+    assert plain(report.warnings) == [
         {
             "code": "font-size",
             "message": "The body text is set in 12 pt; the AAAI template uses 10 pt.",
@@ -430,7 +431,7 @@ def test_text_outside_the_aaai_text_block_is_a_margins_warning() -> None:
     report = check_pdf(data, "proposal")
 
     assert codes(report.errors) == []
-    assert [w.to_dict() for w in report.warnings] == [
+    assert plain(report.warnings) == [
         {
             "code": "margins",
             "message": "Text lies outside the AAAI text block (7 × 9 in; 0.75 in top, left and right margins) "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from formatcheck_pdfs import A0, A1, MM, LETTER, PageBreak, Paper, build_paper, filler, rotate_pages
+from formatcheck_pdfs import A0, A1, MM, LETTER, PageBreak, Paper, build_paper, filler, plain, rotate_pages
 
 from app.formatcheck import check_pdf
 
@@ -35,7 +35,7 @@ def test_a0_portrait_poster_is_accepted() -> None:
 def test_a1_poster_is_the_wrong_size() -> None:
     report = check_pdf(poster(A1), "poster")
 
-    assert [f.to_dict() for f in report.errors] == [
+    assert plain(report.errors) == [
         {
             "code": "poster-size",
             "message": "The sheet is 594 × 841 mm, A1; a poster must be A0, 841 × 1189 mm (±3 mm).",
@@ -47,7 +47,7 @@ def test_a1_poster_is_the_wrong_size() -> None:
 def test_landscape_a0_gets_only_the_orientation_error() -> None:
     report = check_pdf(poster((A0[1], A0[0])), "poster")
 
-    assert [f.to_dict() for f in report.errors] == [
+    assert plain(report.errors) == [
         {
             "code": "poster-orientation",
             "message": "The poster is landscape (wider than high); the poster must be portrait, "
@@ -84,7 +84,7 @@ def test_a0_landscape_sheet_rotated_to_portrait_is_accepted() -> None:
 def test_two_page_poster_gets_poster_pages() -> None:
     report = check_pdf(poster(A0, pages=2), "poster")
 
-    assert [f.to_dict() for f in report.errors] == [
+    assert plain(report.errors) == [
         {"code": "poster-pages", "message": "The poster has 2 pages; it must be a single page.", "pages": [2]}
     ]
 

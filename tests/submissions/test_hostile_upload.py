@@ -35,5 +35,5 @@ def test_the_api_answers_while_a_decompression_bomb_is_checked(client: TestClien
     assert response.status_code == 200
     body = response.json()
     assert (body["verdict"], body["errors"]) == (
-        "reject", [{"code": "unreadable", "message": TOO_MUCH_MEMORY, "pages": []}]
+        "reject", [{"code": "unreadable", "message": TOO_MUCH_MEMORY, "pages": [], "boxes": []}]
     )
