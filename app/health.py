@@ -44,11 +44,16 @@ def _migrations(session: Session) -> str:
     return "ok"
 
 
+def _store(store: FileStore) -> str:
+    store.probe()
+    return "ok"
+
+
 def _checks(session: Session, store: FileStore) -> dict[str, str]:
     probes: dict[str, Callable[[], str]] = {
         "database": lambda: _database(session),
         "migrations": lambda: _migrations(session),
-        "store": lambda: (store.probe(), "ok")[1],
+        "store": lambda: _store(store),
     }
     results: dict[str, str] = {}
     for name, probe in probes.items():
