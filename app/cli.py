@@ -46,19 +46,33 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port [TRACKER_PORT]")] = None,
     reload: Annotated[bool, typer.Option(help="reload on code changes")] = False,
     workers: Annotated[int | None, typer.Option(min=1, help="worker processes, PostgreSQL only [TRACKER_WORKERS]")] = None,
+    notify: Annotated[bool | None, typer.Option("--notify/--no-notify",
+                                                help="also run the notice sender [TRACKER_NOTIFY_LOOP]")] = None,
 ) -> None:
-    """Serve the API and the staff pages with uvicorn (several worker processes on PostgreSQL)."""
+    """Serve the API and the staff pages with uvicorn (several workers on PostgreSQL), and the notice sender."""
     import uvicorn
+
+    from app.db import get_engine, utcnow
+    from app.notify.service import SenderLoop
 
     settings = get_settings()
     count = workers or settings.workers
     if count > 1 and settings.database_url.startswith("sqlite"):
         typer.echo(ERR_SQLITE_WORKERS, err=True)
         raise typer.Exit(2)
-    # X-Forwarded-Proto/-For count only from the proxies named in TRACKER_FORWARDED_ALLOW_IPS.
-    uvicorn.run("app.main:app", host=host or settings.host, port=port or settings.port, reload=reload,
-                workers=None if reload else count, proxy_headers=True,
-                forwarded_allow_ips=settings.forwarded_allow_ips)
+    # One sender in the serving process, whatever the number of workers: the workers only serve.
+    loop = SenderLoop(get_engine(), settings=settings, clock=utcnow) if (
+        settings.notify_loop if notify is None else notify) else None
+    if loop is not None:
+        loop.start()
+    try:
+        # X-Forwarded-Proto/-For count only from the proxies named in TRACKER_FORWARDED_ALLOW_IPS.
+        uvicorn.run("app.main:app", host=host or settings.host, port=port or settings.port, reload=reload,
+                    workers=None if reload else count, proxy_headers=True,
+                    forwarded_allow_ips=settings.forwarded_allow_ips)
+    finally:
+        if loop is not None:
+            loop.stop()
 
 
 @cli.command("create-user")
@@ -123,6 +137,7 @@ def import_roster(
     file: Annotated[Path, typer.Argument(help="roster CSV: student_no,name,email[,role]", exists=True, dir_okay=False)],
     codes: Annotated[Path | None, typer.Option("--codes", help="write the new users' activation codes to this CSV",
                                                dir_okay=False)] = None,
+    email_codes: Annotated[bool, typer.Option("--email-codes", help="also email each new user their code")] = False,
 ) -> None:
     """Import a roster CSV into a course (like the API); new users' codes go to --codes (else stdout)."""
     import csv
@@ -143,7 +158,8 @@ def import_roster(
             typer.echo(f"error: no course with id or code {course!r}", err=True)
             raise typer.Exit(1)
         try:
-            result = roster_import(session, course=found, actor=None, data=file.read_bytes(), now=utcnow())
+            result = roster_import(session, course=found, actor=None, data=file.read_bytes(), now=utcnow(),
+                                   email_codes=email_codes)
         except InvalidInput as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             for error in exc.errors or []:
@@ -186,6 +202,42 @@ def demo(
     typer.echo(f"Loaded the demo course {summary.course.code} (id {summary.course.id}, starts "
                f"{summary.course.start_date}): {summary.students} students in {summary.groups} groups. "
                "Logins: admin/admin-pass, lecturer/lecturer-pass, ta1 and ta2/ta-pass, s01..s40/student-pass.")
+
+
+notify_cli = typer.Typer(help="Email notices: deliver the outbox, reminders and digests.", no_args_is_help=True)
+cli.add_typer(notify_cli, name="notify")
+
+
+@notify_cli.command("run")
+def notify_run(
+    once: Annotated[bool, typer.Option("--once", help="one round, then exit (for cron)")] = False,
+    interval: Annotated[float | None, typer.Option(min=0.1, help="seconds between rounds "
+                                                               "[TRACKER_NOTIFY_INTERVAL_S]")] = None,
+) -> None:
+    """Run the notice sender: write due reminders and digests, deliver the outbox over SMTP, repeat."""
+    import time
+
+    from app.db import get_engine, utcnow
+    from app.notify.sender import smtp_target
+    from app.notify.service import MSG_NO_SMTP, notify_round
+
+    settings = get_settings()
+    if settings.smtp_url:
+        try:
+            smtp_target(settings.smtp_url)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    else:
+        typer.echo(MSG_NO_SMTP, err=True)
+    while True:
+        result = notify_round(get_engine(), settings=settings, clock=utcnow)
+        d = result.delivery
+        typer.echo(f"reminders written {result.reminders}, digests written {result.digests}; "
+                   f"sent {d.sent}, to retry {d.retrying}, failed {d.failed}")
+        if once:
+            return
+        time.sleep(interval or settings.notify_interval_s)
 
 
 def main() -> None:

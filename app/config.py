@@ -37,6 +37,12 @@ class Settings(BaseSettings):
                                      "are trusted (comma-separated addresses)")
     db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections kept open per process")
     db_max_overflow: int = Field(default=10, ge=0, description="extra PostgreSQL connections allowed per process")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="the address users reach, for links")
+    smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port (STARTTLS) or smtps:// (TLS); "
+                                 "unset keeps notices in the outbox")
+    mail_from: str = Field(default="Project Tracker <tracker@localhost>", description="From: of every notice")
+    notify_loop: bool = Field(default=True, description="`tracker serve` also runs the notice sender")
+    notify_interval_s: float = Field(default=30.0, gt=0, description="pause of the sender loop between rounds")
 
     @property
     def storage_location(self) -> str:

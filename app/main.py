@@ -16,6 +16,7 @@ from app.groups.router import router as groups_router
 from app.health import router as health_router
 from app.marks.router import router as marks_router
 from app.milestones.router import router as milestones_router
+from app.notify.router import router as notify_router
 from app.people.router import router as people_router
 from app.roster.router import router as roster_router
 from app.topics.router import router as topics_router
@@ -88,7 +89,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(IntegrityError, integrity_error_handler)
     app.add_exception_handler(DataError, data_error_handler)
     for router in (people_router, courses_router, audit_router, groups_router, topics_router, roster_router, milestones_router, reviews_router,
-                   selection_router, marks_router, submissions_router, dashboard_router):
+                   selection_router, marks_router, submissions_router, dashboard_router, notify_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)
     mount_web(app)

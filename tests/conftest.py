@@ -203,3 +203,21 @@ def count_queries(engine: Engine) -> Callable[[], Any]:
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+@pytest.fixture
+def smtp(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on a free loopback port; the app's TRACKER_SMTP_URL points at it."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer()
+    server.start()
+    monkeypatch.setenv("TRACKER_SMTP_URL", server.url)
+    monkeypatch.setenv("TRACKER_PUBLIC_URL", "https://tracker.example.edu")
+    monkeypatch.setenv("TRACKER_MAIL_FROM", "DL Tracker <tracker@example.edu>")
+    get_settings.cache_clear()
+    try:
+        yield server
+    finally:
+        server.stop()
+        get_settings.cache_clear()

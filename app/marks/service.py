@@ -16,6 +16,7 @@ from app.errors import InvalidInput
 from app.marks.compute import NOTHING_SUBMITTED, MilestoneResult, course_mark, milestone_result, project_mark
 from app.milestones.service import milestone_for
 from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
+from app.notify.events import notice_marks_released
 from app.reviews.service import milestone_scores
 from app.spreadsheet import text_cell
 from app.submissions.grading import milestone_deadline
@@ -161,7 +162,7 @@ def marks_export(session: Session, *, user: User, course_id: int, normalise: boo
 
 def marks_release(session: Session, *, user: User, course_id: int, key: str, now: datetime) -> Milestone:
     """Release a milestone's marks and reviews to students (staff); releasing again changes nothing."""
-    course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
+    course = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES).course
     milestone = milestone_for(session, course_id=course_id, key=key)
     if milestone.marks_released_at is None:
         milestone.marks_released_at = now
@@ -169,6 +170,7 @@ def marks_release(session: Session, *, user: User, course_id: int, key: str, now
         audit_record(session, at=now, actor=user, action="marks.release", entity="milestone",
                      entity_id=milestone.id, course_id=course_id, before={"marks_released_at": None},
                      after={"marks_released_at": now.isoformat()})
+        notice_marks_released(session, course=course, milestone=milestone, now=now)
     return milestone
 
 

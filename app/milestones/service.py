@@ -15,6 +15,7 @@ from app.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
 from app.milestones.rules import effective_deadline
 from app.milestones.schemas import ExtensionIn, MilestoneUpdate
 from app.models import Course, CourseMember, Extension, Milestone, ProjectGroup, User
+from app.notify.events import notice_extension
 from app.people.service import token_issue, tokens_revoke, user_from_token
 from app.submissions.grading import milestone_deadline
 
@@ -117,6 +118,7 @@ def extension_grant(
         select(Extension).where(Extension.group_id == group_id, Extension.milestone_id == milestone.id)
     ).first()
     before = _extension_snapshot(extension, milestone.key) if extension else None
+    previous = extension.due_at if extension else None
     if extension is None:
         extension = Extension(group_id=group_id, milestone_id=milestone.id or 0, due_at=data.due_at,
                               reason=data.reason, granted_by=user.id, created_at=now)
@@ -127,6 +129,10 @@ def extension_grant(
     audit_record(session, at=now, actor=user, action="extension.grant", entity="extension",
                  entity_id=extension.id, course_id=access.course.id, before=before,
                  after=_extension_snapshot(extension, milestone.key))
+    if previous != extension.due_at:
+        notice_extension(session, course=access.course, group=access.group, milestone=milestone,
+                         change="granted" if previous is None else "changed", due_at=extension.due_at,
+                         deadline=extension.due_at, reason=extension.reason, previous=previous, now=now)
     return access.course, extension, milestone
 
 
@@ -142,6 +148,9 @@ def extension_revoke(session: Session, *, user: User, group_id: int, key: str, n
     audit_record(session, at=now, actor=user, action="extension.revoke", entity="extension",
                  entity_id=extension.id, course_id=access.course.id,
                  before=_extension_snapshot(extension, milestone.key))
+    notice_extension(session, course=access.course, group=access.group, milestone=milestone, change="withdrawn",
+                     due_at=extension.due_at, deadline=milestone_deadline(access.course, milestone), reason="",
+                     previous=extension.due_at, now=now)
     session.delete(extension)
 
 

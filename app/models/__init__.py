@@ -4,6 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.courses import Course, CourseMember
 from app.models.groups import GroupMembership, ProjectGroup, Topic
 from app.models.milestones import Extension, Milestone
+from app.models.notify import Notice, NoticeOptOut
 from app.models.people import ActivationCode, ApiToken, User
 from app.models.reviews import Review, ReviewAssignment
 from app.models.selection import AssignmentMark, SelectionOverride, SelectionRun
@@ -20,6 +21,8 @@ __all__ = [
     "GradedPin",
     "GroupMembership",
     "Milestone",
+    "Notice",
+    "NoticeOptOut",
     "ProjectGroup",
     "Review",
     "ReviewAssignment",

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 
 from app.config import get_settings
 from app.deps import ClockDep, CurrentUser, SessionDep
@@ -41,13 +41,16 @@ async def roster_upload(
 def import_roster(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int,
     data: Annotated[bytes, Depends(roster_upload)],
+    email_codes: Annotated[bool, Query(description="also email each new user their activation code")] = False,
 ) -> RosterResultPublic:
     """Import a roster CSV (staff); returns one activation code per user it created. Idempotent."""
-    result = service.roster_import_for(session, user=user, course_id=course_id, data=data, now=clock())
+    result = service.roster_import_for(session, user=user, course_id=course_id, data=data, now=clock(),
+                                       email_codes=email_codes)
     return RosterResultPublic(
         created=len(result.codes),
         enrolled_existing=len(result.enrolled_existing),
         already_enrolled=len(result.already_enrolled),
+        codes_emailed=result.emailed,
         activation_codes=[
             ActivationCodePublic(student_no=u.student_no or "", username=u.username, email=u.email or "", code=code)
             for u, code in result.codes

@@ -18,4 +18,5 @@ class RosterResultPublic(BaseModel):
     created: int
     enrolled_existing: int
     already_enrolled: int
+    codes_emailed: int = 0  # codes also sent by email (the import's email_codes flag)
     activation_codes: list[ActivationCodePublic]

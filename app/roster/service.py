@@ -12,14 +12,16 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
 from app.access import ALL_ROLES, LECTURER, STAFF_ROLES, STUDENT, course_for
 from app.audit.service import audit_record
+from app.config import get_settings
 from app.errors import Forbidden, InvalidInput
 from app.models import Course, CourseMember, User
+from app.notify.events import notice_activation
 from app.people.service import activation_issue
 
 REQUIRED_COLUMNS = ("student_no", "name", "email")
@@ -74,6 +76,7 @@ class RosterResult:
     codes: list[tuple[User, str]] = field(default_factory=list)
     enrolled_existing: list[User] = field(default_factory=list)
     already_enrolled: list[User] = field(default_factory=list)
+    emailed: int = 0  # activation codes written to the outbox
 
 
 def _refuse(errors: list[dict[str, object]]) -> None:
@@ -189,8 +192,11 @@ def roster_parse(data: bytes) -> list[RosterRow]:
 
 
 def roster_import(session: Session, *, course: Course, actor: User | None, data: bytes, now: datetime,
-                  may_enrol_lecturers: bool = True) -> RosterResult:
-    """Import a roster CSV into `course`: all lines valid, or nothing imported (InvalidInput)."""
+                  may_enrol_lecturers: bool = True, email_codes: bool = False) -> RosterResult:
+    """Import a roster CSV into `course`: all lines valid, or nothing imported (InvalidInput).
+
+    With `email_codes`, each new user is also emailed their activation code (through the outbox).
+    """
     rows = roster_parse(data)
     lecturer_lines = [str(r.line) for r in rows if r.role == LECTURER]
     if lecturer_lines and not may_enrol_lecturers:
@@ -249,6 +255,11 @@ def roster_import(session: Session, *, course: Course, actor: User | None, data:
     session.add_all([CourseMember(course_id=course.id, user_id=u.id, role=role) for u, role in to_enrol])  # type: ignore[arg-type]
     result.codes = [(u, activation_issue(session, user=u, now=now)) for u in new_users]
     session.flush()
+    if email_codes:
+        expires_at = now + timedelta(days=get_settings().activation_ttl_days)
+        for user, code in result.codes:
+            result.emailed += len(notice_activation(session, course=course, user=user, code=code,
+                                                    expires_at=expires_at, now=now))
     audit_record(session, at=now, actor=actor, action="roster.import", entity="course", entity_id=course.id,
                  course_id=course.id, after={
                      "created": [u.username for u in new_users],
@@ -258,8 +269,9 @@ def roster_import(session: Session, *, course: Course, actor: User | None, data:
     return result
 
 
-def roster_import_for(session: Session, *, user: User, course_id: int, data: bytes, now: datetime) -> RosterResult:
+def roster_import_for(session: Session, *, user: User, course_id: int, data: bytes, now: datetime,
+                      email_codes: bool = False) -> RosterResult:
     """The roster import as course staff request it through the API."""
     access = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
     return roster_import(session, course=access.course, actor=user, data=data, now=now,
-                         may_enrol_lecturers=access.is_lecturer)
+                         may_enrol_lecturers=access.is_lecturer, email_codes=email_codes)

@@ -11,6 +11,7 @@ from app.audit.service import audit_record
 from app.errors import Conflict, InvalidInput, NotFound
 from app.milestones.service import milestone_for
 from app.models import Course, ProjectGroup, SelectionOverride, SelectionRun, User
+from app.notify.events import notice_selection_published
 from app.reviews.aggregate import HistogramBin, score_histogram
 from app.reviews.service import milestone_scores
 from app.selection.ranking import Candidate, RankRow, rank_reports
@@ -225,6 +226,9 @@ def selection_publish(session: Session, *, user: User, selection_id: int, now: d
     audit_record(session, at=now, actor=user, action="selection.publish", entity="selection_run", entity_id=run.id,
                  course_id=run.course_id, before={"deliverables": before},
                  after={"deliverables": {str(g.id): g.deliverable for g in groups}})
+    course = session.get(Course, run.course_id)
+    if course is not None:  # always: the run's foreign key names it
+        notice_selection_published(session, course=course, groups=groups, now=now)
     return replace(view, run=run)
 
 

@@ -22,6 +22,7 @@ from app.groups.service import group_can_submit
 from app.milestones.rules import Lateness, lateness
 from app.milestones.service import milestone_for, staff_group_milestone
 from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
+from app.notify.events import notice_upload_receipt
 from app.storage import StagedFile
 from app.submissions.files import stored_file_lock
 from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
@@ -157,9 +158,11 @@ def submission_create(
     # Under the hash's lock until the row commits, so `gc` cannot delete the file in between.
     stored_file_lock(session, sha256=staged.sha256)
     staged.commit()  # in the store before the session commits the row
-    views = _views(session, course=target.course, milestone=target.milestone, group_id=group_id,
-                   versions=[submission])
-    return views[0]
+    view = _views(session, course=target.course, milestone=target.milestone, group_id=group_id,
+                  versions=[submission])[0]
+    notice_upload_receipt(session, course=target.course, group=target.group, milestone=target.milestone,
+                          submission=submission, deadline=view.deadline, lateness=view.lateness, now=now)
+    return view
 
 
 def submission_list(session: Session, *, user: User, group_id: int, key: str) -> tuple[Course, list[VersionView]]:

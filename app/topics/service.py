@@ -9,6 +9,7 @@ from app.access import group_for
 from app.audit.service import audit_record
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Topic, User
+from app.notify.events import notice_topic_decision
 
 AREAS = ("computer vision", "nlp", "reinforcement learning", "recommender systems", "other")
 PROPOSED, APPROVED, REJECTED = "proposed", "approved", "rejected"
@@ -100,4 +101,5 @@ def topic_decide(
     session.flush()
     audit_record(session, at=now, actor=user, action=f"topic.{decision}", entity="topic", entity_id=topic.id,
                  course_id=access.course.id, before=before, after=_snapshot(topic))
+    notice_topic_decision(session, course=access.course, group=access.group, topic=topic, now=now)
     return topic

@@ -4,7 +4,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from app.errors import NotFound
-from app.web import auth, dashboard, groups, selection, student
+from app.web import auth, dashboard, groups, notices, selection, student
 from app.web.deps import CurrentWebUser, WebRoute
 from app.web.templating import STATIC_DIR
 
@@ -20,7 +20,8 @@ def page_not_found(request: Request, rest: str, user: CurrentWebUser) -> None:
     raise NotFound("There is no such page.")
 
 
-PAGE_ROUTERS = (auth.router, dashboard.router, groups.router, selection.router, student.router, fallback)
+PAGE_ROUTERS = (auth.router, dashboard.router, groups.router, notices.router, selection.router, student.router,
+                fallback)
 
 
 def mount_web(app: FastAPI) -> None:

@@ -1,6 +1,6 @@
 """The Jinja2 environment of the pages and the filters that present times, durations and numbers."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,17 +9,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from app.timefmt import duration, local_time
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
-
-
-def local_time(instant: datetime | None, timezone: str = "UTC") -> str:
-    """An instant in the course's time zone: '2026-11-01 23:59 (UTC+08:00)'."""
-    if instant is None:
-        return "—"
-    local = instant.astimezone(ZoneInfo(timezone))
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def local_input(instant: datetime | None, timezone: str = "UTC") -> str:
@@ -27,23 +20,6 @@ def local_input(instant: datetime | None, timezone: str = "UTC") -> str:
     if instant is None:
         return ""
     return f"{instant.astimezone(ZoneInfo(timezone)):%Y-%m-%dT%H:%M}"
-
-
-def duration(delta: timedelta | None) -> str:
-    """A lateness as people read it: '1 d 6 h 0 min', '59 s', '—' for none."""
-    if delta is None or delta <= timedelta(0):
-        return "—"
-    seconds = int(delta.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h {minutes} min"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"
 
 
 def number(value: float | None, digits: int = 2) -> str:

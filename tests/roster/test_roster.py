@@ -46,7 +46,7 @@ def test_import_creates_users_enrols_them_and_returns_codes(client: TestClient, 
     assert response.status_code == 200
     body = response.json()
     codes = body.pop("activation_codes")
-    assert body == {"created": 3, "enrolled_existing": 0, "already_enrolled": 0}
+    assert body == {"created": 3, "enrolled_existing": 0, "already_enrolled": 0, "codes_emailed": 0}
     assert [(c["student_no"], c["username"], c["email"]) for c in codes] == [
         ("S2026001", "s2026001", "ada@uni.example"),
         ("S2026002", "s2026002", "alan@uni.example"),
@@ -77,7 +77,8 @@ def test_reimport_is_idempotent(client: TestClient, session: Session) -> None:
     users, members = _users(session), session.exec(select(func.count()).select_from(CourseMember)).one()
     session.commit()
     again = _upload(client, course.id, headers, GOOD)
-    assert again.json() == {"created": 0, "enrolled_existing": 0, "already_enrolled": 3, "activation_codes": []}
+    assert again.json() == {"created": 0, "enrolled_existing": 0, "already_enrolled": 3, "codes_emailed": 0,
+                            "activation_codes": []}
     assert _users(session) == users
     assert session.exec(select(func.count()).select_from(CourseMember)).one() == members
 
@@ -91,7 +92,7 @@ def test_existing_users_are_matched_by_student_no_or_email_and_enrolled(client: 
     before = _users(session)
     body = _upload(client, course.id, headers, GOOD).json()
     assert [c["username"] for c in body.pop("activation_codes")] == ["t900"]
-    assert body == {"created": 1, "enrolled_existing": 2, "already_enrolled": 0}
+    assert body == {"created": 1, "enrolled_existing": 2, "already_enrolled": 0, "codes_emailed": 0}
     assert _users(session) == before + 1
     enrolled = session.exec(select(CourseMember.user_id).where(CourseMember.course_id == course.id,
                                                                CourseMember.role == "student")).all()

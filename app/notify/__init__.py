@@ -1,0 +1,1 @@
+"""Email notices: the outbox, their rendering, the SMTP sender, reminders and digests."""
