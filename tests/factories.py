@@ -8,12 +8,27 @@ from sqlmodel import Session, col, select
 
 from app.courses.schemas import CourseCreate
 from app.courses.service import course_create
-from app.models import Course, CourseMember, GroupMembership, Milestone, ProjectGroup, Submission, Topic, User
+from app.models import (
+    Course,
+    CourseMember,
+    Extension,
+    GroupMembership,
+    Milestone,
+    ProjectGroup,
+    Review,
+    Submission,
+    Topic,
+    User,
+)
 from app.people.service import token_issue, user_create
 
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 COURSE_START = date(2026, 9, 7)  # a Monday
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
+# The default deadlines of a course starting on COURSE_START: 23:59 Asia/Shanghai on the Sunday of week 8, 15 and 16.
+PROPOSAL_DUE = datetime(2026, 11, 1, 15, 59, tzinfo=UTC)
+REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)
+FINAL_DUE = datetime(2026, 12, 27, 15, 59, tzinfo=UTC)
 _seq = itertools.count(1)
 
 
@@ -86,7 +101,11 @@ def make_topic(session: Session, group: ProjectGroup, *, status: str = "approved
 
 
 def auth(session: Session, user: User) -> dict[str, str]:
-    """Bearer headers for `user` with a token that outlives any clock a test sets."""
+    """Bearer headers for `user` with a token that outlives any clock a test sets.
+
+    Commits the session: the API answers from its own connection, which sees only committed rows,
+    so every row built before this call is visible to the requests made with these headers.
+    """
     secret, token = token_issue(session, user=user, now=T0)
     token.expires_at = FAR_FUTURE
     session.add(token)
@@ -101,6 +120,19 @@ def member_ids(group: ProjectGroup, session: Session) -> list[int]:
     )
     return sorted(rows)
 
+
+
+def make_extension(session: Session, group: ProjectGroup, milestone_key: str, *, due_at: datetime,
+                   reason: str = "Illness", granted_by: User | None = None) -> Extension:
+    """An extension of `group`'s deadline for a milestone to `due_at`."""
+    milestone = session.exec(
+        select(Milestone).where(Milestone.course_id == group.course_id, Milestone.key == milestone_key)
+    ).one()
+    extension = Extension(group_id=group.id, milestone_id=milestone.id, due_at=due_at, reason=reason,  # type: ignore[arg-type]
+                          granted_by=granted_by.id if granted_by else None, created_at=T0)
+    session.add(extension)
+    session.flush()
+    return extension
 
 
 def make_submission(session: Session, group: ProjectGroup, milestone_key: str, *, received_at: datetime,
@@ -129,10 +161,8 @@ def make_submission(session: Session, group: ProjectGroup, milestone_key: str, *
 
 
 def make_review(session: Session, submission: Submission, reviewer: User, score: float, *,
-                comment: str = "", at: datetime = T0) -> "Review":
+                comment: str = "", at: datetime = T0) -> Review:
     """A review row of `submission` by `reviewer` with a 0-100 score on the default "overall" criterion."""
-    from app.models import Review
-
     review = Review(submission_id=submission.id, reviewer_id=reviewer.id, points={"overall": score},  # type: ignore[arg-type]
                     score=score, comment=comment, created_at=at, updated_at=at)
     session.add(review)

@@ -1,16 +1,14 @@
 """The milestone dashboard: exact rows, staff only, and a query count independent of the number of groups."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.dashboard.service import ERR_STAFF_ONLY
-from app.models import Extension, Milestone
 from tests.factories import (
-    T0,
     auth,
     make_course,
     make_group,
@@ -21,14 +19,8 @@ from tests.factories import (
     make_topic,
     member_ids,
 )
-
-DEADLINE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # report
-
-
-def _report(session: Session, course_id: int) -> Milestone:
-    from sqlmodel import select
-
-    return session.exec(select(Milestone).where(Milestone.course_id == course_id, Milestone.key == "report")).one()
+from tests.factories import REPORT_DUE as DEADLINE
+from tests.factories import make_extension
 
 
 def test_dashboard_rows(client: TestClient, session: Session) -> None:
@@ -47,9 +39,7 @@ def test_dashboard_rows(client: TestClient, session: Session) -> None:
     make_review(session, late, other_ta, 70.0)
     bats = make_group(session, course, size=3, name="Bats")
     make_topic(session, bats, status="proposed", title="Bat sonar")
-    session.add(Extension(group_id=bats.id, milestone_id=_report(session, course.id or 0).id,  # type: ignore[arg-type]
-                          due_at=DEADLINE + timedelta(days=2), reason="illness", created_at=T0))
-    session.flush()
+    make_extension(session, bats, "report", due_at=DEADLINE + timedelta(days=2))
     response = client.get(f"/api/v1/courses/{course.id}/dashboard?milestone=report", headers=auth(session, ta))
     assert response.status_code == 200
     body = response.json()
@@ -96,8 +86,7 @@ def _course_with_groups(session: Session, groups: int) -> tuple[int, dict[str, s
             make_review(session, first, ta, 50.0 + n)
             make_submission(session, group, "report", received_at=DEADLINE + timedelta(hours=n))
         if n % 3 == 0:
-            session.add(Extension(group_id=group.id, milestone_id=_report(session, course.id or 0).id,  # type: ignore[arg-type]
-                                  due_at=DEADLINE + timedelta(days=1), reason="r", created_at=T0))
+            make_extension(session, group, "report", due_at=DEADLINE + timedelta(days=1))
     session.flush()
     return course.id or 0, auth(session, ta)
 

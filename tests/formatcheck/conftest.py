@@ -1,17 +1,12 @@
-"""Fixtures for the format checker tests: the PDF builders' folder on sys.path, the shared corpus."""
+"""Fixtures for the format checker tests: the shared corpus."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))  # formatcheck_pdfs.py, however the tests tree is packaged
-
-from formatcheck_pdfs import corpus_dir  # noqa: E402
+from tests.formatcheck.formatcheck_pdfs import corpus_dir
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pypdfium2 as pdfium
-from formatcheck_pdfs import (
+from tests.formatcheck.formatcheck_pdfs import (
     _WORDS,
     A0,
     A4,

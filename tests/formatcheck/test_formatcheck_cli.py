@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from formatcheck_pdfs import A4, ColumnBreak, Heading, PageBreak, Paper, References, build_paper, filler
+from tests.formatcheck.formatcheck_pdfs import A4, ColumnBreak, Heading, PageBreak, Paper, References, build_paper, filler
 
 from app.formatcheck.cli import run_check_command
 

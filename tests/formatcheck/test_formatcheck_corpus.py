@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from formatcheck_pdfs import corpus_dir
+from tests.formatcheck.formatcheck_pdfs import corpus_dir
 
 from app.formatcheck import check_pdf
 

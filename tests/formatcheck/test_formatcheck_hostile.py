@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from formatcheck_pdfs import (
+from tests.formatcheck.formatcheck_pdfs import (
     A4,
     ColumnBreak,
     Heading,

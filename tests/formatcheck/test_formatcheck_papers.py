@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from formatcheck_pdfs import (
+from tests.formatcheck.formatcheck_pdfs import (
     plain,
     A4,
     ColumnBreak,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from formatcheck_pdfs import A0, A1, MM, LETTER, PageBreak, Paper, build_paper, filler, plain, rotate_pages
+from tests.formatcheck.formatcheck_pdfs import A0, A1, MM, LETTER, PageBreak, Paper, build_paper, filler, plain, rotate_pages
 
 from app.formatcheck import check_pdf
 

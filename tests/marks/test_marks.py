@@ -7,10 +7,9 @@ from sqlmodel import Session, select
 
 from app.marks.compute import MilestoneResult
 from app.marks.service import ERR_IMPORT_HEADER, marks_table
-from app.models import AssignmentMark, AuditEvent, Course, Extension, GroupMembership, Milestone, ProjectGroup, User
+from app.models import AssignmentMark, AuditEvent, Course, GroupMembership, ProjectGroup, User
 from tests.conftest import FakeClock
 from tests.factories import (
-    T0,
     auth,
     make_course,
     make_group,
@@ -20,15 +19,9 @@ from tests.factories import (
     make_submission,
     make_user,
 )
+from tests.factories import FINAL_DUE, PROPOSAL_DUE, REPORT_DUE, make_extension
 
-PROPOSAL_DUE = datetime(2026, 11, 1, 15, 59, tzinfo=UTC)  # Sunday of week 8, 23:59 Asia/Shanghai
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # week 15
-FINAL_DUE = datetime(2026, 12, 27, 15, 59, tzinfo=UTC)  # week 16
 NOW = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
-
-
-def _milestone(session: Session, course: Course, key: str) -> Milestone:
-    return session.exec(select(Milestone).where(Milestone.course_id == course.id, Milestone.key == key)).one()
 
 
 def _submit(session: Session, group: ProjectGroup, key: str, received_at: datetime, reviewers: list[User],
@@ -41,10 +34,8 @@ def _submit(session: Session, group: ProjectGroup, key: str, received_at: dateti
 def _owls(session: Session, course: Course, staff: list[User], members: list[User]) -> ProjectGroup:
     """On time for the proposal thanks to an extension, 30 h late with the report, on time with the poster."""
     owls = make_group(session, course, members=members, name="Owls")
-    proposal = _milestone(session, course, "proposal")
     extended = PROPOSAL_DUE + timedelta(days=2)
-    session.add(Extension(group_id=owls.id, milestone_id=proposal.id, due_at=extended,  # type: ignore[arg-type]
-                          reason="Illness", created_at=T0))
+    make_extension(session, owls, "proposal", due_at=extended)
     # 42 h after the milestone deadline, but before the group's extended deadline: multiplier 1.
     _submit(session, owls, "proposal", PROPOSAL_DUE + timedelta(hours=42), staff[:2], [80.0, 70.0])
     _submit(session, owls, "report", REPORT_DUE + timedelta(hours=30), staff, [90.0, 80.0, 85.0])
@@ -212,9 +203,7 @@ def test_membership_counts_at_the_milestone_deadline_even_when_a_group_has_an_ex
     mover = make_student(session, course, student_no="M1")
     owls = make_group(session, course, members=[mover], name="Owls")
     larks = make_group(session, course, members=[make_student(session, course, student_no="L1")], name="Larks")
-    report = _milestone(session, course, "report")
-    session.add(Extension(group_id=owls.id, milestone_id=report.id,  # type: ignore[arg-type]
-                          due_at=REPORT_DUE + timedelta(days=7), reason="Illness", created_at=T0))
+    make_extension(session, owls, "report", due_at=REPORT_DUE + timedelta(days=7))
     # The mover is in Owls at the report's deadline and moves to Larks a day later, inside Owls' extension.
     moved = REPORT_DUE + timedelta(days=1)
     membership = session.exec(select(GroupMembership).where(GroupMembership.user_id == mover.id)).one()

@@ -8,11 +8,10 @@ from sqlmodel import Session, col, select
 from app.db import get_engine
 from app.models import Notice
 from app.notify.schedule import digests_schedule, reminders_schedule
+from tests.factories import PROPOSAL_DUE as DUE
 from tests.factories import auth, make_group, make_review, make_student, make_submission
 from tests.notify.helpers import FOOTER, PUBLIC, cast, deliver
 from tests.smtp import SmtpServer
-
-DUE = datetime(2026, 11, 1, 15, 59, tzinfo=UTC)  # the proposal deadline: Sunday of week 8, 23:59 in Shanghai
 
 
 def remind(now: datetime) -> int:

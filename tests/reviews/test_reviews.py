@@ -28,8 +28,8 @@ from tests.factories import (
     make_user,
     member_ids,
 )
+from tests.factories import REPORT_DUE
 
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # Sunday of week 15, 23:59 Asia/Shanghai
 NOW = datetime(2026, 12, 22, 9, 0, tzinfo=UTC)
 RUBRIC = [{"key": "clarity", "label": "Clarity", "max_points": 10.0},
           {"key": "method", "label": "Method", "max_points": 20.0},

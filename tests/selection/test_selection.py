@@ -21,8 +21,8 @@ from app.selection.service import (
 )
 from tests.conftest import FakeClock
 from tests.factories import auth, make_course, make_group, make_review, make_staff, make_submission, make_user
+from tests.factories import REPORT_DUE
 
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # Sunday of week 15, 23:59 Asia/Shanghai
 R0 = REPORT_DUE - timedelta(hours=24)
 NOW = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)
 

@@ -25,11 +25,11 @@ from tests.factories import (
     make_topic,
     make_user,
 )
+from tests.factories import REPORT_DUE
 from tests.web.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # Sunday of week 15, 23:59 Asia/Shanghai
 PASSWORD = "correct-horse-1"
 START_PAGE = re.compile(r"^http://[^/]+/ui$")
 

@@ -20,9 +20,9 @@ from tests.factories import (
     make_submission,
     make_topic,
 )
+from tests.factories import REPORT_DUE
 from tests.web.helpers import text_of, web_login
 
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # Sunday of week 15, 23:59 Asia/Shanghai
 
 
 def _rows(html: str) -> list[str]:

@@ -10,10 +10,10 @@ from app.models import Extension, Review, Topic
 from app.storage import get_store
 from tests.stores import put
 from tests.factories import make_course, make_group, make_staff, make_student, make_submission, make_topic
+from tests.factories import REPORT_DUE
 from tests.web.helpers import text_of, web_login
 
 # Default course: the report is due Sunday of week 15 = 2026-12-20 23:59 Asia/Shanghai = 15:59 UTC.
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)
 
 
 def test_a_ta_grants_an_extension_and_the_multiplier_changes(client: TestClient, session: Session) -> None:

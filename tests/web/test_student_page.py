@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 from app.models import AuditEvent, Milestone, SelectionRun
 from app.selection.service import selection_run
 from tests.factories import make_course, make_group, make_review, make_staff, make_student, make_submission, make_topic
+from tests.factories import REPORT_DUE
 from tests.web.helpers import staff_forms, text_of, web_login
 
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)
 
 
 def test_a_student_sees_the_status_of_their_own_group(client: TestClient, session: Session) -> None:
