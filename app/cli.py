@@ -45,7 +45,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to bind [TRACKER_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="port [TRACKER_PORT]")] = None,
     reload: Annotated[bool, typer.Option(help="reload on code changes")] = False,
-    workers: Annotated[int | None, typer.Option(min=1, help="worker processes, PostgreSQL only [TRACKER_WORKERS]")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="processes, PostgreSQL only [TRACKER_WORKERS]")] = None,
     notify: Annotated[bool | None, typer.Option("--notify/--no-notify",
                                                 help="also run the notice sender [TRACKER_NOTIFY_LOOP]")] = None,
 ) -> None:
@@ -108,7 +108,7 @@ def gc(dry_run: Annotated[bool, typer.Option("--dry-run", help="list the files, 
 
     from app.db import get_engine, utcnow
     from app.storage import get_store
-    from app.submissions.files import storage_gc
+    from app.storage.gc import storage_gc
 
     store = get_store()
     with Session(get_engine()) as session:

@@ -15,7 +15,7 @@ from app.errors import NotAuthenticated
 from app.models import User
 from app.people.service import user_from_token
 from app.storage import FileStore, StagedFile, get_store
-from app.submissions.files import stored_file_release
+from app.storage.gc import stored_file_release
 
 logger = logging.getLogger(__name__)
 

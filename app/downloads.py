@@ -1,5 +1,6 @@
 """Answering with a stored file: a redirect to a presigned URL where the store has them, else the bytes."""
 
+import contextlib
 import io
 import os
 from collections.abc import Iterator
@@ -31,9 +32,9 @@ def stored_file_response(store: FileStore, *, sha256: str, filename: str, inline
     except FileNotFoundError:
         raise NotFound(ERR_FILE_MISSING) from None
     headers = {"Content-Disposition": content_disposition(filename, inline=inline)}
-    try:
+    # A stream of unknown length (no file descriptor) goes out chunked.
+    with contextlib.suppress(AttributeError, OSError, io.UnsupportedOperation):
         headers["Content-Length"] = str(os.fstat(handle.fileno()).st_size)
-    except (AttributeError, OSError, io.UnsupportedOperation):
-        pass  # a stream of unknown length goes out chunked
-    return StreamingResponse(_chunks(handle), media_type="application/pdf", headers=headers,
-                             background=BackgroundTask(handle.close))
+    return StreamingResponse(
+        _chunks(handle), media_type="application/pdf", headers=headers, background=BackgroundTask(handle.close)
+    )

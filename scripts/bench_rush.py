@@ -326,7 +326,8 @@ def storage_env(backend: str, args: argparse.Namespace, work: Path) -> dict[str,
 def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work: Path) -> list[dict[str, Any]]:
     """Set up one backend, start the server, replay the rush against the sink and the upload."""
     os.environ.update(storage_env(backend, args, work))  # the servers inherit it; verify() reads it
-    label = backend + (" + s3" if args.storage == "s3" else "") + (f", {args.workers} workers" if args.workers > 1 else "")
+    label = backend + (" + s3" if args.storage == "s3" else "")
+    label += f", {args.workers} workers" if args.workers > 1 else ""
     pg_dir = None
     if backend == "sqlite":
         url = f"sqlite:///{work / 'rush.sqlite'}"
@@ -356,8 +357,6 @@ def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work:
         base = f"http://{HOST}:{port}"
         try:
             wait_ready(base, server)
-            import httpx
-
             # Warm the format checker's worker processes, as a running server would be (a few checks at
             # once, so that every app process is likely to get one).
             asyncio.run(warm_up(base, pdfs[0], tokens[0][0], 3 * args.workers))

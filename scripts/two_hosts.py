@@ -34,9 +34,9 @@ KILL_AFTER = 8  # answers received before the kill
 def setup(state: Path) -> None:
     """Migrate the database, create the bucket and a course with two groups; tokens and PDFs to STATE."""
     import boto3
+    from bench_rush import make_pdfs, setup_course
 
     from app.storage import parse_storage_url
-    from bench_rush import make_pdfs, setup_course
 
     _, bucket, _ = parse_storage_url(os.environ["TRACKER_STORAGE_URL"])
     boto3.client("s3", endpoint_url=os.environ["TRACKER_S3_ENDPOINT_URL"]).create_bucket(Bucket=bucket)
@@ -46,8 +46,10 @@ def setup(state: Path) -> None:
     for n, pdf in enumerate(pdfs):
         (folder / f"upload-{n}.pdf").write_bytes(pdf)
     state.write_text(json.dumps({"groups": group_ids, "tokens": tokens, "pdfs": len(pdfs)}))
-    print(f"setup: course with groups {group_ids}, bucket {bucket}, {len(pdfs)} PDFs "
-          f"of {', '.join(f'{len(p) / 2**20:.2f}' for p in pdfs)} MB")
+    print(
+        f"setup: course with groups {group_ids}, bucket {bucket}, {len(pdfs)} PDFs "
+        f"of {', '.join(f'{len(p) / 2**20:.2f}' for p in pdfs)} MB"
+    )
 
 
 def wait(urls: list[str], path: str = "/readyz") -> None:
@@ -66,16 +68,24 @@ def wait(urls: list[str], path: str = "/readyz") -> None:
     print(f"ready: {', '.join(urls)}")
 
 
-def _upload(client: httpx.Client, base: str, state: dict[str, Any], group: int, body: bytes,
-            name: str) -> httpx.Response:
-    return client.post(f"{base}/api/v1/groups/{state['groups'][group]}/milestones/report/submissions",
-                       headers={"Authorization": f"Bearer {state['tokens'][group][0]}"},
-                       files={"file": (name, body, "application/pdf")}, timeout=120)
+def _upload(
+    client: httpx.Client, base: str, state: dict[str, Any], group: int, body: bytes, name: str
+) -> httpx.Response:
+    return client.post(
+        f"{base}/api/v1/groups/{state['groups'][group]}/milestones/report/submissions",
+        headers={"Authorization": f"Bearer {state['tokens'][group][0]}"},
+        files={"file": (name, body, "application/pdf")},
+        timeout=120,
+    )
 
 
 def _download(client: httpx.Client, base: str, state: dict[str, Any], group: int, sub_id: int) -> httpx.Response:
-    return client.get(f"{base}/api/v1/submissions/{sub_id}/file", follow_redirects=True,
-                      headers={"Authorization": f"Bearer {state['tokens'][group][1]}"}, timeout=60)
+    return client.get(
+        f"{base}/api/v1/submissions/{sub_id}/file",
+        follow_redirects=True,
+        headers={"Authorization": f"Bearer {state['tokens'][group][1]}"},
+        timeout=60,
+    )
 
 
 def roundtrip(state_path: Path, url_a: str, url_b: str) -> None:
@@ -86,13 +96,17 @@ def roundtrip(state_path: Path, url_a: str, url_b: str) -> None:
         uploaded = _upload(client, url_a, state, 0, body, "Round trip.pdf")
         uploaded.raise_for_status()
         sub = uploaded.json()
-        first = client.get(f"{url_b}/api/v1/submissions/{sub['id']}/file",
-                           headers={"Authorization": f"Bearer {state['tokens'][0][1]}"})
+        first = client.get(
+            f"{url_b}/api/v1/submissions/{sub['id']}/file", headers={"Authorization": f"Bearer {state['tokens'][0][1]}"}
+        )
         downloaded = _download(client, url_b, state, 0, sub["id"])
     same = downloaded.content == body and hashlib.sha256(downloaded.content).hexdigest() == sub["sha256"]
-    print(f"roundtrip: uploaded through A as version {sub['version']} ({len(body)} bytes, sha256 {sub['sha256'][:12]}…); "
-          f"B answered {first.status_code} to the store, which sent {len(downloaded.content)} bytes with "
-          f"{downloaded.headers.get('content-disposition')!r}: {'IDENTICAL' if same else 'DIFFERENT'}")
+    print(
+        f"roundtrip: uploaded through A as version {sub['version']} ({len(body)} bytes, "
+        f"sha256 {sub['sha256'][:12]}…); "
+        f"B answered {first.status_code} to the store, which sent {len(downloaded.content)} bytes with "
+        f"{downloaded.headers.get('content-disposition')!r}: {'IDENTICAL' if same else 'DIFFERENT'}"
+    )
     if not same:
         raise SystemExit(1)
 
@@ -102,6 +116,7 @@ async def _rush(url_a: str, state: dict[str, Any], bodies: list[bytes], pid: int
     answers: list[Any] = [None] * len(bodies)
     done = 0
     async with httpx.AsyncClient(timeout=120) as client:
+
         async def one(n: int) -> None:
             nonlocal done
             await asyncio.sleep(n * 0.15)
@@ -110,15 +125,18 @@ async def _rush(url_a: str, state: dict[str, Any], bodies: list[bytes], pid: int
                 response = await client.post(
                     f"{url_a}/api/v1/groups/{state['groups'][group]}/milestones/report/submissions",
                     headers={"Authorization": f"Bearer {state['tokens'][group][0]}"},
-                    files={"file": (f"crash-{n}.pdf", bodies[n], "application/pdf")})
+                    files={"file": (f"crash-{n}.pdf", bodies[n], "application/pdf")},
+                )
                 answers[n] = response.status_code
             except httpx.HTTPError as exc:
                 answers[n] = type(exc).__name__
             done += 1
             if done == KILL_AFTER:
                 os.kill(pid, signal.SIGKILL)
-                print(f"crash: killed A (pid {pid}) after {done} answers; "
-                      f"{sum(1 for a in answers if a is None)} uploads still to come or in flight")
+                print(
+                    f"crash: killed A (pid {pid}) after {done} answers; "
+                    f"{sum(1 for a in answers if a is None)} uploads still to come or in flight"
+                )
 
         await asyncio.gather(*(one(n) for n in range(len(bodies))))
     return answers
@@ -131,7 +149,7 @@ def crash(state_path: Path, url_a: str, url_b: str, pid: int) -> None:
     from app.db import get_engine
     from app.models import Submission
     from app.storage import get_store
-    from app.submissions.files import storage_gc
+    from app.storage.gc import storage_gc
 
     state = json.loads(state_path.read_text())
     base = [(state_path.parent / f"upload-{n % state['pdfs']}.pdf").read_bytes() for n in range(UPLOADS)]
@@ -141,8 +159,11 @@ def crash(state_path: Path, url_a: str, url_b: str, pid: int) -> None:
     failed = [n for n, a in enumerate(answers) if a != 201]
     digests = {hashlib.sha256(b).hexdigest(): n for n, b in enumerate(bodies)}
     with Session(get_engine()) as session:
-        rows = session.exec(select(Submission.id, Submission.group_id, Submission.version, Submission.sha256)
-                            .where(Submission.filename.startswith("crash-"))).all()  # type: ignore[union-attr]
+        rows = session.exec(
+            select(Submission.id, Submission.group_id, Submission.version, Submission.sha256).where(
+                Submission.filename.startswith("crash-")
+            )
+        ).all()  # type: ignore[union-attr]
     stored_rows = {digests[sha]: (sub_id, group_id) for sub_id, group_id, _, sha in rows}
     lost = [n for n in ok if n not in stored_rows]
     store = get_store()
@@ -168,15 +189,23 @@ def crash(state_path: Path, url_a: str, url_b: str, pid: int) -> None:
         orphans = sorted(objects - referenced)
         later = storage_gc(session, store=store, now=datetime.now(UTC) + timedelta(hours=2), dry_run=True)
     print(f"crash: answers {answers}")
-    print(f"crash: {len(ok)} uploads answered 201, {len(failed)} cut off by the kill; rows for "
-          f"{len(stored_rows)} of the 20 ({len(stored_rows) - len(ok)} committed before the kill but unanswered)")
-    print(f"crash: lost (201 without a row): {len(lost)}; rows without their object: {len(missing_objects)}; "
-          f"stored bytes that differ from the upload: {len(mismatched)}; versions contiguous: {contiguous}")
-    print(f"crash: debris for gc: {len(orphans)} unreferenced objects, {len(staged)} staged leftovers "
-          f"(A's local temporary files); gc an hour later would remove {len(later)}, none referenced: "
-          f"{not (set(later) & referenced)}")
-    print(f"crash: B still serves: upload after the crash answered {after.status_code}, version "
-          f"{after.json().get('version')}")
+    print(
+        f"crash: {len(ok)} uploads answered 201, {len(failed)} cut off by the kill; rows for "
+        f"{len(stored_rows)} of the 20 ({len(stored_rows) - len(ok)} committed before the kill but unanswered)"
+    )
+    print(
+        f"crash: lost (201 without a row): {len(lost)}; rows without their object: {len(missing_objects)}; "
+        f"stored bytes that differ from the upload: {len(mismatched)}; versions contiguous: {contiguous}"
+    )
+    print(
+        f"crash: debris for gc: {len(orphans)} unreferenced objects, {len(staged)} staged leftovers "
+        f"(A's local temporary files); gc an hour later would remove {len(later)}, none referenced: "
+        f"{not (set(later) & referenced)}"
+    )
+    print(
+        f"crash: B still serves: upload after the crash answered {after.status_code}, version "
+        f"{after.json().get('version')}"
+    )
     if lost or missing_objects or mismatched or not contiguous or after.status_code != 201 or set(later) & referenced:
         print("crash: FAILED")
         raise SystemExit(1)

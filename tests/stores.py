@@ -46,8 +46,13 @@ def s3_endpoint() -> Iterator[str]:
 def use_s3(monkeypatch: pytest.MonkeyPatch, endpoint: str, staging: Path, **settings: str) -> str:
     """Point the app at a new, empty bucket on the S3 server; returns the bucket's name."""
     bucket = f"tracker-test-{os.getpid()}-{next(_buckets)}"
-    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": S3_REGION,
-                   "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+    credentials = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": S3_REGION,
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    }
     for name, value in credentials.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)

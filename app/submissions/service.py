@@ -24,7 +24,7 @@ from app.milestones.service import milestone_for, staff_group_milestone
 from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
 from app.notify.events import notice_upload_receipt
 from app.storage import StagedFile
-from app.submissions.files import stored_file_lock
+from app.storage.gc import stored_file_lock
 from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
 from app.topics.service import topic_is_approved
 
@@ -88,7 +88,7 @@ def submission_target(session: Session, *, user: User, group_id: int, key: str, 
 
 def format_check(staged: StagedFile, *, ruleset: str, course: Course | None, milestone: Milestone | None,
                  settings: Settings) -> CheckReport:
-    """The format report of a staged upload (read from its local file) under the course's sections and synonyms and the milestone's page limit."""
+    """The format report of a staged upload (its local file) under the course's sections and the page limit."""
     paper = ruleset in ("proposal", "report") and course is not None
     options: dict[str, Any] = {
         "required_sections": course.required_sections.get(ruleset) if paper and course else None,

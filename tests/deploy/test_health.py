@@ -41,7 +41,9 @@ def test_readyz_is_unavailable_when_migrations_are_behind(client: TestClient, se
     assert (anonymous.status_code, anonymous.json()) == (503, UNAVAILABLE)
     expected = f"the database is at 20261201_00, the code expects {', '.join(expected_heads())}"
     assert client.get("/readyz", headers=auth(session, admin)).json() == {
-        **UNAVAILABLE, "checks": {**ALL_OK, "migrations": expected}}
+        **UNAVAILABLE,
+        "checks": {**ALL_OK, "migrations": expected},
+    }
 
 
 def test_readyz_is_unavailable_when_the_store_cannot_be_written(
@@ -55,5 +57,8 @@ def test_readyz_is_unavailable_when_the_store_cannot_be_written(
     get_settings.cache_clear()
     assert (client.get("/readyz").status_code, client.get("/readyz").json()) == (503, UNAVAILABLE)
     checks = client.get("/readyz", headers=auth(session, admin)).json()["checks"]
-    assert (checks["database"], checks["migrations"], checks["store"].split(":")[0]) == ("ok", "ok",
-                                                                                          "NotADirectoryError")
+    assert (checks["database"], checks["migrations"], checks["store"].split(":")[0]) == (
+        "ok",
+        "ok",
+        "NotADirectoryError",
+    )

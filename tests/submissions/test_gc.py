@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.storage import FileStore, LocalFileStore
-from app.submissions.files import stored_file_lock, storage_gc
+from app.storage.gc import storage_gc, stored_file_lock
 from tests.factories import make_course, make_group, make_submission
 from tests.stores import names, put
 
@@ -55,18 +55,27 @@ def test_gc_keeps_a_file_whose_row_commits_while_it_runs(store: FileStore, engin
     # An upload of the same bytes: it holds the hash's lock and has its row in, not yet committed.
     upload = Session(engine)
     stored_file_lock(upload, sha256=sha)
-    make_submission(upload, upload.get(type(group), group_id), "report",  # type: ignore[arg-type]
-                    received_at=datetime(2026, 12, 1, tzinfo=UTC), sha256=sha)
+    make_submission(
+        upload,
+        upload.get(type(group), group_id),
+        "report",  # type: ignore[arg-type]
+        received_at=datetime(2026, 12, 1, tzinfo=UTC),
+        sha256=sha,
+    )
     removed: list[list[str]] = []
     with Session(engine) as gc_session:
-        worker = threading.Thread(target=lambda: removed.append(
-            storage_gc(gc_session, store=store, now=datetime.now(UTC) + timedelta(hours=2))))
+        worker = threading.Thread(
+            target=lambda: removed.append(
+                storage_gc(gc_session, store=store, now=datetime.now(UTC) + timedelta(hours=2))
+            )
+        )
         worker.start()
         with engine.connect() as probe:  # wait until gc waits for the lock (a state, not a time)
             waiting = 0
             for _ in range(2000):
-                waiting = probe.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                                             "AND NOT granted")).scalar_one()
+                waiting = probe.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                ).scalar_one()
                 probe.rollback()
                 if waiting or not worker.is_alive():
                     break

@@ -13,7 +13,7 @@ from app.config import get_settings
 from app.deps import staged_upload
 from app.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from app.storage import FileStore, LocalFileStore, get_store, parse_storage_url
-from app.storage_s3 import S3FileStore
+from app.storage.s3 import S3FileStore
 from tests.factories import make_course, make_group, make_submission
 from tests.stores import names, put, use_s3
 
@@ -24,7 +24,7 @@ DIGEST = hashlib.sha256(PDF).hexdigest()
 def test_chunks_are_hashed_staged_locally_and_committed_under_the_hash(store: FileStore) -> None:
     staged = store.stage(max_bytes=10_000)
     for start in range(0, len(PDF), 7):
-        staged.write(PDF[start:start + 7])
+        staged.write(PDF[start : start + 7])
     staged.finish()
     assert staged.path.read_bytes() == PDF  # the checker reads this local file
     assert [n.startswith(".upload-") for n in names(store)] == [True]
@@ -72,7 +72,7 @@ def test_a_local_copy_holds_the_bytes_and_is_removed_after_use(store: FileStore)
         pass
     with pytest.raises(FileNotFoundError):
         store.open("0" * 64)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a SHA-256 hex digest"):
         store.open("../etc/passwd")
 
 

@@ -3,7 +3,7 @@
 An upload streams into a `StagedFile`: a temporary file on local disk, hashed, size-checked and
 magic-checked while it streams, which the format checker reads. Just before the database row
 that names it commits, `commit()` moves it into the store under its hash: a rename in the local
-folder, an upload to S3 (see `app.storage_s3`). Equal bytes are stored once. Routes, services
+folder, an upload to S3 (see `app.storage.s3`). Equal bytes are stored once. Routes, services
 and the checker only see the `FileStore` and `StagedFile` interfaces; `get_store()` picks the
 backend from TRACKER_STORAGE_URL (`file:///path` or `s3://bucket/prefix`).
 """
@@ -111,7 +111,7 @@ class TempStagedFile:
         self._hash = hashlib.sha256()
         self._size = 0
         self._head = b""
-        self._handle: "tempfile._TemporaryFileWrapper[bytes] | None" = None
+        self._handle: tempfile._TemporaryFileWrapper[bytes] | None = None
         self._path: Path | None = None
         self._committed = False
         self._created = False
@@ -169,7 +169,9 @@ class TempStagedFile:
 
     def commit(self) -> None:
         """Put the finished file into the store under its hash (once; equal bytes stored already are kept)."""
-        assert self._path is not None and self._handle is not None and self._handle.closed, "finish() first"
+        assert self._path is not None, "nothing was written"
+        assert self._handle is not None, "nothing was written"
+        assert self._handle.closed, "finish() first"
         if self._committed:
             return
         self._created = self._store(self._path)
@@ -293,7 +295,7 @@ def _store_for(location: str, options: tuple[tuple[str, Any], ...]) -> FileStore
     scheme, bucket, path = parse_storage_url(location)
     if scheme == "file":
         return LocalFileStore(Path(path))
-    from app.storage_s3 import S3FileStore
+    from app.storage.s3 import S3FileStore
 
     return S3FileStore.create(bucket=bucket, prefix=path, **dict(options))
 

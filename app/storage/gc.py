@@ -58,7 +58,7 @@ def storage_gc(session: Session, *, store: FileStore, now: datetime, dry_run: bo
     names = [o.name for o in old if not o.staged]
     referenced: set[str] = set()
     for start in range(0, len(names), 500):  # bounded IN lists: drivers cap the parameters of a statement
-        batch = names[start:start + 500]
+        batch = names[start : start + 500]
         referenced.update(session.exec(select(Submission.sha256).where(col(Submission.sha256).in_(batch))))
     session.rollback()
     removed = []

@@ -53,8 +53,9 @@ class S3StagedFile(TempStagedFile):
             with path.open("rb") as body:
                 store.client.put_object(Bucket=store.bucket, Key=key, Body=body, ContentType="application/pdf")
         else:
-            store.client.upload_file(str(path), store.bucket, key, Config=store.transfer,
-                                     ExtraArgs={"ContentType": "application/pdf"})
+            store.client.upload_file(
+                str(path), store.bucket, key, Config=store.transfer, ExtraArgs={"ContentType": "application/pdf"}
+            )
         path.unlink(missing_ok=True)
         return True
 
@@ -71,23 +72,42 @@ class S3FileStore:
     url_ttl_s: int
 
     @classmethod
-    def create(cls, *, bucket: str, prefix: str, endpoint_url: str | None, addressing_style: str, url_ttl_s: int,
-               multipart_threshold_mb: int, staging_dir: str) -> "S3FileStore":
+    def create(
+        cls,
+        *,
+        bucket: str,
+        prefix: str,
+        endpoint_url: str | None,
+        addressing_style: str,
+        url_ttl_s: int,
+        multipart_threshold_mb: int,
+        staging_dir: str,
+    ) -> "S3FileStore":
         """A store with its own client; credentials and region come from the standard AWS_* variables."""
         style = addressing_style if addressing_style != "auto" else ("path" if endpoint_url else "virtual")
         config = Config(
-            s3={"addressing_style": style}, signature_version="s3v4",
-            retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=64,
+            s3={"addressing_style": style},
+            signature_version="s3v4",
+            retries={"max_attempts": 5, "mode": "standard"},
+            max_pool_connections=64,
             # S3-compatible servers do not all accept the newer default checksum headers.
-            request_checksum_calculation="when_required", response_checksum_validation="when_required",
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
         )
         session = boto3.session.Session()
-        client = session.client("s3", endpoint_url=endpoint_url, region_name=session.region_name or "us-east-1",
-                                config=config)
+        client = session.client(
+            "s3", endpoint_url=endpoint_url, region_name=session.region_name or "us-east-1", config=config
+        )
         threshold = multipart_threshold_mb * MIB
         transfer = TransferConfig(multipart_threshold=threshold, multipart_chunksize=threshold, max_concurrency=4)
-        return cls(bucket=bucket, prefix=prefix.strip("/"), client=client, transfer=transfer,
-                   staging_dir=Path(staging_dir), url_ttl_s=url_ttl_s)
+        return cls(
+            bucket=bucket,
+            prefix=prefix.strip("/"),
+            client=client,
+            transfer=transfer,
+            staging_dir=Path(staging_dir),
+            url_ttl_s=url_ttl_s,
+        )
 
     @property
     def location(self) -> str:
@@ -143,8 +163,12 @@ class S3FileStore:
 
     def presigned_url(self, sha256: str, *, filename: str, inline: bool = False) -> str | None:
         """A GET URL valid for TRACKER_S3_URL_TTL_S seconds, answering with the PDF type and the file name."""
-        params = {"Bucket": self.bucket, "Key": self.key(sha256), "ResponseContentType": "application/pdf",
-                  "ResponseContentDisposition": content_disposition(filename, inline=inline)}
+        params = {
+            "Bucket": self.bucket,
+            "Key": self.key(sha256),
+            "ResponseContentType": "application/pdf",
+            "ResponseContentDisposition": content_disposition(filename, inline=inline),
+        }
         return cast(str, self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=self.url_ttl_s))
 
     def stored_objects(self) -> Iterator[StoredObject]:
@@ -152,12 +176,12 @@ class S3FileStore:
         start = f"{self.prefix}/" if self.prefix else ""
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
             for item in page.get("Contents", []):
-                name = item["Key"][len(start):]
+                name = item["Key"][len(start) :]
                 if STORED_NAME.match(name):
                     yield StoredObject(name, item["LastModified"].astimezone(UTC), False)
         for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=start):
             for upload in page.get("Uploads", []):
-                rest = upload["Key"][len(start):]
+                rest = upload["Key"][len(start) :]
                 if not STORED_NAME.match(rest):
                     continue
                 name = f"{MULTIPART_MARK}{rest}/{upload['UploadId']}"
@@ -170,7 +194,7 @@ class S3FileStore:
     def remove(self, name: str) -> None:
         """Delete a stored object, abort an unfinished multipart upload, or remove a staged file, by listed name."""
         if name.startswith(MULTIPART_MARK):
-            rest, upload_id = name[len(MULTIPART_MARK):].rsplit("/", 1)
+            rest, upload_id = name[len(MULTIPART_MARK) :].rsplit("/", 1)
             key = self.key(rest)
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
         elif name.startswith(STAGED_PREFIX) and "/" not in name:
