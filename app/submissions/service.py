@@ -1,15 +1,14 @@
-"""Versioned uploads of milestone work, the graded pin, downloads, dry-run checks and the store's gc.
+"""Versioned uploads of milestone work, the graded pin, downloads and dry-run checks.
 
 An upload runs in two phases. First the refusal rules are checked (visibility, group size,
 approved topic, published selection) and the read transaction ends, so that on SQLite its
 write lock is not held while the body streams in and the PDF is checked. Then the rules are
 checked again with the group row locked, the next version number is taken, the row is
-inserted and the file is published under its hash; the request's session commits it.
+inserted and the file is committed to the store under its hash; the request's session commits it.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -25,7 +24,8 @@ from app.milestones.rules import Lateness, lateness
 from app.milestones.service import milestone_for, staff_group_milestone
 from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
 from app.notify.events import notice_upload_receipt
-from app.storage import FileStore, LocalStagedFile, orphan_files
+from app.storage import StagedFile
+from app.storage.gc import stored_file_lock
 from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
 from app.topics.service import topic_is_approved
 
@@ -118,9 +118,9 @@ def quota_check(session: Session, *, course: Course, group_id: int, milestone_id
         raise PayloadTooLarge(ERR_STORAGE_QUOTA.format(limit=course.max_group_storage_mb), code="storage_quota")
 
 
-def format_check(path: Path, *, ruleset: str, course: Course | None, milestone: Milestone | None,
+def format_check(staged: StagedFile, *, ruleset: str, course: Course | None, milestone: Milestone | None,
                  settings: Settings, dry_run: bool = False) -> CheckReport:
-    """The format report of a file under the course's sections and synonyms and the milestone's page limit.
+    """The format report of a staged upload (its local file) under the course's sections and the page limit.
 
     A dry run's worker runs at a lower CPU priority, so a burst of dry runs gives way to uploads.
     """
@@ -132,15 +132,15 @@ def format_check(path: Path, *, ruleset: str, course: Course | None, milestone: 
         "time_limit": settings.check_time_limit_s, "memory_limit_mb": settings.check_memory_limit_mb,
     }
     try:
-        return check_pdf_isolated(str(path), ruleset, pool=default_pool(settings.check_workers),
+        return check_pdf_isolated(str(staged.path), ruleset, pool=default_pool(settings.check_workers),
                                   nice=DRY_RUN_NICE if dry_run else 0, **options)
     except CheckOverloaded:
         raise ServiceUnavailable(ERR_CHECK_BUSY, code="check_busy", retry_after=CHECK_BUSY_RETRY_S) from None
 
 
-def submission_check(*, target: UploadTarget, path: Path, settings: Settings) -> CheckReport:
+def submission_check(*, target: UploadTarget, staged: StagedFile, settings: Settings) -> CheckReport:
     """Check an upload; 422 when the milestone makes format errors blocking and there are some."""
-    report = format_check(path, ruleset=target.ruleset, course=target.course, milestone=target.milestone,
+    report = format_check(staged, ruleset=target.ruleset, course=target.course, milestone=target.milestone,
                           settings=settings)
     _refuse_blocking_errors(target, report)
     return report
@@ -170,7 +170,7 @@ def _views(session: Session, *, course: Course, milestone: Milestone, group_id: 
 
 
 def submission_create(
-    session: Session, *, user: User, group_id: int, key: str, staged: LocalStagedFile, filename: str,
+    session: Session, *, user: User, group_id: int, key: str, staged: StagedFile, filename: str,
     report: CheckReport, now: datetime,
 ) -> VersionView:
     """Store an uploaded version: rules re-checked under the group lock, next number, row, then the file."""
@@ -196,7 +196,9 @@ def submission_create(
                  after={"group_id": group_id, "milestone": key, "version": submission.version,
                         "sha256": submission.sha256, "size_bytes": submission.size_bytes,
                         "verdict": submission.verdict})
-    staged.publish()  # fsync'd and renamed before the session commits the row
+    # Under the hash's lock until the row commits, so `gc` cannot delete the file in between.
+    stored_file_lock(session, sha256=staged.sha256)
+    staged.commit()  # in the store before the session commits the row
     view = _views(session, course=target.course, milestone=target.milestone, group_id=group_id,
                   versions=[submission])[0]
     notice_upload_receipt(session, course=target.course, group=target.group, milestone=target.milestone,
@@ -276,14 +278,3 @@ def check_ruleset(ruleset: str) -> str:
     if ruleset not in RULESETS:
         raise InvalidInput(ERR_UNKNOWN_RULESET, field="ruleset")
     return ruleset
-
-
-def storage_gc(session: Session, *, store: FileStore, now: datetime, dry_run: bool = False) -> list[str]:
-    """Remove stored files no version names, and staged leftovers, older than an hour; returns their names."""
-    referenced = set(session.exec(select(Submission.sha256).distinct()))
-    names = orphan_files(store, referenced=referenced, now=now)
-    if not dry_run:
-        for name in names:
-            store.remove(name)
-    return names
-

@@ -13,7 +13,7 @@ from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from app.errors import BadRequest, InvalidInput, PayloadTooLarge
-from app.storage import LocalStagedFile, err_too_large
+from app.storage import StagedFile, err_too_large
 
 FILE_FIELD = "file"
 # Room for the multipart envelope (boundaries, part headers, small fields) around the file itself.
@@ -27,7 +27,7 @@ ERR_INTERRUPTED = "The upload was interrupted before the whole file arrived."
 class _FilePart:
     """Collects the headers of each part and routes the data of the `file` part to the staged file."""
 
-    def __init__(self, staged: LocalStagedFile) -> None:
+    def __init__(self, staged: StagedFile) -> None:
         self.staged = staged
         self.found = False
         self.complete = False  # the file part's closing boundary arrived
@@ -72,7 +72,7 @@ class _FilePart:
         self.ended = True
 
 
-async def receive_pdf(request: Request, staged: LocalStagedFile, *, max_bytes: int) -> str:
+async def receive_pdf(request: Request, staged: StagedFile, *, max_bytes: int) -> str:
     """Stream the multipart field `file` of the request into `staged`; returns the client's file name."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > max_bytes + ENVELOPE_ALLOWANCE:
