@@ -91,9 +91,14 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_class=JSONResponse, responses={
-    200: {"model": Readiness, "description": "Ready"},
-    503: {"model": Readiness, "description": "Not ready: the database, its schema or the store fails."}})
+@router.get(
+    "/readyz",
+    response_class=JSONResponse,
+    responses={
+        200: {"model": Readiness, "description": "Ready"},
+        503: {"model": Readiness, "description": "Not ready: the database, its schema or the store fails."},
+    },
+)
 def readyz(
     store: StoreDep, clock: Annotated[Clock, Depends(get_clock)], token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> JSONResponse:

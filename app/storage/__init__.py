@@ -8,6 +8,7 @@ and the checker only see the `FileStore` and `StagedFile` interfaces; `get_store
 backend from TRACKER_STORAGE_URL (`file:///path` or `s3://bucket/prefix`).
 """
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -210,10 +211,8 @@ class TempStagedFile:
     def discard(self) -> None:
         """Remove the temporary file, whatever happened (the stored file, if any, is the caller's to release)."""
         if self._handle is not None and not self._handle.closed:
-            try:
+            with contextlib.suppress(OSError):  # a full disk refuses the buffered tail; the file goes anyway
                 self._handle.close()
-            except OSError:  # a full disk refuses the buffered tail; the file goes anyway
-                pass
         if self._path is not None:
             self._path.unlink(missing_ok=True)
 

@@ -12,8 +12,8 @@ from app.config import get_settings
 from app.models import Submission
 from app.storage import FileStore, get_store
 from app.submissions.checkqueue import get_check_queue
-from tests.stores import names
 from tests.factories import auth, make_course, make_group, make_student, make_topic
+from tests.stores import names
 from tests.submissions.pdfs import tiny_pdf
 
 
