@@ -21,7 +21,9 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.exceptions import ConnectionError as S3ConnectionError
 
+from app.errors import ServiceUnavailable
 from app.storage import (
     STAGED_PREFIX,
     STORED_NAME,
@@ -34,10 +36,29 @@ from app.storage import (
 
 MULTIPART_MARK = ".multipart/"
 MIB = 1024 * 1024
+STORE_RETRY_AFTER_S = 5
+ERR_STORE_UNAVAILABLE = "The file store cannot be reached right now; nothing was changed. Try again in a few seconds."
 
 
 def _missing(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
+@contextmanager
+def reachable() -> Iterator[None]:
+    """Turn an S3 server that cannot be reached (or answers 5xx) into a JSON 503 with Retry-After."""
+    try:
+        yield
+    except S3ConnectionError as exc:
+        raise ServiceUnavailable(
+            ERR_STORE_UNAVAILABLE, code="store_unavailable", retry_after=STORE_RETRY_AFTER_S
+        ) from exc
+    except ClientError as exc:
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+            raise ServiceUnavailable(
+                ERR_STORE_UNAVAILABLE, code="store_unavailable", retry_after=STORE_RETRY_AFTER_S
+            ) from exc
+        raise
 
 
 class S3StagedFile(TempStagedFile):
@@ -51,6 +72,10 @@ class S3StagedFile(TempStagedFile):
         self._store_ref = store
 
     def _store(self, path: Path) -> bool:
+        with reachable():
+            return self._upload(path)
+
+    def _upload(self, path: Path) -> bool:
         store = self._store_ref
         if store.exists(self.sha256):
             path.unlink(missing_ok=True)
@@ -149,7 +174,8 @@ class S3FileStore:
     def open(self, sha256: str) -> IO[bytes]:
         """The stored object as a readable stream; FileNotFoundError when absent."""
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.key(sha256))
+            with reachable():
+                response = self.client.get_object(Bucket=self.bucket, Key=self.key(sha256))
         except ClientError as error:
             if _missing(error):
                 raise FileNotFoundError(self.key(sha256)) from None
@@ -165,7 +191,8 @@ class S3FileStore:
         path = Path(name)
         try:
             try:
-                self.client.download_file(self.bucket, self.key(sha256), name, Config=self.transfer)
+                with reachable():
+                    self.client.download_file(self.bucket, self.key(sha256), name, Config=self.transfer)
             except ClientError as error:
                 if _missing(error):
                     raise FileNotFoundError(self.key(sha256)) from None

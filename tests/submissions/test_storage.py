@@ -9,15 +9,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlmodel import Session
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
 from app.config import get_settings
 from app.deps import staged_upload
 from app.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from app.models import Submission
 from app.storage import STAGED_PREFIX, FileStore, LocalFileStore, get_store, parse_storage_url, staged_debris_remove
-from app.storage.s3 import S3FileStore
-from tests.factories import make_course, make_group, make_submission
-from tests.stores import names, put, use_s3
+from app.storage.s3 import ERR_STORE_UNAVAILABLE, S3FileStore
+from tests.factories import auth, make_course, make_group, make_student, make_submission, make_topic
+from tests.stores import free_port, names, put, use_s3
+from tests.submissions.pdfs import tiny_pdf
 
 PDF = b"%PDF-1.7\n" + b"x" * 1000 + b"\n%%EOF\n"
 DIGEST = hashlib.sha256(PDF).hexdigest()
@@ -175,3 +178,30 @@ def test_start_up_removes_the_local_staged_files_of_dead_processes_on_each_store
         (folder / name).write_bytes(b"%PDF-")
     assert staged_debris_remove(store) == [gone]
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(STAGED_PREFIX)) == [live]
+
+
+def test_an_unreachable_s3_server_answers_json_503_and_keeps_nothing(
+    client: TestClient, session: Session, s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staging = tmp_path / "staging"
+    use_s3(monkeypatch, s3_endpoint, staging)
+    course = make_course(session)
+    student = make_student(session, course)
+    group = make_group(session, course, members=[student], size=2)
+    make_topic(session, group)
+    headers = auth(session, student)
+    session.commit()
+    monkeypatch.setenv("TRACKER_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    get_settings.cache_clear()
+    response = client.post(
+        f"/api/v1/groups/{group.id}/milestones/proposal/submissions",
+        headers=headers,
+        files={"file": ("p.pdf", tiny_pdf(), "application/pdf")},
+    )
+    assert (response.status_code, response.json(), response.headers["retry-after"]) == (
+        503,
+        {"error": "store_unavailable", "detail": ERR_STORE_UNAVAILABLE},
+        "5",
+    )
+    assert session.exec(select(Submission)).all() == []
+    assert list(staging.iterdir()) == []
