@@ -45,31 +45,40 @@ def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "
     typer.echo(f"Database at {revision}: {get_settings().database_url}")
 
 
+ERR_SQLITE_WORKERS = ("error: SQLite allows one writer at a time and its file is local to one host, so several "
+                      "worker processes would queue on its lock; run one worker, or set TRACKER_DATABASE_URL to "
+                      "a PostgreSQL database.")
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to bind [TRACKER_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="port [TRACKER_PORT]")] = None,
     reload: Annotated[bool, typer.Option(help="reload on code changes")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, help="processes, PostgreSQL only [TRACKER_WORKERS]")] = None,
     notify: Annotated[bool | None, typer.Option("--notify/--no-notify",
                                                 help="also run the notice sender [TRACKER_NOTIFY_LOOP]")] = None,
 ) -> None:
-    """Serve the API and the staff pages with uvicorn (and the notice sender, unless switched off)."""
+    """Serve the API and the staff pages with uvicorn (several workers on PostgreSQL), and the notice sender."""
     import uvicorn
 
     from app.db import get_engine, utcnow
     from app.notify.service import SenderLoop
 
     settings = get_settings()
-    # Forwarded headers are applied by the app itself, from TRACKER_TRUSTED_PROXIES only.
+    count = workers or settings.workers
+    if count > 1 and settings.database_url.startswith("sqlite"):
+        typer.echo(ERR_SQLITE_WORKERS, err=True)
+        raise typer.Exit(2)
     # One sender in the serving process, whatever the number of workers: the workers only serve.
     loop = SenderLoop(get_engine(), settings=settings, clock=utcnow) if (
         settings.notify_loop if notify is None else notify) else None
     if loop is not None:
         loop.start()
     try:
+        # Forwarded headers are applied by the app itself, from TRACKER_TRUSTED_PROXIES only.
         uvicorn.run("app.main:app", host=host or settings.host, port=port or settings.port, reload=reload,
-                    workers=None if reload else workers, proxy_headers=False)
+                    workers=None if reload else count, proxy_headers=False)
     finally:
         if loop is not None:
             loop.stop()
@@ -103,21 +112,20 @@ def create_user(
 
 @cli.command()
 def gc(dry_run: Annotated[bool, typer.Option("--dry-run", help="list the files, remove nothing")] = False) -> None:
-    """Remove uploaded files that no version names (a crash's leftovers), older than an hour."""
+    """Remove stored files that no version names, and staged leftovers of crashes, older than an hour."""
     from sqlmodel import Session
 
     from app.db import get_engine, utcnow
     from app.storage import get_store
-    from app.submissions.service import storage_gc
+    from app.storage.gc import storage_gc
 
     store = get_store()
     with Session(get_engine()) as session:
         names = storage_gc(session, store=store, now=utcnow(), dry_run=dry_run)
-        session.rollback()
     for name in names:
         typer.echo(f"{'would remove' if dry_run else 'removed'} {name}")
     plural = "" if len(names) == 1 else "s"
-    typer.echo(f"{'Would remove' if dry_run else 'Removed'} {len(names)} orphaned file{plural} from {store.root}.")
+    typer.echo(f"{'Would remove' if dry_run else 'Removed'} {len(names)} orphaned file{plural} from {store.location}.")
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,7 +15,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACKER_", env_file=".env", extra="ignore")
 
     database_url: str = Field(default="sqlite:///./var/tracker.db", description="SQLAlchemy URL of the database")
-    storage_dir: Path = Field(default=Path("./var/files"), description="folder of uploaded files")
+    storage_dir: Path = Field(default=Path("./var/files"), description="folder of uploaded files, when no URL is set")
+    storage_url: str | None = Field(default=None, description="file:///path or s3://bucket/prefix (else storage_dir)")
+    staging_dir: Path | None = Field(default=None, description="local folder for uploads being received "
+                                     "when files live in S3 (default: the system temp folder)")
+    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible server (MinIO, Ceph RGW, ...)")
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        default="auto", description="bucket in the path or the host name; auto: path when an endpoint is set")
+    s3_url_ttl_s: int = Field(default=300, ge=1, le=7 * 24 * 3600, description="lifetime of a download URL")
+    s3_multipart_threshold_mb: int = Field(default=8, ge=5, description="files from this size upload in parts")
     max_upload_mb: int = Field(default=20, ge=1, description="largest accepted upload, in MiB")
     token_ttl_minutes: int = Field(default=60 * 12, ge=1, description="lifetime of a bearer token")
     feed_ttl_days: int = Field(default=365, ge=1, description="lifetime of a calendar-feed URL")
@@ -44,12 +53,20 @@ class Settings(BaseSettings):
                                  "X-Forwarded-For and X-Forwarded-Proto are believed")
     host: str = Field(default="127.0.0.1", description="address `tracker serve` binds")
     port: int = Field(default=8000, description="port `tracker serve` binds")
+    workers: int = Field(default=1, ge=1, description="worker processes of `tracker serve` (PostgreSQL only)")
+    db_pool_size: int = Field(default=5, ge=1, description="PostgreSQL connections kept open per process")
+    db_max_overflow: int = Field(default=10, ge=0, description="extra PostgreSQL connections allowed per process")
     public_url: str = Field(default="http://127.0.0.1:8000", description="the address users reach, for links")
     smtp_url: str | None = Field(default=None, description="smtp://user:pass@host:port (STARTTLS) or smtps:// (TLS); "
                                  "unset keeps notices in the outbox")
     mail_from: str = Field(default="Project Tracker <tracker@localhost>", description="From: of every notice")
     notify_loop: bool = Field(default=True, description="`tracker serve` also runs the notice sender")
     notify_interval_s: float = Field(default=30.0, gt=0, description="pause of the sender loop between rounds")
+
+    @property
+    def storage_location(self) -> str:
+        """Where files live: the storage URL, else the storage folder."""
+        return self.storage_url or str(self.storage_dir)
 
     @property
     def max_upload_bytes(self) -> int:

@@ -143,7 +143,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
-    return make_engine(get_settings().database_url)
+    settings = get_settings()
+    if settings.database_url.startswith("sqlite"):
+        return make_engine(settings.database_url)
+    return make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                       max_overflow=settings.db_max_overflow)
 
 
 def set_write_mode(session: Session, write: bool) -> None:

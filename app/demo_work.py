@@ -57,7 +57,7 @@ def _upload(
         staged.finish()
         target = submission_target(session, user=user, group_id=group.id or 0, key=key)
         report = format_check(
-            staged.path, ruleset=target.ruleset, course=target.course, milestone=target.milestone, settings=settings
+            staged, ruleset=target.ruleset, course=target.course, milestone=target.milestone, settings=settings
         )
         view = submission_create(
             session, user=user, group_id=group.id or 0, key=key, staged=staged, filename=filename, report=report, now=at

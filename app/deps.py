@@ -2,7 +2,8 @@
 
 import functools
 import inspect
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,10 +14,14 @@ from sqlmodel import Session
 
 from app.clock import Clock, get_clock
 from app.config import Settings, get_settings
-from app.db import get_session, run_transaction
+from app.db import get_engine, get_session, run_transaction
 from app.errors import NotAuthenticated
 from app.models import User
 from app.people.service import user_from_token
+from app.storage import FileStore, StagedFile, get_store
+from app.storage.gc import stored_file_release
+
+logger = logging.getLogger(__name__)
 
 # The session dependency runs on the event loop (no I/O, no worker thread); scope="function" closes it
 # before the response is sent, so a unit of work left open is reported instead of silently dropped.
@@ -78,3 +83,35 @@ class TransactionRoute(APIRoute):
 def client_address(request: Request) -> str | None:
     """The client's address (a trusted proxy's X-Forwarded-For is applied by the proxy middleware)."""
     return request.client.host if request.client else None
+
+
+StoreDep = Annotated[FileStore, Depends(get_store)]
+
+
+def _release_after_failure(store: FileStore, staged: StagedFile) -> None:
+    """Delete the file a failed upload put in the store, unless a row (another upload's) names it."""
+    try:
+        with Session(get_engine()) as session:
+            run_transaction(session, stored_file_release, write=True, store=store, sha256=staged.sha256)
+    except Exception:  # the failure being reported matters more; gc removes the file later
+        logger.exception("could not remove the stored file %s of a failed upload", staged.sha256)
+
+
+def staged_upload(store: StoreDep, settings: SettingsDep) -> Iterator[StagedFile]:
+    """A staged upload for one request; its temporary file is always removed, and the stored file too on failure.
+
+    Declare it before SessionDep in a route: it is then torn down after the session, so it sees a
+    failed commit too, and the row's transaction (with the hash's lock) has ended.
+    """
+    staged = store.stage(max_bytes=settings.max_upload_bytes)
+    try:
+        yield staged
+    except BaseException:
+        staged.discard()
+        if staged.created:
+            _release_after_failure(store, staged)
+        raise
+    staged.discard()
+
+
+StagedUploadDep = Annotated[StagedFile, Depends(staged_upload, scope="function")]

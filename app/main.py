@@ -23,6 +23,7 @@ from app.courses.router import router as courses_router
 from app.dashboard.router import router as dashboard_router
 from app.errors import ERROR_RESPONSES, AppError, InsufficientStorage, InvalidInput, RetryLater, ServiceUnavailable
 from app.groups.router import router as groups_router
+from app.health import router as health_router
 from app.logs import redact_access_log
 from app.marks.router import router as marks_router
 from app.middleware import RequestGuardMiddleware
@@ -198,6 +199,7 @@ def create_app() -> FastAPI:
                    selection_router, programme_router, marks_router, submissions_router, dashboard_router,
                    notify_router):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(health_router, responses=ERROR_RESPONSES)
     add_front_door(app)
     mount_web(app)
     app.add_middleware(RequestGuardMiddleware)

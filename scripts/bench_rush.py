@@ -2,11 +2,13 @@
 """Deadline-rush benchmark: many groups upload real-sized PDFs at once, against a baseline sink.
 
 For each backend (SQLite, PostgreSQL) it migrates a fresh database, creates a course with N
-groups of three through the services, starts the server (uvicorn on 127.0.0.1, one worker)
-and then replays a rush twice with the same arrival times and files:
+groups of three through the services, starts the server (uvicorn on 127.0.0.1, one worker or
+`--workers N` processes sharing the database and the store) and then replays a rush twice with
+the same arrival times and files:
 
-  sink     POST /api/v1/_bench/sink: the body is only streamed to a staged file in the
-           storage folder (hashed, fsynced) and dropped; no login, no database, no check.
+  sink     POST /api/v1/_bench/sink: the body is only streamed to a staged file (hashed; in the
+           storage folder and fsynced, or in the local staging folder for S3) and dropped; no login,
+           no database, no check, no upload to S3.
            The route exists only in this benchmark's own app instance.
   upload   POST /api/v1/groups/{id}/milestones/report/submissions: the real upload, with
            login, the refusal rules, streaming, the format check, the version row and the file.
@@ -14,12 +16,15 @@ and then replays a rush twice with the same arrival times and files:
 Arrivals are spread uniformly at random over the duration (default 300 uploads in 60 s) and
 sent on time whatever the server's speed (open loop), so latency includes queueing. It
 reports uploads per second, p50/p99/max latency and errors, then checks the database and the
-store: one row and one file per accepted upload, versions 1..k per group with no gap.
+store: one row and one file per accepted upload, versions 1..k per group with no gap, and no
+staged leftovers (local temporary files, unfinished multipart uploads).
 
     .venv/bin/python scripts/bench_rush.py                      # both backends, defaults
     .venv/bin/python scripts/bench_rush.py --backend sqlite --uploads 600 --duration 60
+    .venv/bin/python scripts/bench_rush.py --backend postgresql --storage s3 --workers 2
 
-PostgreSQL comes from scripts/pg-test-server (Debian's postgresql 15), on a loopback port.
+PostgreSQL comes from scripts/pg-test-server (Debian's postgresql 15), on a loopback port; S3 is
+moto's standalone server (`python -m moto.server`), in a process of its own on a loopback port.
 """
 
 import argparse
@@ -47,25 +52,32 @@ HOST = "127.0.0.1"
 
 # --- the server side: this project's app plus the baseline sink, served by uvicorn --------------------------
 
-def serve(port: int) -> None:
-    """Run the app with the extra sink route (child process)."""
-    import uvicorn
+def bench_app() -> Any:
+    """This project's app with the extra sink route (an app factory, so each worker process builds one)."""
     from fastapi import Request
 
     from app.config import get_settings
+    from app.deps import StagedUploadDep
     from app.main import create_app
-    from app.storage import StagedUploadDep
     from app.submissions.upload import receive_pdf
 
     app = create_app()
 
     @app.post(SINK_PATH, include_in_schema=False)
     async def sink(request: Request, staged: StagedUploadDep) -> dict[str, Any]:
-        """Baseline: stream the body to a staged file (hashed, fsynced), then drop it."""
+        """Baseline: stream the body to a staged file (hashed), then drop it."""
         await receive_pdf(request, staged, max_bytes=get_settings().max_upload_bytes)
         return {"size": staged.size, "sha256": staged.sha256}
 
-    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
+    return app
+
+
+def serve(port: int, workers: int) -> None:
+    """Run the app with the extra sink route (child process), in `workers` processes."""
+    import uvicorn
+
+    uvicorn.run("bench_rush:bench_app", factory=True, app_dir=str(ROOT / "scripts"), host=HOST, port=port,
+                workers=workers, log_level="warning", access_log=False)
 
 
 # --- test data ----------------------------------------------------------------------------------------------
@@ -159,12 +171,14 @@ def setup_course(url: str, groups: int) -> tuple[list[int], list[list[str]]]:
     return group_ids, tokens
 
 
-def verify(url: str, storage: Path, accepted: int) -> str:
-    """One row and one stored file per accepted upload; versions 1..k per group without gaps."""
+def verify(url: str, accepted: int) -> str:
+    """One row per accepted upload, one stored file per distinct hash, versions 1..k per group, no leftovers."""
     from sqlmodel import Session, select
 
+    from app.config import get_settings
     from app.db import make_engine
     from app.models import Submission
+    from app.storage import get_store
 
     engine = make_engine(url)
     with Session(engine) as session:
@@ -174,13 +188,15 @@ def verify(url: str, storage: Path, accepted: int) -> str:
     for group_id, version, _ in rows:
         by_group.setdefault(group_id, []).append(version)
     contiguous = all(sorted(v) == list(range(1, len(v) + 1)) for v in by_group.values())
-    files = [p for p in storage.iterdir() if not p.name.startswith(".")]
-    staged = [p for p in storage.iterdir() if p.name.startswith(".upload-")]
+    get_settings.cache_clear()  # the store the servers used: os.environ holds its settings
+    listed = list(get_store().stored_objects())
+    files = {o.name for o in listed if not o.staged}
+    staged = [o.name for o in listed if o.staged]
     hashes = {sha for _, _, sha in rows}
-    ok = len(rows) == accepted and contiguous and {p.name for p in files} == hashes and not staged
+    ok = len(rows) == accepted and contiguous and files == hashes and not staged
     return (f"{'OK' if ok else 'MISMATCH'}: {len(rows)} rows for {accepted} accepted uploads, "
-            f"versions contiguous in {len(by_group)} groups: {contiguous}, {len(files)} stored files, "
-            f"{len(staged)} staged leftovers")
+            f"versions contiguous in {len(by_group)} groups: {contiguous}, {len(files)} stored files for "
+            f"{len(hashes)} distinct hashes, {len(staged)} staged leftovers")
 
 
 # --- the load -----------------------------------------------------------------------------------------------
@@ -252,9 +268,43 @@ async def replay(name: str, base: str, schedule: list[tuple[float, int, int, byt
     return phase
 
 
+def start_s3(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """moto's standalone S3 server in a process of its own, on a free loopback port."""
+    import httpx
+
+    port = free_port()
+    log = (work / "moto.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://{HOST}:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(endpoint, timeout=2)
+            return process, endpoint
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the S3 server did not start")
+
+
+def storage_env(backend: str, args: argparse.Namespace, work: Path) -> dict[str, str]:
+    """The servers' storage settings: a local folder, or a new bucket on the S3 server."""
+    if args.storage == "file":
+        return {"TRACKER_STORAGE_URL": (work / f"files-{backend}").as_uri()}
+    import boto3
+
+    bucket = f"rush-{backend}"
+    boto3.client("s3", endpoint_url=args.s3_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    return {"TRACKER_STORAGE_URL": f"s3://{bucket}/files", "TRACKER_S3_ENDPOINT_URL": args.s3_endpoint,
+            "TRACKER_STAGING_DIR": str(work / f"staging-{backend}")}
+
+
 def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work: Path) -> list[dict[str, Any]]:
     """Set up one backend, start the server, replay the rush against the sink and the upload."""
-    storage = work / f"files-{backend}"
+    os.environ.update(storage_env(backend, args, work))  # the servers inherit it; verify() reads it
+    label = backend + (" + s3" if args.storage == "s3" else "")
+    label += f", {args.workers} workers" if args.workers > 1 else ""
     pg_dir = None
     if backend == "sqlite":
         url = f"sqlite:///{work / 'rush.sqlite'}"
@@ -278,21 +328,19 @@ def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work:
             body = pdfs[i % len(pdfs)] + f"\n%rush upload {i}\n".encode()  # unique bytes: one file per version
             schedule.append((at, i % args.groups, (i // args.groups) % 3, body))
         port = free_port()
-        env = {**os.environ, "TRACKER_DATABASE_URL": url, "TRACKER_STORAGE_DIR": str(storage)}
-        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env, cwd=ROOT)
+        env = {**os.environ, "TRACKER_DATABASE_URL": url}
+        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(args.workers)], env=env,
+                                  cwd=ROOT)
         base = f"http://{HOST}:{port}"
         try:
             wait_ready(base, server)
-            import httpx
-
-            # Warm the format checker's worker processes, as a running server would be.
-            warm = httpx.post(f"{base}/api/v1/check?ruleset=report", files={"file": ("w.pdf", pdfs[0])},
-                              headers={"Authorization": f"Bearer {tokens[0][0]}"}, timeout=60)
-            warm.raise_for_status()
+            # Warm the format checker's worker processes, as a running server would be (a few checks at
+            # once, so that every app process is likely to get one).
+            asyncio.run(warm_up(base, pdfs[0], tokens[0][0], 3 * args.workers))
             results = []
             for name in ("sink", "upload"):
                 phase = asyncio.run(replay(name, base, schedule, group_ids, tokens))
-                results.append({"backend": backend, **phase.summary()})
+                results.append({"backend": label, **phase.summary()})
                 print(json.dumps(results[-1]), flush=True)
         finally:
             server.terminate()
@@ -302,25 +350,38 @@ def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work:
                 server.kill()
                 server.wait()
         accepted = results[-1]["ok"]
-        results[-1]["verified"] = verify(url, storage, accepted)
-        print(f"{backend}: {results[-1]['verified']}", flush=True)
+        results[-1]["verified"] = verify(url, accepted)
+        print(f"{label}: {results[-1]['verified']}", flush=True)
         return results
     finally:
         if pg_dir is not None:
             subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "stop", str(pg_dir)], check=False)
 
 
+async def warm_up(base: str, pdf: bytes, token: str, count: int) -> None:
+    """Dry-run checks in parallel, to start the format checker's workers before the clock runs."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        answers = await asyncio.gather(*(
+            client.post("/api/v1/check?ruleset=report", files={"file": ("w.pdf", pdf)},
+                        headers={"Authorization": f"Bearer {token}"}) for _ in range(count)))
+    for answer in answers:
+        answer.raise_for_status()
+
+
 def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     """The figures as a Markdown table."""
     lines = [
         f"{args.uploads} requests arriving at random over {args.duration:g} s from {args.groups} groups "
-        f"(PDFs of {args.min_mb:g}-{args.max_mb:g} MB), one uvicorn worker:",
+        f"(PDFs of {args.min_mb:g}-{args.max_mb:g} MB), {args.workers} uvicorn worker process(es), "
+        f"files in {'S3 (moto)' if args.storage == 's3' else 'a local folder'}:",
         "",
         "| backend | endpoint | ok | errors | wall s | ok/s | p50 ms | p99 ms | max ms | max in flight |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        endpoint = "baseline sink (stream to disk)" if r["phase"] == "sink" else "upload (real)"
+        endpoint = "baseline sink (stream to local disk)" if r["phase"] == "sink" else "upload (real)"
         lines.append(f"| {r['backend']} | {endpoint} | {r['ok']} | {r['errors']} | {r['wall_s']} | {r['per_s']} | "
                      f"{r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['max_in_flight']} |")
     return "\n".join(lines)
@@ -328,8 +389,8 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
 
 def main() -> None:
     """Parse the options and run the benchmark."""
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]))
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]), int(sys.argv[3]))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
@@ -340,7 +401,12 @@ def main() -> None:
     parser.add_argument("--max-mb", type=float, default=3.0)
     parser.add_argument("--files", type=int, default=8, help="distinct generated PDFs (default 8)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--storage", choices=["file", "s3"], default="file",
+                        help="a local folder, or S3 (moto's server, started here)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (PostgreSQL only)")
     args = parser.parse_args()
+    if args.workers > 1 and args.backend != "postgresql":
+        parser.error("--workers above 1 needs --backend postgresql (SQLite serves one process)")
     print(f"generating {args.files} PDFs of {args.min_mb:g}-{args.max_mb:g} MB ...", flush=True)
     pdfs = make_pdfs(args.files, args.min_mb, args.max_mb, args.seed)
     print("sizes MB: " + ", ".join(f"{len(p) / 2**20:.2f}" for p in pdfs), flush=True)
@@ -349,8 +415,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tracker-rush-") as tmp:
         work = Path(tmp)
         os.chmod(work, 0o755)  # the PostgreSQL server runs as `postgres` when we are root
-        for backend in backends:
-            results.extend(run_backend(backend, args, pdfs, work))
+        s3_server = None
+        if args.storage == "s3":
+            for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret",
+                                "AWS_DEFAULT_REGION": "us-east-1"}.items():
+                os.environ.setdefault(name, value)
+            s3_server, args.s3_endpoint = start_s3(work)
+        try:
+            for backend in backends:
+                results.extend(run_backend(backend, args, pdfs, work))
+        finally:
+            if s3_server is not None:
+                s3_server.terminate()
+                s3_server.wait(timeout=15)
     print()
     print(table(results, args))
     for r in results:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_rush import make_pdfs
-from benchlib import ROOT, Request, build_course, database, replay, server, table
+from benchlib import ROOT, Request, build_course, database, replay, server
 
 def _slow_pdf() -> bytes:
     import sys

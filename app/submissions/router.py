@@ -9,12 +9,12 @@ from sqlmodel import Session
 
 from app.clock import Clock
 from app.db import run_transaction
-from app.deps import (ClockDep, CurrentUser, SessionDep, SettingsDep, TransactionRoute, get_current_user,
-                      oauth2_scheme, user_for_token)
+from app.deps import (ClockDep, CurrentUser, SessionDep, SettingsDep, StagedUploadDep, StoreDep, TransactionRoute,
+                      get_current_user, oauth2_scheme, user_for_token)
+from app.downloads import stored_file_response
 from app.errors import body_of
 from app.milestones.service import local_instant
 from app.models import Course
-from app.storage import StagedUploadDep, StoreDep
 from app.submissions import service
 from app.submissions.checkqueue import DRY_RUN, UPLOAD, get_check_queue
 from app.submissions.pictures import page_picture
@@ -66,7 +66,7 @@ async def upload_submission(
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         received_at = clock()
         report = await get_check_queue().run(service.submission_check, priority=UPLOAD, gone=request.is_disconnected,
-                                             target=target, path=staged.path, settings=settings)
+                                             target=target, staged=staged, settings=settings)
     view = await run_in_threadpool(run_transaction, session, service.submission_create, write=True,
                                    user=target.user, group_id=group_id, key=key, staged=staged, filename=filename,
                                    report=report, now=received_at)
@@ -80,12 +80,13 @@ def list_submissions(session: SessionDep, user: CurrentUser, group_id: int, key:
     return [submission_public(course, v) for v in views]
 
 
-@router.get("/submissions/{submission_id}/file", response_class=FileResponse,
-            responses=body_of("application/pdf", binary=True))
-def download_submission(session: SessionDep, store: StoreDep, user: CurrentUser, submission_id: int) -> FileResponse:
-    """The PDF of a version (the group's members and the course staff)."""
+@router.get("/submissions/{submission_id}/file", response_class=Response, responses={
+    **body_of("application/pdf", binary=True),
+    307: {"description": "Redirect to a short-lived URL of the PDF in the object store."}})
+def download_submission(session: SessionDep, store: StoreDep, user: CurrentUser, submission_id: int) -> Response:
+    """The PDF of a version under its uploaded file name (the group's members and the course staff)."""
     sub = service.submission_get(session, user=user, submission_id=submission_id)
-    return FileResponse(store.path_of(sub.sha256), media_type="application/pdf", filename=sub.filename)
+    return stored_file_response(store, sha256=sub.sha256, filename=sub.filename)
 
 
 @router.get("/submissions/{submission_id}/pages/{page}.png", response_class=Response,
@@ -95,8 +96,8 @@ def page_picture_png(session: SessionDep, store: StoreDep, settings: SettingsDep
     """A page of a version as a PNG with its format findings outlined (the group's members and the course staff)."""
     sub = service.submission_get(session, user=user, submission_id=submission_id)
     session.commit()  # not held across the render: on SQLite the open transaction holds the write lock
-    png = page_picture(store.path_of(sub.sha256), report=sub.format_report, page=page, sha256=sub.sha256,
-                       settings=settings)
+    with store.local_copy(sub.sha256) as path:
+        png = page_picture(path, report=sub.format_report, page=page, sha256=sub.sha256, settings=settings)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
@@ -127,7 +128,7 @@ async def check_pdf_dry_run(
     async with get_check_queue().admitted(user.id or 0):
         await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         report = await get_check_queue().run(service.format_check, priority=DRY_RUN, gone=request.is_disconnected,
-                                             path=staged.path,
+                                             staged=staged,
                                              ruleset=ruleset, course=None, milestone=None, settings=settings,
                                              dry_run=True)
     return report.to_dict()

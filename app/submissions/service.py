@@ -1,10 +1,10 @@
-"""Versioned uploads of milestone work, the graded pin, downloads, dry-run checks and the store's gc.
+"""Versioned uploads of milestone work, the graded pin, downloads and dry-run checks.
 
 An upload runs in two phases. First the refusal rules are checked (visibility, group size,
 approved topic, published selection) and the read transaction ends, so that on SQLite its
 write lock is not held while the body streams in and the PDF is checked. Then the rules are
 checked again with the group row locked, the next version number is taken, the row is
-inserted and the file is published under its hash; the request's session commits it.
+inserted and the file is committed to the store under its hash; the request's session commits it.
 """
 
 from dataclasses import dataclass
@@ -25,7 +25,8 @@ from app.milestones.rules import Lateness, lateness
 from app.milestones.service import milestone_for, staff_group_milestone
 from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
 from app.notify.events import notice_upload_receipt
-from app.storage import FileStore, LocalStagedFile, orphan_files
+from app.storage import FileStore, StagedFile
+from app.storage.gc import stored_file_lock
 from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
 from app.topics.service import topic_is_approved
 
@@ -119,12 +120,19 @@ def quota_check(session: Session, *, course: Course, group_id: int, milestone_id
         raise PayloadTooLarge(ERR_STORAGE_QUOTA.format(limit=course.max_group_storage_mb), code="storage_quota")
 
 
-def format_check(path: Path, *, ruleset: str, course: Course | None, milestone: Milestone | None,
+def format_check(staged: StagedFile, *, ruleset: str, course: Course | None, milestone: Milestone | None,
                  settings: Settings, dry_run: bool = False) -> CheckReport:
-    """The format report of a file under the course's sections and synonyms and the milestone's page limit.
+    """The format report of a staged upload (its local file) under the course's sections and the page limit.
 
     A dry run's worker runs at a lower CPU priority, so a burst of dry runs gives way to uploads.
     """
+    return file_check(staged.path, ruleset=ruleset, course=course, milestone=milestone, settings=settings,
+                      dry_run=dry_run)
+
+
+def file_check(path: Path, *, ruleset: str, course: Course | None, milestone: Milestone | None,
+               settings: Settings, dry_run: bool = False) -> CheckReport:
+    """The format report of a local file under the course's sections and the milestone's page limit."""
     paper = ruleset in ("proposal", "report") and course is not None
     options: dict[str, Any] = {
         "required_sections": course.required_sections.get(ruleset) if paper and course else None,
@@ -139,9 +147,9 @@ def format_check(path: Path, *, ruleset: str, course: Course | None, milestone: 
         raise ServiceUnavailable(ERR_CHECK_BUSY, code="check_busy", retry_after=CHECK_BUSY_RETRY_S) from None
 
 
-def submission_check(*, target: UploadTarget, path: Path, settings: Settings) -> CheckReport:
+def submission_check(*, target: UploadTarget, staged: StagedFile, settings: Settings) -> CheckReport:
     """Check an upload; 422 when the milestone makes format errors blocking and there are some."""
-    report = format_check(path, ruleset=target.ruleset, course=target.course, milestone=target.milestone,
+    report = format_check(staged, ruleset=target.ruleset, course=target.course, milestone=target.milestone,
                           settings=settings)
     _refuse_blocking_errors(target, report)
     return report
@@ -171,7 +179,7 @@ def _views(session: Session, *, course: Course, milestone: Milestone, group_id: 
 
 
 def submission_create(
-    session: Session, *, user: User, group_id: int, key: str, staged: LocalStagedFile, filename: str,
+    session: Session, *, user: User, group_id: int, key: str, staged: StagedFile, filename: str,
     report: CheckReport, now: datetime,
 ) -> VersionView:
     """Store an uploaded version: rules re-checked under the group lock, next number, row, then the file."""
@@ -201,7 +209,9 @@ def submission_create(
                  after={"group_id": group_id, "milestone": key, "version": submission.version,
                         "sha256": submission.sha256, "size_bytes": submission.size_bytes,
                         "verdict": submission.verdict})
-    staged.publish()  # fsync'd and renamed before the session commits the row
+    # Under the hash's lock until the row commits, so `gc` cannot delete the file in between.
+    stored_file_lock(session, sha256=staged.sha256)
+    staged.commit()  # in the store before the session commits the row
     view = _views(session, course=target.course, milestone=target.milestone, group_id=group_id,
                   versions=[submission])[0]
     notice_upload_receipt(session, course=target.course, group=target.group, milestone=target.milestone,
@@ -212,9 +222,9 @@ def submission_create(
 def submission_recheck(session: Session, *, submission: Submission, course: Course, ruleset: str,
                        store: FileStore, settings: Settings, now: datetime) -> CheckReport:
     """Check a stored version again under another rule set; the result is stored beside its upload report."""
-    path = store.path_of(submission.sha256)
-    if path.is_file():
-        report = format_check(path, ruleset=ruleset, course=course, milestone=None, settings=settings)
+    if store.exists(submission.sha256):
+        with store.local_copy(submission.sha256) as path:
+            report = file_check(path, ruleset=ruleset, course=course, milestone=None, settings=settings)
     else:
         # The file is gone from the store (restored database, lost volume): say so instead of guessing.
         report = CheckReport.from_dict({"ruleset": ruleset, "verdict": "reject", "pages": 0, "facts": {},
@@ -297,17 +307,6 @@ def check_ruleset(ruleset: str) -> str:
     if ruleset not in RULESETS:
         raise InvalidInput(ERR_UNKNOWN_RULESET, field="ruleset")
     return ruleset
-
-
-def storage_gc(session: Session, *, store: FileStore, now: datetime, dry_run: bool = False) -> list[str]:
-    """Remove stored files no version names, and staged leftovers, older than an hour; returns their names."""
-    referenced = set(session.exec(select(Submission.sha256).distinct()))
-    names = orphan_files(store, referenced=referenced, now=now)
-    if not dry_run:
-        for name in names:
-            store.remove(name)
-    return names
-
 
 
 def check_target(session: Session, *, user: User, group_id: int, key: str) -> UploadTarget:

@@ -17,7 +17,7 @@ from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
 from app.errors import BadRequest, InvalidInput, PayloadTooLarge
-from app.storage import LocalStagedFile, err_too_large
+from app.storage import StagedFile, err_too_large
 
 T = TypeVar("T")
 FILE_FIELD = "file"
@@ -32,7 +32,7 @@ ERR_INTERRUPTED = "The upload was interrupted before the whole file arrived."
 class _FilePart:
     """Collects the headers of each part and routes the data of the `file` part to the staged file."""
 
-    def __init__(self, staged: LocalStagedFile) -> None:
+    def __init__(self, staged: StagedFile) -> None:
         self.staged = staged
         self.found = False
         self.complete = False  # the file part's closing boundary arrived
@@ -77,7 +77,7 @@ class _FilePart:
         self.ended = True
 
 
-async def receive_pdf(request: Request, staged: LocalStagedFile, *, max_bytes: int) -> str:
+async def receive_pdf(request: Request, staged: StagedFile, *, max_bytes: int) -> str:
     """Stream the multipart field `file` of the request into `staged`; returns the client's file name."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > max_bytes + ENVELOPE_ALLOWANCE:

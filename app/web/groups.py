@@ -6,15 +6,16 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.groups.service import group_get
 from app.milestones.schemas import ExtensionIn
 from app.milestones.service import extension_grant, extension_list, milestone_for, milestone_list
 from app.reviews.schemas import ReviewIn
 from app.reviews.service import review_list, review_upsert, submission_for
-from app.storage import StoreDep
+from app.deps import StoreDep
+from app.downloads import stored_file_response
 from app.submissions.grading import graded_versions, milestone_deadline
 from app.topics.schemas import TopicDecision
 from app.topics.service import topic_decide, topic_of
@@ -164,8 +165,4 @@ def write_review(session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: 
 def submission_file(session: WebSessionDep, user: CurrentWebUser, store: StoreDep, submission_id: int) -> Response:
     """The version's PDF, shown in the browser (its group's members and the course staff)."""
     submission = submission_get(session, user=user, submission_id=submission_id)
-    path = store.path_of(submission.sha256)
-    if not path.is_file():
-        raise NotFound("The file of this version is missing from the store.")
-    return FileResponse(path, media_type="application/pdf", filename=submission.filename,
-                        content_disposition_type="inline")
+    return stored_file_response(store, sha256=submission.sha256, filename=submission.filename, inline=True)

@@ -80,7 +80,7 @@ async def upload_version(
         )
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         received_at = clock()
-        report = await run_in_threadpool(submission_check, target=target, path=staged.path, settings=settings)
+        report = await run_in_threadpool(submission_check, target=target, staged=staged, settings=settings)
         await run_in_threadpool(
             own_transaction,
             session,
@@ -122,11 +122,12 @@ async def check_file(
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         report = await run_in_threadpool(
             format_check,
-            staged.path,
+            staged,
             ruleset=target.ruleset,
             course=target.course,
             milestone=target.milestone,
             settings=settings,
+            dry_run=True,
         )
         data = report.to_dict()
         pictures = await run_in_threadpool(inline_pictures, staged.path, report=data, settings=settings)
@@ -149,11 +150,8 @@ def page_picture_png(
     """A page of a version with its findings outlined (its group's members and the course staff; 404 otherwise)."""
     submission = submission_get(session, user=user, submission_id=submission_id)
     session.commit()  # not held across the render: on SQLite an open transaction holds the write lock
-    png = page_picture(
-        store.path_of(submission.sha256),
-        report=submission.format_report,
-        page=page,
-        sha256=submission.sha256,
-        settings=get_settings(),
-    )
+    with store.local_copy(submission.sha256) as path:
+        png = page_picture(
+            path, report=submission.format_report, page=page, sha256=submission.sha256, settings=get_settings()
+        )
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})

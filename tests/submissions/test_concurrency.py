@@ -3,7 +3,6 @@
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,8 +10,10 @@ from sqlmodel import Session, select
 
 from app.config import get_settings
 from app.models import Submission
+from app.storage import FileStore, get_store
 from app.submissions.checkqueue import get_check_queue
 from tests.factories import auth, make_course, make_group, make_student, make_topic
+from tests.stores import names
 from tests.submissions.pdfs import tiny_pdf
 
 
@@ -29,7 +30,8 @@ def three_checks_each(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.postgres_only
 @pytest.mark.usefixtures("three_checks_each")
-def test_concurrent_uploads_keep_every_version(client: TestClient, session: Session, backend: str) -> None:
+def test_concurrent_uploads_keep_every_version(client: TestClient, session: Session, backend: str,
+                                               store: FileStore) -> None:
     course = make_course(session)
     members = [make_student(session, course) for _ in range(4)]
     group = make_group(session, course, members=members)
@@ -52,6 +54,6 @@ def test_concurrent_uploads_keep_every_version(client: TestClient, session: Sess
     rows = session.exec(select(Submission.version, Submission.uploader_id, Submission.sha256)).all()
     assert sorted(v for v, _, _ in rows) == list(range(1, uploads + 1))
     assert {u for _, u, _ in rows} == {m.id for m in members}
-    stored = sorted(p.name for p in Path(get_settings().storage_dir).iterdir())
+    stored = names(get_store())
     assert stored == sorted({sha for _, _, sha in rows})
     assert len(stored) == uploads

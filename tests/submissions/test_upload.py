@@ -3,9 +3,9 @@
 import asyncio
 import hashlib
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from app.config import get_settings
 from app.groups.service import ERR_GROUP_TOO_SMALL
 from app.models import AuditEvent, Course, GroupMembership, Milestone, ProjectGroup, Submission, User
-from app.storage import ERR_EMPTY, ERR_NOT_PDF, err_too_large
+from app.storage import ERR_EMPTY, ERR_NOT_PDF, err_too_large, get_store
 from app.submissions.service import (
     ERR_FORMAT_BLOCKS,
     ERR_MEMBERS_ONLY,
@@ -23,18 +23,29 @@ from app.submissions.service import (
 from app.submissions.upload import ERR_BAD_MULTIPART, ERR_INTERRUPTED, ERR_NO_FILE
 from tests.conftest import FakeClock
 from tests.factories import T0, auth, make_course, make_group, make_staff, make_student, make_topic, make_user
+from tests.stores import names
 from tests.submissions.pdfs import A0_PORTRAIT_MM, tiny_pdf
 
 RECEIVED = datetime(2026, 10, 30, 4, 0, tzinfo=UTC)  # two days before the proposal deadline
 
 
-def _store() -> Path:
-    return Path(get_settings().storage_dir)
+# Every test here runs on both store backends (a local folder, the S3 server).
+pytestmark = pytest.mark.usefixtures("store")
 
 
 def _stored_files() -> list[str]:
-    root = _store()
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+    """Everything in the store: stored files and any staged leftover."""
+    return names(get_store())
+
+
+def _download(client: TestClient, submission_id: int, headers: dict[str, str]) -> tuple[int, bytes, str, str]:
+    """Status, bytes, type and disposition of a download, following a redirect to the object store."""
+    response = client.get(f"/api/v1/submissions/{submission_id}/file", headers=headers, follow_redirects=False)
+    if response.status_code == 307:
+        assert response.headers["cache-control"] == "private, no-store"
+        response = httpx.get(response.headers["location"])
+    return (response.status_code, response.content, response.headers.get("content-type", ""),
+            response.headers.get("content-disposition", ""))
 
 
 def _url(group: ProjectGroup, key: str = "proposal") -> str:
@@ -85,7 +96,8 @@ def test_upload_stores_the_version_by_hash_with_report_and_lateness(
     assert (report["ruleset"], report["verdict"], report["pages"], report["errors"]) == ("proposal", "accept", 1, [])
     assert sub.format_report == report
     assert _stored_files() == [digest]
-    assert (_store() / digest).read_bytes() == pdf
+    with get_store().open(digest) as stored:
+        assert stored.read() == pdf
     audit = session.exec(select(AuditEvent).where(AuditEvent.action == "submission.create")).one()
     assert audit.after == {"group_id": group.id, "milestone": "proposal", "version": 1, "sha256": digest,
                            "size_bytes": len(pdf), "verdict": "accept"}
@@ -242,11 +254,11 @@ def test_client_gone_mid_stream_leaves_nothing(client: TestClient, session: Sess
 def test_download_for_members_and_staff_only(client: TestClient, session: Session) -> None:
     course, group, _, headers = _setup(session)
     pdf = tiny_pdf()
-    sub_id = _upload(client, _url(group), headers, pdf).json()["id"]
-    mine = client.get(f"/api/v1/submissions/{sub_id}/file", headers=headers)
-    assert (mine.status_code, mine.content, mine.headers["content-type"]) == (200, pdf, "application/pdf")
+    sub_id = _upload(client, _url(group), headers, pdf, name="Our proposal.pdf").json()["id"]
+    expected = (200, pdf, "application/pdf", "attachment; filename*=utf-8''Our%20proposal.pdf")
+    assert _download(client, sub_id, headers) == expected
     ta = make_staff(session, course)
-    assert client.get(f"/api/v1/submissions/{sub_id}/file", headers=auth(session, ta)).content == pdf
+    assert _download(client, sub_id, auth(session, ta)) == expected
     other = make_student(session, course)
     hidden = client.get(f"/api/v1/submissions/{sub_id}/file", headers=auth(session, other))
     assert (hidden.status_code, hidden.json()) == (404, {"error": "not_found", "detail": "No such submission."})

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from app.models import Extension, Review, Topic
 from app.storage import get_store
+from tests.stores import put
 from tests.factories import make_course, make_group, make_staff, make_student, make_submission, make_topic
 from tests.factories import REPORT_DUE
 from tests.web.helpers import text_of, web_login
@@ -107,10 +108,8 @@ def test_versions_show_their_format_reports_and_open_the_pdf_inline(client: Test
         "warnings": [{"code": "missing-section:conclusion", "message": "No Conclusion section was found.", "pages": []}],
         "facts": {"headings": ["Abstract", "Introduction", "Related Work"], "references_start_page": 7},
     }
+    second.sha256 = put(get_store(), b"%PDF-1.7 test").sha256
     session.add(second)
-    store = get_store()
-    store.root.mkdir(parents=True, exist_ok=True)
-    store.path_of(second.sha256).write_bytes(b"%PDF-1.7 test")
     web_login(client, session, ta)
 
     html = client.get(f"/ui/groups/{group.id}?milestone=report").text
