@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, status
 
-from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
-from app.errors import NotFound
 from app.api_errors import error_responses
+from app.deps import ClockDep, CurrentUser, SessionDep, StoreDep, TransactionRoute
+from app.errors import NotFound
 from app.programme.flows import selection_publish_flow
 from app.selection import service
 from app.selection.schemas import (
@@ -17,7 +17,6 @@ from app.selection.schemas import (
     SelectionIn,
     SelectionPublic,
 )
-from app.storage import StoreDep
 
 router = APIRouter(tags=["selection"], route_class=TransactionRoute)
 ERR_NONE_IN_FORCE = "No selection run is in force yet."

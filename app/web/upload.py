@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from app.clock import Clock
 from app.config import get_settings
+from app.deps import StagedUploadDep, StoreDep
 from app.errors import AppError, Forbidden, NotFound
 from app.models import User
-from app.storage import StagedUploadDep, StoreDep
 from app.submissions.pictures import inline_pictures, page_picture
 from app.submissions.service import (
     check_target,
