@@ -62,10 +62,8 @@ def _upload(
         view = submission_create(
             session, user=user, group_id=group.id or 0, key=key, staged=staged, filename=filename, report=report, now=at
         )
-    except BaseException:
-        staged.discard(failed=True)
-        raise
-    staged.discard(failed=False)
+    finally:
+        staged.discard()
     return view.submission
 
 
