@@ -99,7 +99,6 @@ def _request(w: World, endpoint: str, caller_id: int) -> tuple[str, str, dict[st
         "account disable": ("POST", f"/users/{w.loner_id}/disable", {}),
         "account enable": ("POST", f"/users/{w.loner_id}/enable", {}),
         "page picture": ("GET", f"/submissions/{s}/pages/1.png", {}),
-        "selection in force": ("GET", f"/courses/{c}/selections/in-force", {}),
         "course create": ("POST", "/courses", {"json": {"code": f"NEW{caller_id}", "title": "New",
                                                         "start_date": "2026-09-07"}}),
         "course get": ("GET", f"/courses/{c}", {}),
@@ -175,8 +174,6 @@ MATRIX = {
     "account disable":     (401, 403, 403, 403, 403, 403),
     "account enable":      (401, 403, 403, 403, 403, 403),
     "page picture":        (401, 200, 404, 200, 200, 404),
-    # The world's run is a draft, so staff learn that none is in force (404); students may not list runs.
-    "selection in force":  (401, 403, 403, 404, 404, 404),
     "course create":       (401, 403, 403, 403, 201, 201),
     "course get":          (401, 200, 200, 200, 200, 404),
     "course patch":        (401, 403, 403, 200, 200, 404),
