@@ -90,7 +90,7 @@ def test_staff_list_members_with_ids_and_students_do_not(client: TestClient, ses
         ("zoe", "student", zoe.id)]
     assert response.json()[3] == {"user_id": zoe.id, "username": "zoe", "name": "Zoe", "email": "zoe@example.org",
                                   "student_no": "S9", "role": "student", "is_active": True}
-    assert client.get(f"/api/v1/courses/{course.id}/members", headers=auth(session, amy)).status_code == 404
+    assert client.get(f"/api/v1/courses/{course.id}/members", headers=auth(session, amy)).status_code == 403
 
 
 def test_a_reissued_code_activates_once_and_the_old_code_is_dead(client: TestClient, session: Session) -> None:
