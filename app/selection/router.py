@@ -6,7 +6,6 @@ from fastapi import APIRouter, Body, status
 
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.errors import NotFound
-from app.api_errors import error_responses
 from app.programme.flows import selection_publish_flow
 from app.selection import service
 from app.selection.schemas import (
@@ -21,8 +20,6 @@ from app.storage import StoreDep
 
 router = APIRouter(tags=["selection"], route_class=TransactionRoute)
 ERR_NONE_IN_FORCE = "No selection run is in force yet."
-ERRORS_404 = error_responses(404)
-PUBLISH_ERRORS = error_responses(404, 409, 422)
 
 
 def selection_public(view: service.SelectionView) -> SelectionPublic:
@@ -72,7 +69,7 @@ def override_selection(
         remove_group_id=body.remove_group_id, reason=body.reason, now=clock()))
 
 
-@router.get("/courses/{course_id}/selections/in-force", responses=ERRORS_404)
+@router.get("/courses/{course_id}/selections/in-force")
 def selection_in_force(session: SessionDep, user: CurrentUser, course_id: int) -> SelectionPublic:
     """The run in force (staff); 404 while none is published."""
     runs = service.selection_list(session, user=user, course_id=course_id)
@@ -82,7 +79,7 @@ def selection_in_force(session: SessionDep, user: CurrentUser, course_id: int) -
     return selection_public(view)
 
 
-@router.post("/selections/{selection_id}/publish", responses=PUBLISH_ERRORS)
+@router.post("/selections/{selection_id}/publish")
 def publish_selection(
     session: SessionDep, clock: ClockDep, user: CurrentUser, store: StoreDep, selection_id: int,
     body: Annotated[PublishIn | None, Body()] = None,
