@@ -4,8 +4,8 @@ from datetime import datetime
 
 from fastapi import APIRouter, Response, status
 
-from app.api_errors import error_responses
-from app.deps import ClockDep, CurrentUser, SessionDep
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
+from app.errors import body_of
 from app.milestones.service import local_instant
 from app.models import PosterBallot, PosterBoard
 from app.programme import ballots, boards, service
@@ -29,10 +29,7 @@ from app.programme.schemas import (
     TalkPublic,
 )
 
-router = APIRouter(prefix="/courses/{course_id}/programme", tags=["programme"])
-READ = error_responses(404)
-WRITE = error_responses(404, 409, 422)
-BALLOT = error_responses(403, 404, 409, 422)
+router = APIRouter(prefix="/courses/{course_id}/programme", tags=["programme"], route_class=TransactionRoute)
 
 
 def _group(info: service.GroupInfo) -> GroupRef:
@@ -117,13 +114,13 @@ def _read_back(session: SessionDep, user: CurrentUser, course_id: int, clock: Cl
     return programme_public(view, _staff_counts(session, user, view))
 
 
-@router.get("", responses=READ)
+@router.get("")
 def get_programme(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> ProgrammePublic:
     """The programme (members): staff see drafts and ballot counts; students see it once published."""
     return _read_back(session, user, course_id, clock)
 
 
-@router.patch("", responses=error_responses(403, 404, 422))
+@router.patch("")
 def update_programme(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, body: ProgrammeUpdate
 ) -> ProgrammePublic:
@@ -134,14 +131,14 @@ def update_programme(
     return _read_back(session, user, course_id, clock)
 
 
-@router.post("/publish", responses=WRITE)
+@router.post("/publish")
 def publish_programme(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> ProgrammePublic:
     """Publish the programme to students and their calendars (staff); boards are brought up to date."""
     view = programme_publish(session, user=user, course_id=course_id, now=clock())
     return programme_public(view, _staff_counts(session, user, view))
 
 
-@router.post("/sessions", status_code=status.HTTP_201_CREATED, responses=WRITE)
+@router.post("/sessions", status_code=status.HTTP_201_CREATED)
 def create_session(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, body: SessionIn
 ) -> SessionPublic:
@@ -151,7 +148,7 @@ def create_session(
     return session_public(view, next(s for s in view.sessions if s.session.id == row.id))
 
 
-@router.put("/sessions/{session_id}", responses=WRITE)
+@router.put("/sessions/{session_id}")
 def update_session(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, session_id: int, body: SessionIn
 ) -> SessionPublic:
@@ -161,13 +158,13 @@ def update_session(
     return session_public(view, next(s for s in view.sessions if s.session.id == row.id))
 
 
-@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE)
+@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_session(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, session_id: int) -> None:
     """Remove an empty session (staff)."""
     service.session_delete(session, user=user, course_id=course_id, session_id=session_id, now=clock())
 
 
-@router.post("/slots", responses=WRITE)
+@router.post("/slots")
 def place_talks(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, body: PlaceIn
 ) -> ProgrammePublic:
@@ -176,7 +173,7 @@ def place_talks(
     return _read_back(session, user, course_id, clock)
 
 
-@router.patch("/slots/{slot_id}", responses=WRITE)
+@router.patch("/slots/{slot_id}")
 def move_talk(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, slot_id: int, body: MoveIn
 ) -> ProgrammePublic:
@@ -193,7 +190,7 @@ def move_talk(
     return _read_back(session, user, course_id, clock)
 
 
-@router.patch("/boards/{board_id}", responses=WRITE)
+@router.patch("/boards/{board_id}")
 def renumber_board(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, board_id: int, body: BoardIn
 ) -> ProgrammePublic:
@@ -202,7 +199,7 @@ def renumber_board(
     return _read_back(session, user, course_id, clock)
 
 
-@router.post("/boards/{board_id}/ballot", status_code=status.HTTP_201_CREATED, responses=BALLOT)
+@router.post("/boards/{board_id}/ballot", status_code=status.HTTP_201_CREATED)
 def cast_ballot(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, board_id: int, body: BallotIn
 ) -> BallotPublic:
@@ -224,7 +221,7 @@ def _ballot_public(ballot: PosterBallot, board: PosterBoard) -> BallotPublic:
     )
 
 
-@router.get("/ballots/mine", responses=READ)
+@router.get("/ballots/mine")
 def my_ballots(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> MyBallotsPublic:
     """Your own ballots (nobody else ever sees them) and how many you may still cast."""
     mine = ballots.ballots_mine(session, user=user, course_id=course_id, now=clock())
@@ -235,7 +232,7 @@ def my_ballots(session: SessionDep, clock: ClockDep, user: CurrentUser, course_i
     )
 
 
-@router.get("/programme.csv", response_class=Response, responses=READ)
+@router.get("/programme.csv", response_class=Response, responses=body_of("text/csv"))
 def programme_csv_export(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
     """The programme as CSV: talks in order, then boards by number (as the caller may see it)."""
     view = service.programme_view(session, user=user, course_id=course_id, now=clock())
@@ -246,7 +243,7 @@ def programme_csv_export(session: SessionDep, clock: ClockDep, user: CurrentUser
     )
 
 
-@router.get("/programme.pdf", response_class=Response, responses=READ)
+@router.get("/programme.pdf", response_class=Response, responses=body_of("application/pdf", binary=True))
 def programme_pdf_export(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
     """The printable programme and board list as PDF (as the caller may see it)."""
     view = service.programme_view(session, user=user, course_id=course_id, now=clock())

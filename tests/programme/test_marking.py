@@ -70,11 +70,17 @@ def test_the_openapi_document_describes_the_programme_routes_and_their_errors(cl
         f"{base}/programme.csv",
         f"{base}/programme.pdf",
     }
+    # Every operation documents the app-wide error set (app.errors.ERROR_RESPONSES) besides its own success.
+    errors = ["400", "401", "403", "404", "405", "408", "409", "413", "415", "422", "429"]
     ballot = paths[f"{base}/boards/{{board_id}}/ballot"]["post"]["responses"]
-    assert sorted(ballot) == ["201", "401", "403", "404", "409", "422"]
+    assert sorted(ballot) == ["201", *errors]
     assert ballot["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorPublic"}
     publish = paths["/api/v1/selections/{selection_id}/publish"]["post"]
-    assert sorted(publish["responses"]) == ["200", "401", "404", "409", "422"]
+    assert sorted(publish["responses"]) == ["200", *errors]
+    csv = paths[f"{base}/programme.csv"]["get"]["responses"]
+    assert (list(csv["200"]["content"]), sorted(csv)) == (["text/csv"], ["200", *errors])
+    pdf = paths[f"{base}/programme.pdf"]["get"]["responses"]["200"]["content"]
+    assert pdf == {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
     assert spec["components"]["schemas"]["ErrorPublic"]["required"] == ["error", "detail"]
 
 
