@@ -19,7 +19,6 @@ from app.submissions import service
 from app.submissions.checkqueue import DRY_RUN, UPLOAD, get_check_queue
 from app.submissions.pictures import page_picture
 from app.submissions.schemas import PinIn, SubmissionPublic
-from app.submissions.upload import own_transaction as _own_transaction
 from app.submissions.upload import receive_pdf
 
 router = APIRouter(tags=["submissions"], route_class=TransactionRoute)

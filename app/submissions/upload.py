@@ -6,11 +6,7 @@ size-checked and magic-checked on the way). A Content-Length beyond the limit is
 before a byte of the body is read.
 """
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from fastapi.concurrency import run_in_threadpool
-from sqlmodel import Session
 from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
@@ -19,7 +15,6 @@ from starlette.requests import ClientDisconnect, Request
 from app.errors import BadRequest, InvalidInput, PayloadTooLarge
 from app.storage import StagedFile, err_too_large
 
-T = TypeVar("T")
 FILE_FIELD = "file"
 # Room for the multipart envelope (boundaries, part headers, small fields) around the file itself.
 ENVELOPE_ALLOWANCE = 64 * 1024
@@ -108,21 +103,3 @@ async def receive_pdf(request: Request, staged: StagedFile, *, max_bytes: int) -
         raise BadRequest(ERR_BAD_MULTIPART, code="bad_multipart")
     await run_in_threadpool(staged.finish)  # fsync: off the event loop
     return part.filename[-255:] or "upload.pdf"
-
-
-def own_transaction(session: Session, work: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run `work` and end its transaction in the same worker thread.
-
-    On SQLite every transaction holds the database write lock (BEGIN IMMEDIATE), and any
-    transaction holds a pooled connection. Held across an await, a lock or connection waits
-    for a free worker thread while the threads wait for it: under a rush the server wedged
-    ("database is locked", pool timeouts). Ended in the same thread, nothing is held while
-    waiting. The session dependency's own commit then has nothing left to do.
-    """
-    try:
-        result = work(session, **kwargs)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result

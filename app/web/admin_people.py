@@ -2,14 +2,17 @@
 
 import csv
 import io
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from app.config import get_settings
+from app.db import run_transaction
 from app.errors import AppError, InvalidInput, PayloadTooLarge
 from app.models import Course, User
 from app.people.service import account_set_active
@@ -95,6 +98,25 @@ def codes_page(request: Request, *, course: Course, rows: list[tuple[User, str]]
     )
 
 
+def _imported(
+    session: Session, *, request: Request, user: User, course_id: int, data: bytes, now: datetime
+) -> Response:
+    result = roster_import_for(session, user=user, course_id=course_id, data=data, now=now)
+    course = staff_course(session, user=user, course_id=course_id).course
+    summary = (
+        f"{len(result.codes)} new account{'s' if len(result.codes) != 1 else ''}, "
+        f"{len(result.enrolled_existing)} existing user(s) enrolled, {len(result.already_enrolled)} already "
+        "in the course."
+    )
+    return codes_page(request, course=course, rows=result.codes, summary=summary)
+
+
+def _refused(session: Session, *, request: Request, user: User, course_id: int, exc: AppError) -> Response:
+    problems = getattr(exc, "errors", None) or []
+    return people_page(request, session, user=user, course_id=course_id, errors={"file": exc.detail},
+                       problems=problems, status_code=exc.status_code)
+
+
 @router.post("/courses/{course_id}/roster")
 async def import_roster(
     request: Request,
@@ -112,28 +134,14 @@ async def import_roster(
             raise InvalidInput("Choose the roster CSV file (student_no,name,email[,role]).", field="file")
         if len(data) > limit:
             raise PayloadTooLarge(f"The roster is larger than {get_settings().max_upload_mb} MiB.")
-        result = roster_import_for(session, user=user, course_id=course_id, data=data, now=clock())
+        # An async route: its units of work end in the worker thread that ran them, never on the event loop.
+        return await run_in_threadpool(run_transaction, session, _imported, write=True, request=request, user=user,
+                                       course_id=course_id, data=data, now=clock())
     except AppError as exc:
         if exc.status_code == 404:
             raise
-        session.rollback()
-        problems = getattr(exc, "errors", None) or []
-        return people_page(
-            request,
-            session,
-            user=user,
-            course_id=course_id,
-            errors={"file": exc.detail},
-            problems=problems,
-            status_code=exc.status_code,
-        )
-    course = staff_course(session, user=user, course_id=course_id).course
-    summary = (
-        f"{len(result.codes)} new account{'s' if len(result.codes) != 1 else ''}, "
-        f"{len(result.enrolled_existing)} existing user(s) enrolled, {len(result.already_enrolled)} already "
-        "in the course."
-    )
-    return codes_page(request, course=course, rows=result.codes, summary=summary)
+        return await run_in_threadpool(run_transaction, session, _refused, write=False, request=request, user=user,
+                                       course_id=course_id, exc=exc)
 
 
 @router.post("/courses/{course_id}/members/{user_id}/activation")

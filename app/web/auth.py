@@ -137,7 +137,7 @@ def _activate_page(request: Request, *, errors: dict[str, str] | None = None, do
     binding = request.cookies.get(PRELOGIN_COOKIE) or new_secret(16)
     response = render(request, "activate.html", {"errors": errors or {}, "done": done, "title": "Activate your account",
                                                  "csrf_token": csrf_token_for(binding)}, status_code=status_code)
-    response.set_cookie(PRELOGIN_COOKIE, binding, httponly=True, samesite="lax", secure=is_https(request),
+    response.set_cookie(PRELOGIN_COOKIE, binding, httponly=True, samesite="lax", secure=secure_cookies(request),
                         path="/ui")
     return response
 

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app.clock import Clock
 from app.config import get_settings
+from app.db import run_transaction
 from app.deps import StagedUploadDep, StoreDep
 from app.errors import AppError, Forbidden, NotFound
 from app.models import User
@@ -25,7 +26,7 @@ from app.submissions.service import (
     submission_get,
     submission_target,
 )
-from app.submissions.upload import own_transaction, receive_pdf
+from app.submissions.upload import receive_pdf
 from app.web.deps import (
     ERR_CSRF,
     SESSION_COOKIE,
@@ -49,13 +50,23 @@ def _poster(session: Session, *, request: Request, clock: Clock, csrf_token: str
     return user
 
 
-def _refused(
+def _page(
+    session: Session, *, request: Request, user: User, group_id: int, clock: Clock, state: PageState,
+    status_code: int = 200,
+) -> Response:
+    return status_page(
+        request, session, user=user, group_id=group_id, now=clock(), state=state, status_code=status_code
+    )
+
+
+async def _refused(
     request: Request, session: Session, *, user: User, group_id: int, key: str, exc: AppError, clock: Clock
 ) -> Response:
-    session.rollback()
+    """The group's page with the refusal next to the file field, read in its own transaction."""
     state = PageState(errors={f"file-{key}": exc.detail})
-    return status_page(
-        request, session, user=user, group_id=group_id, now=clock(), state=state, status_code=exc.status_code
+    return await run_in_threadpool(
+        run_transaction, session, _page, write=False, request=request, user=user, group_id=group_id, clock=clock,
+        state=state, status_code=exc.status_code,
     )
 
 
@@ -71,20 +82,21 @@ async def upload_version(
 ) -> Response:
     """Store a new version with its format report; a refusal is shown next to the file field."""
     user = await run_in_threadpool(
-        own_transaction, session, _poster, request=request, clock=clock, csrf_token=csrf_token
+        run_transaction, session, _poster, write=False, request=request, clock=clock, csrf_token=csrf_token
     )
     settings = get_settings()
     try:
         target = await run_in_threadpool(
-            own_transaction, session, submission_target, user=user, group_id=group_id, key=key
+            run_transaction, session, submission_target, write=False, user=user, group_id=group_id, key=key
         )
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         received_at = clock()
         report = await run_in_threadpool(submission_check, target=target, staged=staged, settings=settings)
         await run_in_threadpool(
-            own_transaction,
+            run_transaction,
             session,
             submission_create,
+            write=True,
             user=user,
             group_id=group_id,
             key=key,
@@ -96,9 +108,7 @@ async def upload_version(
     except NotFound:
         raise
     except AppError as exc:
-        return await run_in_threadpool(
-            _refused, request, session, user=user, group_id=group_id, key=key, exc=exc, clock=clock
-        )
+        return await _refused(request, session, user=user, group_id=group_id, key=key, exc=exc, clock=clock)
     return RedirectResponse(status_url(group_id, "upload", f"m-{key}"), status_code=303)
 
 
@@ -114,11 +124,11 @@ async def check_file(
 ) -> Response:
     """Check a file against the milestone's rules and show the report with its pictures; nothing is stored."""
     user = await run_in_threadpool(
-        own_transaction, session, _poster, request=request, clock=clock, csrf_token=csrf_token
+        run_transaction, session, _poster, write=False, request=request, clock=clock, csrf_token=csrf_token
     )
     settings = get_settings()
     try:
-        target = await run_in_threadpool(own_transaction, session, check_target, user=user, group_id=group_id, key=key)
+        target = await run_in_threadpool(run_transaction, session, check_target, write=False, user=user, group_id=group_id, key=key)
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         report = await run_in_threadpool(
             format_check,
@@ -134,12 +144,11 @@ async def check_file(
     except NotFound:
         raise
     except AppError as exc:
-        return await run_in_threadpool(
-            _refused, request, session, user=user, group_id=group_id, key=key, exc=exc, clock=clock
-        )
+        return await _refused(request, session, user=user, group_id=group_id, key=key, exc=exc, clock=clock)
     state = PageState(check={"key": key, "filename": filename, "report": data, "pictures": pictures})
     return await run_in_threadpool(
-        status_page, request, session, user=user, group_id=group_id, now=clock(), state=state
+        run_transaction, session, _page, write=False, request=request, user=user, group_id=group_id, clock=clock,
+        state=state,
     )
 
 

@@ -37,8 +37,9 @@ def _student_with_versions(session: Session, versions: int) -> tuple[Any, Any]:
         make_review(session, sub, ta, 70, comment="Solid.")
     for _ in range(versions):
         make_group(session, course, size=3)  # other groups must not cost queries either
+    # Released after every version arrived: a version received after the release is not the graded one.
     for m in session.exec(select(Milestone).where(Milestone.course_id == course.id)):
-        m.marks_released_at = T0
+        m.marks_released_at = REPORT_DUE
         session.add(m)
     return ada, group
 
@@ -131,21 +132,22 @@ def test_a_ta_reads_the_settings_and_cannot_change_the_rubric(client: TestClient
     assert "Save settings" not in html
     refused = client.post(f"/ui/courses/{course.id}/milestones/report/rubric",
                           data={"csrf_token": csrf, "rubric": "overall | Overall | 100"})
-    assert refused.status_code == 404  # the rubric is the lecturer's: a TA's course role does not reach it
+    assert refused.status_code == 403  # the rubric is the lecturer's: a TA sees the course but may not change it
 
 
-def test_students_get_404_on_the_lecturers_pages_and_forms_without_csrf_are_refused(
+def test_students_get_403_on_the_lecturers_pages_and_forms_without_csrf_are_refused(
     client: TestClient, session: Session
 ) -> None:
     course = make_course(session)
     student = make_student(session, course)
     csrf = web_login(client, session, student)
     pages = ["settings", "people", "marking", "audit", "marks.csv"]
-    assert {p: client.get(f"/ui/courses/{course.id}/{p}").status_code for p in pages} == dict.fromkeys(pages, 404)
+    # A member of the course sees it, so its staff pages answer 403 (not 404, kept for what one cannot see).
+    assert {p: client.get(f"/ui/courses/{course.id}/{p}").status_code for p in pages} == dict.fromkeys(pages, 403)
     posts = ["settings", "formation", "roster", f"members/{student.id}/activation", "milestones/report/release",
              "milestones/report/assign", "milestones/report/rubric"]
     assert {p: client.post(f"/ui/courses/{course.id}/{p}", data={"csrf_token": csrf}).status_code
-            for p in posts} == dict.fromkeys(posts, 404)
+            for p in posts} == dict.fromkeys(posts, 403)
     web_login(client, session, make_staff(session, course, role="lecturer"))
     assert {p: client.post(f"/ui/courses/{course.id}/{p}", data={"csrf_token": "forged"}).status_code
             for p in posts} == dict.fromkeys(posts, 403)

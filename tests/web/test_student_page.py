@@ -28,6 +28,7 @@ def test_a_student_sees_the_status_of_their_own_group(client: TestClient, sessio
     page = text_of(client.get(f"/ui/groups/{group.id}/status").text)
     assert (f"Group Members Ada, Bob Join code {group.join_code} share it with your team mates; they join with it "
             "Week 16 decided when the selection is published Leave the group "
+            "Week 16 The week-16 programme is not published yet. "
             "Topic Seeing in the dark · computer vision approved Edit the topic") in page
     assert ("Report Deadline 2026-12-20 23:59 (UTC+08:00) Time left 19 d 15 h 59 min "
             "Status late by 1 d 6 h 0 min, × 0.70 (v1 counts) PDF for the report (at most 20 MiB; drop it here or "
