@@ -1,7 +1,6 @@
 """Request and response models for milestones and extensions."""
 
 from datetime import datetime
-from typing import Annotated
 
 from pydantic import BaseModel, Field
 

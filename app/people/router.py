@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, status
 
-from app.config import get_settings
 from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, TransactionRoute, client_address, oauth2_scheme
 from app.errors import InvalidInput
 from app.people import service
