@@ -8,6 +8,7 @@ from app.config import get_settings
 from app.access import is_row_id
 from app.audit.service import audit_record
 from app.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from app.notify.events import notice_account_disabled, notice_password_changed
 from app.models import ActivationCode, ApiToken, CourseMember, GroupMembership, ProjectGroup, User
 from app.security import digest, hash_password, new_secret, verify_password
 
@@ -153,6 +154,7 @@ def password_change(session: Session, *, user: User, current_password: str, new_
     revoked = [t for kind in LOGIN_KINDS for t in tokens_revoke(session, user=user, kind=kind, now=now, keep=kept)]
     audit_record(session, at=now, actor=user, action="user.password_change", entity="user", entity_id=user.id,
                  course_id=None, after={"revoked_tokens": len(revoked)})
+    notice_password_changed(session, user=user, now=now)
     return len(revoked)
 
 
@@ -171,6 +173,8 @@ def account_set_active(session: Session, *, admin: User, user_id: int, active: b
     if not active:
         for kind in (*LOGIN_KINDS, "feed"):
             tokens_revoke(session, user=target, kind=kind, now=now)
+        if before:
+            notice_account_disabled(session, user=target, now=now)
     audit_record(session, at=now, actor=admin, action="user.enable" if active else "user.disable", entity="user",
                  entity_id=target.id, course_id=None, before={"is_active": before}, after={"is_active": active})
     return target

@@ -3,7 +3,7 @@
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.models import AuditEvent
+from app.models import AuditEvent, Notice
 from app.people.service import ERR_ADMIN_ONLY, ERR_BAD_CODE, ERR_BAD_TOKEN, ERR_SAME_PASSWORD, ERR_WRONG_PASSWORD
 from app.roster.service import ERR_NOT_A_MEMBER, ERR_RESET_ELSEWHERE, ERR_RESET_STAFF
 from tests.factories import auth, enrol, make_course, make_staff, make_student, make_user
@@ -19,7 +19,7 @@ def _login(client: TestClient, username: str, password: str) -> dict[str, str]:
 
 
 def test_changing_the_password_ends_every_other_login_but_this_one(client: TestClient, session: Session) -> None:
-    ada = make_user(session, username="ada", password=OLD)
+    ada = make_user(session, username="ada", password=OLD, email="ada@example.edu")
     session.commit()
     this, other = _login(client, "ada", OLD), _login(client, "ada", OLD)
     web_login(client, session, ada)
@@ -34,6 +34,9 @@ def test_changing_the_password_ends_every_other_login_but_this_one(client: TestC
     _login(client, "ada", NEW)
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "user.password_change")).one()
     assert (event.actor_id, event.after) == (ada.id, {"revoked_tokens": 2})
+    # The owner is told by email, in the same transaction as the change.
+    notices = session.exec(select(Notice.kind, Notice.to_address, Notice.status)).all()
+    assert [tuple(n) for n in notices] == [("password_changed", "ada@example.edu", "pending")]
 
 
 def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(client: TestClient, session: Session) -> None:
@@ -56,7 +59,7 @@ def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(client: Test
 def test_an_admin_disables_an_account_and_every_token_stops_at_once(client: TestClient, session: Session) -> None:
     admin = make_user(session, admin=True)
     course = make_course(session, lecturer=admin)
-    bob = make_student(session, course, username="bob", password=OLD)
+    bob = make_student(session, course, username="bob", password=OLD, email="bob@example.edu")
     lecturer = make_staff(session, course, role="lecturer")
     session.commit()
     bob_api = _login(client, "bob", OLD)
@@ -71,6 +74,11 @@ def test_an_admin_disables_an_account_and_every_token_stops_at_once(client: Test
     assert client.get("/ui", follow_redirects=False).status_code == 303
     assert client.post("/api/v1/auth/token", data={"username": "bob", "password": OLD}).status_code == 401
     assert client.post("/api/v1/users/999999/disable", headers=admin_h).status_code == 404
+    # Disabling twice tells the owner once.
+    assert client.post(f"/api/v1/users/{bob.id}/disable", headers=admin_h).status_code == 200
+    notices = session.exec(select(Notice.kind, Notice.to_address)).all()
+    assert [tuple(n) for n in notices] == [("account_disabled", "bob@example.edu")]
+    session.commit()  # end the read: on SQLite the test's session holds the write lock while it is open
 
     assert client.post(f"/api/v1/users/{bob.id}/enable", headers=admin_h).json()["is_active"] is True
     _login(client, "bob", OLD)
