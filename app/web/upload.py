@@ -128,7 +128,9 @@ async def check_file(
     )
     settings = get_settings()
     try:
-        target = await run_in_threadpool(run_transaction, session, check_target, write=False, user=user, group_id=group_id, key=key)
+        target = await run_in_threadpool(
+            run_transaction, session, check_target, write=False, user=user, group_id=group_id, key=key
+        )
         filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         report = await run_in_threadpool(
             format_check,
