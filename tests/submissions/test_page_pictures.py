@@ -87,9 +87,11 @@ def _stored_version(session: Session, pdf: bytes, *,
                          "errors": [{"code": "margins", "message": "Text outside the margins.", "pages": [1],
                                      "boxes": boxes}]}
     session.add(sub)
-    store = get_store()
-    store.root.mkdir(parents=True, exist_ok=True)
-    store.path_of(sha).write_bytes(pdf)
+    staged = get_store().stage(max_bytes=len(pdf))
+    staged.write(pdf)
+    staged.finish()
+    staged.commit()
+    staged.discard()
     return course, member, sub
 
 
