@@ -93,9 +93,7 @@ def current_group_id(session: Session, *, course_id: int, user_id: int) -> int |
     ).first()
 
 
-def group_for(
-    session: Session, *, group_id: int, user: User, members: bool = True, staff: bool = True
-) -> GroupAccess:
+def group_for(session: Session, *, group_id: int, user: User, members: bool = True, staff: bool = True) -> GroupAccess:
     """The group if the user is a current member (when `members`) or staff (when `staff`).
 
     NotFound for those who may not see the group at all; Forbidden for members or staff whom this action excludes.
@@ -106,7 +104,9 @@ def group_for(
     course = session.get(Course, group.course_id)
     role = course_role(session, course_id=group.course_id, user=user)
     assert course is not None
-    is_member = role == STUDENT and current_group_id(session, course_id=group.course_id, user_id=user.id or 0) == group.id
+    is_member = (
+        role == STUDENT and current_group_id(session, course_id=group.course_id, user_id=user.id or 0) == group.id
+    )
     is_staff = role in STAFF_ROLES
     if not (is_member or is_staff):
         raise NotFound("No such group.")

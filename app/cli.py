@@ -17,13 +17,14 @@ def get_settings() -> "Settings":
     return settings()
 
 
-cli = typer.Typer(help="Course Project Tracker: serve the API and run course chores.", no_args_is_help=True,
-                  add_completion=False)
+cli = typer.Typer(
+    help="Course Project Tracker: serve the API and run course chores.", no_args_is_help=True, add_completion=False
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def alembic_config(url: str | None = None):  # noqa: ANN201 (alembic is imported lazily)
+def alembic_config(url: str | None = None):
     """The Alembic configuration of this project, optionally for another database URL."""
     from alembic.config import Config
 
@@ -45,9 +46,11 @@ def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "
     typer.echo(f"Database at {revision}: {get_settings().database_url}")
 
 
-ERR_SQLITE_WORKERS = ("error: SQLite allows one writer at a time and its file is local to one host, so several "
-                      "worker processes would queue on its lock; run one worker, or set TRACKER_DATABASE_URL to "
-                      "a PostgreSQL database.")
+ERR_SQLITE_WORKERS = (
+    "error: SQLite allows one writer at a time and its file is local to one host, so several "
+    "worker processes would queue on its lock; run one worker, or set TRACKER_DATABASE_URL to "
+    "a PostgreSQL database."
+)
 
 
 @cli.command()
@@ -56,8 +59,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port [TRACKER_PORT]")] = None,
     reload: Annotated[bool, typer.Option(help="reload on code changes")] = False,
     workers: Annotated[int | None, typer.Option(min=1, help="processes, PostgreSQL only [TRACKER_WORKERS]")] = None,
-    notify: Annotated[bool | None, typer.Option("--notify/--no-notify",
-                                                help="also run the notice sender [TRACKER_NOTIFY_LOOP]")] = None,
+    notify: Annotated[
+        bool | None, typer.Option("--notify/--no-notify", help="also run the notice sender [TRACKER_NOTIFY_LOOP]")
+    ] = None,
 ) -> None:
     """Serve the API and the staff pages with uvicorn (several workers on PostgreSQL), and the notice sender."""
     import uvicorn
@@ -71,14 +75,23 @@ def serve(
         typer.echo(ERR_SQLITE_WORKERS, err=True)
         raise typer.Exit(2)
     # One sender in the serving process, whatever the number of workers: the workers only serve.
-    loop = SenderLoop(get_engine(), settings=settings, clock=utcnow) if (
-        settings.notify_loop if notify is None else notify) else None
+    loop = (
+        SenderLoop(get_engine(), settings=settings, clock=utcnow)
+        if (settings.notify_loop if notify is None else notify)
+        else None
+    )
     if loop is not None:
         loop.start()
     try:
         # Forwarded headers are applied by the app itself, from TRACKER_TRUSTED_PROXIES only.
-        uvicorn.run("app.main:app", host=host or settings.host, port=port or settings.port, reload=reload,
-                    workers=None if reload else count, proxy_headers=False)
+        uvicorn.run(
+            "app.main:app",
+            host=host or settings.host,
+            port=port or settings.port,
+            reload=reload,
+            workers=None if reload else count,
+            proxy_headers=False,
+        )
     finally:
         if loop is not None:
             loop.stop()
@@ -101,8 +114,9 @@ def create_user(
 
     with Session(get_engine()) as session:
         try:
-            user = user_create(session, username=username, password=password, name=name, email=email,
-                               is_admin=admin, now=utcnow())
+            user = user_create(
+                session, username=username, password=password, name=name, email=email, is_admin=admin, now=utcnow()
+            )
         except AppError as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(1) from None
@@ -133,8 +147,10 @@ def check(
     files: Annotated[list[str], typer.Argument(help="PDF files to check", show_default=False)],
     ruleset: Annotated[str, typer.Option(help="rule set: proposal, report, poster or slides")] = "report",
     as_json: Annotated[bool, typer.Option("--json", help="one JSON report per line, each with a 'file' key")] = False,
-    pictures: Annotated[str | None, typer.Option(
-        metavar="DIR", help="save each page a finding concerns, the problem outlined, as PNG in DIR")] = None,
+    pictures: Annotated[
+        str | None,
+        typer.Option(metavar="DIR", help="save each page a finding concerns, the problem outlined, as PNG in DIR"),
+    ] = None,
 ) -> None:
     """Check PDFs against the AAAI format rules; exit 0 all accepted, 1 any rejected, 2 usage error."""
     from app.formatcheck.cli import run_check_command
@@ -146,8 +162,9 @@ def check(
 def import_roster(
     course: Annotated[str, typer.Argument(help="the course's id or code")],
     file: Annotated[Path, typer.Argument(help="roster CSV: student_no,name,email[,role]", exists=True, dir_okay=False)],
-    codes: Annotated[Path | None, typer.Option("--codes", help="write the new users' activation codes to this CSV",
-                                               dir_okay=False)] = None,
+    codes: Annotated[
+        Path | None, typer.Option("--codes", help="write the new users' activation codes to this CSV", dir_okay=False)
+    ] = None,
     email_codes: Annotated[bool, typer.Option("--email-codes", help="also email each new user their code")] = False,
 ) -> None:
     """Import a roster CSV into a course (like the API); new users' codes go to --codes (else stdout)."""
@@ -169,8 +186,9 @@ def import_roster(
             typer.echo(f"error: no course with id or code {course!r}", err=True)
             raise typer.Exit(1)
         try:
-            result = roster_import(session, course=found, actor=None, data=file.read_bytes(), now=utcnow(),
-                                   email_codes=email_codes)
+            result = roster_import(
+                session, course=found, actor=None, data=file.read_bytes(), now=utcnow(), email_codes=email_codes
+            )
         except InvalidInput as exc:
             typer.echo(f"error: {exc.detail}", err=True)
             for error in exc.errors or []:
@@ -186,9 +204,12 @@ def import_roster(
     finally:
         if codes:
             out.close()
-    typer.echo(f"{found.code}: {len(result.codes)} users created, {len(result.enrolled_existing)} existing users "
-               f"enrolled, {len(result.already_enrolled)} already enrolled."
-               + (f" Activation codes written to {codes}." if codes else ""), err=codes is None)
+    typer.echo(
+        f"{found.code}: {len(result.codes)} users created, {len(result.enrolled_existing)} existing users "
+        f"enrolled, {len(result.already_enrolled)} already enrolled."
+        + (f" Activation codes written to {codes}." if codes else ""),
+        err=codes is None,
+    )
 
 
 @cli.command()
@@ -210,9 +231,11 @@ def demo(
             raise typer.Exit(1)
         summary = demo_load(session, now=utcnow())
         session.commit()
-    typer.echo(f"Loaded the demo course {summary.course.code} (id {summary.course.id}, starts "
-               f"{summary.course.start_date}): {summary.students} students in {summary.groups} groups. "
-               "Logins: admin/admin-pass, lecturer/lecturer-pass, ta1 and ta2/ta-pass, s01..s60/student-pass.")
+    typer.echo(
+        f"Loaded the demo course {summary.course.code} (id {summary.course.id}, starts "
+        f"{summary.course.start_date}): {summary.students} students in {summary.groups} groups. "
+        "Logins: admin/admin-pass, lecturer/lecturer-pass, ta1 and ta2/ta-pass, s01..s60/student-pass."
+    )
 
 
 notify_cli = typer.Typer(help="Email notices: deliver the outbox, reminders and digests.", no_args_is_help=True)
@@ -222,8 +245,9 @@ cli.add_typer(notify_cli, name="notify")
 @notify_cli.command("run")
 def notify_run(
     once: Annotated[bool, typer.Option("--once", help="one round, then exit (for cron)")] = False,
-    interval: Annotated[float | None, typer.Option(min=0.1, help="seconds between rounds "
-                                                               "[TRACKER_NOTIFY_INTERVAL_S]")] = None,
+    interval: Annotated[
+        float | None, typer.Option(min=0.1, help="seconds between rounds [TRACKER_NOTIFY_INTERVAL_S]")
+    ] = None,
 ) -> None:
     """Run the notice sender: write due reminders and digests, deliver the outbox over SMTP, repeat."""
     import time
@@ -244,8 +268,10 @@ def notify_run(
     while True:
         result = notify_round(get_engine(), settings=settings, clock=utcnow)
         d = result.delivery
-        typer.echo(f"reminders written {result.reminders}, digests written {result.digests}; "
-                   f"sent {d.sent}, to retry {d.retrying}, failed {d.failed}")
+        typer.echo(
+            f"reminders written {result.reminders}, digests written {result.digests}; "
+            f"sent {d.sent}, to retry {d.retrying}, failed {d.failed}"
+        )
         if once:
             return
         time.sleep(interval or settings.notify_interval_s)

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import get_settings
@@ -53,6 +53,7 @@ def _note_rolled_back(session: OrmSession) -> None:
 def write_generation() -> int:
     """A number that changes whenever a transaction of this process commits a write (for caches)."""
     return _generation
+
 
 # Deterministic constraint names, so Alembic revisions stay reviewable and portable.
 NAMING_CONVENTION = {
@@ -146,8 +147,7 @@ def get_engine() -> Engine:
     settings = get_settings()
     if settings.database_url.startswith("sqlite"):
         return make_engine(settings.database_url)
-    return make_engine(settings.database_url, pool_size=settings.db_pool_size,
-                       max_overflow=settings.db_max_overflow)
+    return make_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
 
 
 def set_write_mode(session: Session, write: bool) -> None:

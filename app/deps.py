@@ -40,7 +40,9 @@ def user_for_token(session: Session, *, token: str | None, now: datetime) -> Use
     return user_from_token(session, token=token, now=now, kind="api")
 
 
-def get_current_user(session: SessionDep, clock: ClockDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+def get_current_user(
+    session: SessionDep, clock: ClockDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
     """The user behind the bearer token; 401 when it is missing, expired or revoked."""
     # Its own read transaction, ended in this thread: the route runs in another one.
     return run_transaction(session, user_for_token, write=False, token=token, now=clock())

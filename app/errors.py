@@ -77,8 +77,14 @@ class InvalidInput(AppError):
     status_code = 422
     code = "invalid"
 
-    def __init__(self, detail: str, *, field: str | None = None, code: str | None = None,
-                 errors: list[dict[str, object]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        errors: list[dict[str, object]] | None = None,
+    ) -> None:
         super().__init__(detail, code=code)
         self.field = field
         self.errors = errors  # several problems at once, e.g. [{"line": 3, "message": "..."}]

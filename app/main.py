@@ -14,9 +14,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  # the wheel ships no types
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]  # the wheel ships no types
 
 from app.audit.router import router as audit_router
 from app.courses.router import router as courses_router
@@ -32,12 +32,12 @@ from app.milestones.router import router as milestones_router
 from app.notify.router import router as notify_router
 from app.people.router import router as people_router
 from app.programme.router import router as programme_router
-from app.roster.router import router as roster_router
-from app.topics.router import router as topics_router
 from app.reviews.router import router as reviews_router
+from app.roster.router import router as roster_router
 from app.selection.router import router as selection_router
 from app.storage import ERR_DISK_FULL, get_store, staged_debris_remove
 from app.submissions.router import router as submissions_router
+from app.topics.router import router as topics_router
 from app.web.router import mount_web
 
 API_PREFIX = "/api/v1"
@@ -120,12 +120,16 @@ async def database_error_handler(request: Request, exc: Exception) -> JSONRespon
     """The database cannot be reached (down, restarting, no free connection): 503 with Retry-After."""
     if _disk_full(exc):
         return await app_error_handler(request, InsufficientStorage(ERR_DISK_FULL))
-    if isinstance(exc, DBAPIError) and not isinstance(exc, (OperationalError, InterfaceError)) \
-            and not exc.connection_invalidated:
+    if (
+        isinstance(exc, DBAPIError)
+        and not isinstance(exc, (OperationalError, InterfaceError))
+        and not exc.connection_invalidated
+    ):
         return await internal_error_handler(request, exc)
     logger.warning("database unavailable: %s %s: %s", request.method, request.url.path, exc)
-    return await app_error_handler(request, ServiceUnavailable(ERR_DB_UNAVAILABLE, code="database_unavailable",
-                                                               retry_after=DB_RETRY_AFTER_S))
+    return await app_error_handler(
+        request, ServiceUnavailable(ERR_DB_UNAVAILABLE, code="database_unavailable", retry_after=DB_RETRY_AFTER_S)
+    )
 
 
 async def os_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -138,8 +142,9 @@ async def os_error_handler(request: Request, exc: Exception) -> JSONResponse:
 async def internal_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Anything unforeseen: a JSON 500 whose error id is also in the log, next to the traceback."""
     error_id = uuid.uuid4().hex[:12]
-    logger.error("error id %s: %s %s", error_id, request.method, request.url.path,
-                 exc_info=(type(exc), exc, exc.__traceback__))
+    logger.error(
+        "error id %s: %s %s", error_id, request.method, request.url.path, exc_info=(type(exc), exc, exc.__traceback__)
+    )
     return _error(500, "internal_error", ERR_INTERNAL, error_id=error_id)
 
 
@@ -173,10 +178,13 @@ def add_front_door(app: FastAPI) -> None:
     @door.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         """The interactive API documentation."""
-        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} · API",
-                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-                                   swagger_css_url="/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url="/ui/static/favicon.svg")
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} · API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/ui/static/favicon.svg",
+        )
 
     app.include_router(door)
 
@@ -201,9 +209,22 @@ def create_app() -> FastAPI:
     app.add_exception_handler(OSError, os_error_handler)
     # Exception (500) handlers run outside the other middleware; the server still logs the traceback.
     app.add_exception_handler(Exception, internal_error_handler)
-    for router in (people_router, courses_router, audit_router, groups_router, topics_router, roster_router, milestones_router, reviews_router,
-                   selection_router, programme_router, marks_router, submissions_router, dashboard_router,
-                   notify_router):
+    for router in (
+        people_router,
+        courses_router,
+        audit_router,
+        groups_router,
+        topics_router,
+        roster_router,
+        milestones_router,
+        reviews_router,
+        selection_router,
+        programme_router,
+        marks_router,
+        submissions_router,
+        dashboard_router,
+        notify_router,
+    ):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(health_router, responses=ERROR_RESPONSES)
     add_front_door(app)

@@ -37,12 +37,15 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Routes that take a file; every other route takes a small JSON or form body.
-UPLOAD_ROUTES = tuple(re.compile(p) for p in (
-    r"^/api/v1/groups/[^/]+/milestones/[^/]+/submissions$",
-    r"^/api/v1/check$",
-    r"^/api/v1/courses/[^/]+/roster$",
-    r"^/api/v1/courses/[^/]+/assignment-marks$",
-))
+UPLOAD_ROUTES = tuple(
+    re.compile(p)
+    for p in (
+        r"^/api/v1/groups/[^/]+/milestones/[^/]+/submissions$",
+        r"^/api/v1/check$",
+        r"^/api/v1/courses/[^/]+/roster$",
+        r"^/api/v1/courses/[^/]+/assignment-marks$",
+    )
+)
 # Room for the multipart envelope (boundaries, part headers) around an upload.
 ENVELOPE_ALLOWANCE = 64 * 1024
 SESSION_COOKIE = b"tracker_session"
@@ -133,8 +136,12 @@ def _repeated_query(scope: Scope) -> str | None:
 
 async def _answer(send: Send, refusal: BodyRefused, **extra: object) -> None:
     body = json.dumps({"error": refusal.code, "detail": refusal.detail, **extra}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-               (b"connection", b"close"), *refusal.headers]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+        *refusal.headers,
+    ]
     await send({"type": "http.response.start", "status": refusal.status, "headers": _secured(headers, "/")})
     await send({"type": "http.response.body", "body": body})
 
@@ -165,8 +172,12 @@ class RequestGuardMiddleware:
         repeated = _repeated_query(scope) if path.startswith("/api/") else None
         if repeated is not None:
             detail = ERR_REPEATED_QUERY.format(name=repeated)
-            await _answer(send, BodyRefused(422, "invalid", detail), field=repeated,
-                          errors=[{"field": repeated, "message": detail}])
+            await _answer(
+                send,
+                BodyRefused(422, "invalid", detail),
+                field=repeated,
+                errors=[{"field": repeated, "message": detail}],
+            )
             return
         try:
             guard = _BodyGuard(scope, receive, settings)
@@ -215,9 +226,12 @@ class _BodyGuard:
         if self.authenticated is None:
             self.authenticated = await to_thread.run_sync(_is_authenticated, self.scope)
         if not self.authenticated:
-            raise BodyRefused(401, NotAuthenticated.code,
-                              ERR_ANONYMOUS_BODY.format(limit=self.anonymous_limit // 1024),
-                              [(b"www-authenticate", b"Bearer")])
+            raise BodyRefused(
+                401,
+                NotAuthenticated.code,
+                ERR_ANONYMOUS_BODY.format(limit=self.anonymous_limit // 1024),
+                [(b"www-authenticate", b"Bearer")],
+            )
 
     async def admit(self) -> None:
         """Refuse before reading: a declared length over the limit, or over the anonymous limit without credentials."""

@@ -34,8 +34,9 @@ def database(backend: str, work: Path, name: str) -> Iterator[str]:
         url = f"sqlite:///{work / (name + '.sqlite')}"
     else:
         pg_dir = work / f"pg-{name}"
-        admin_url = subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)], check=True,
-                                   capture_output=True, text=True).stdout.strip()
+        admin_url = subprocess.run(
+            [str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)], check=True, capture_output=True, text=True
+        ).stdout.strip()
         from sqlalchemy import create_engine
 
         engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -48,8 +49,9 @@ def database(backend: str, work: Path, name: str) -> Iterator[str]:
         yield url
     finally:
         if pg_dir is not None:
-            subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "stop", str(pg_dir)], check=False,
-                           capture_output=True)
+            subprocess.run(
+                [str(ROOT / "scripts" / "pg-test-server"), "stop", str(pg_dir)], check=False, capture_output=True
+            )
 
 
 def use_database(url: str, storage: Path) -> None:
@@ -84,10 +86,29 @@ def wait_ready(base: str, process: "subprocess.Popen[bytes]", timeout: float = 6
 def server(url: str, storage: Path, **settings: str) -> Iterator[tuple[str, "subprocess.Popen[bytes]"]]:
     """The real app under uvicorn (one worker) on a free loopback port; yields its base URL and process."""
     port = free_port()
-    env = {**os.environ, "TRACKER_DATABASE_URL": url, "TRACKER_STORAGE_DIR": str(storage),
-           **{f"TRACKER_{k.upper()}": v for k, v in settings.items()}}
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(port),
-                                "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
+    env = {
+        **os.environ,
+        "TRACKER_DATABASE_URL": url,
+        "TRACKER_STORAGE_DIR": str(storage),
+        **{f"TRACKER_{k.upper()}": v for k, v in settings.items()},
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     base = f"http://{HOST}:{port}"
     try:
         wait_ready(base, process)

@@ -41,12 +41,22 @@ def run_config(config: str, args: argparse.Namespace, work: Path) -> list[dict[s
             asyncio.run(replay(base, warm))
             for label, requests in (
                 ("baseline GET /docs", [Request(0, "x", "GET", "/docs") for _ in range(args.requests)]),
-                ("GET submissions", [Request(0, "x", "GET", urls[i % len(urls)], tokens[i % len(tokens)])
-                                     for i in range(args.requests)]),
+                (
+                    "GET submissions",
+                    [
+                        Request(0, "x", "GET", urls[i % len(urls)], tokens[i % len(tokens)])
+                        for i in range(args.requests)
+                    ],
+                ),
             ):
                 results = asyncio.run(replay(base, requests, timeout=args.timeout))
-                rows.append({"config": f"{backend}, {workers} process{'es' if workers != '1' else ''}",
-                             **figures(label, results, key="x"), "wall s": round(results.wall, 2)})
+                rows.append(
+                    {
+                        "config": f"{backend}, {workers} process{'es' if workers != '1' else ''}",
+                        **figures(label, results, key="x"),
+                        "wall s": round(results.wall, 2),
+                    }
+                )
                 print(rows[-1], flush=True)
     base_row, read_row = rows[-2], rows[-1]
     for p in ("p50", "p99"):
@@ -71,8 +81,25 @@ def main() -> None:
     print()
     print(f"{args.requests} simultaneous requests per burst, {args.groups} groups of three:")
     print()
-    print(table(rows, ["config", "endpoint", "ok", "errors", "error kinds", "p50 ms", "p95 ms", "p99 ms", "max ms",
-                       "wall s", "p50 ÷ baseline", "p99 ÷ baseline"]))
+    print(
+        table(
+            rows,
+            [
+                "config",
+                "endpoint",
+                "ok",
+                "errors",
+                "error kinds",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+                "wall s",
+                "p50 ÷ baseline",
+                "p99 ÷ baseline",
+            ],
+        )
+    )
     reads = [r for r in rows if r["endpoint"] == "GET submissions"]
     passed = all(r["errors"] == 0 and r["ok"] == args.requests and r["p99 ms"] < 2000 for r in reads)
     print()

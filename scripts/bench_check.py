@@ -154,8 +154,9 @@ def batch(folders: list[Path], banal_path: Path, runs: int) -> int:
     ours: list[float] = []
     peak_kb = 0
     for _ in range(runs):
-        result = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, cwd=ROOT,
-                                check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *command], capture_output=True, text=True, cwd=ROOT, check=True
+        )
         wall, rss = result.stdout.split()
         ours.append(float(wall))
         peak_kb = max(peak_kb, int(rss))
@@ -170,12 +171,16 @@ def batch(folders: list[Path], banal_path: Path, runs: int) -> int:
     print(f"{'':<44} {'best':>8} {'median':>8}")
     print(f"{'one `tracker check --json` call':<44} {min(ours):>7.2f}s {statistics.median(ours):>7.2f}s")
     print(f"{'banal, file by file':<44} {min(theirs):>7.2f}s {statistics.median(theirs):>7.2f}s")
-    print(f"{'ratio checker / banal':<44} {min(ours) / min(theirs):>8.2f} {statistics.median(ours) / statistics.median(theirs):>8.2f}")
+    print(
+        f"{'ratio checker / banal':<44} {min(ours) / min(theirs):>8.2f} {statistics.median(ours) / statistics.median(theirs):>8.2f}"
+    )
     print(f"peak resident memory of one process of the call: {peak_kb / 1024:.0f} MB")
     cpu = platform.processor() or platform.machine()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
-          f"Python {platform.python_version()}; runs: {runs}; load average at the end: {load:.1f}")
+    print(
+        f"machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
+        f"Python {platform.python_version()}; runs: {runs}; load average at the end: {load:.1f}"
+    )
     return 0
 
 
@@ -266,8 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     wall = cli_wall_time(files, max(1, min(args.runs, 3)))
     print(f"one `python -m app.formatcheck.cli <all {len(files)} files> --json` call: {wall:.2f} s wall", file=out)
     cpu = platform.processor() or platform.machine()
-    print(f"machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
-          f"Python {platform.python_version()}; runs per file: {args.runs}", file=out)
+    print(
+        f"machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
+        f"Python {platform.python_version()}; runs per file: {args.runs}",
+        file=out,
+    )
     print(out.getvalue(), end="")
     return 0
 

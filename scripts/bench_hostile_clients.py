@@ -52,13 +52,16 @@ SCENARIOS: dict[str, Scenario] = {}
 
 def scenario(name: str) -> Callable[[Scenario], Scenario]:
     """Register a scenario under `name` (the value of --scenario)."""
+
     def register(func: Scenario) -> Scenario:
         SCENARIOS[name] = func
         return func
+
     return register
 
 
 # --- raw HTTP over a socket ---------------------------------------------------------------------------------
+
 
 async def _read_status(reader: asyncio.StreamReader) -> int:
     while True:
@@ -72,8 +75,9 @@ async def _read_status(reader: asyncio.StreamReader) -> int:
             pass
 
 
-async def send_and_time(base: str, head: bytes, body_chunks: Callable[[], bytes | None],
-                        timeout: float) -> tuple[int, float, int]:  # noqa: ASYNC109 (a deadline of its own loop)
+async def send_and_time(
+    base: str, head: bytes, body_chunks: Callable[[], bytes | None], timeout: float
+) -> tuple[int, float, int]:
     """Send `head`, then body chunks until the server answers (or `timeout`); status, seconds, bytes sent."""
     parts = urlsplit(base)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
@@ -121,8 +125,9 @@ def _setup_course(url: str, storage: Path) -> tuple[int, int, str]:
         admin = user_create(session, username="bench-admin", password=None, is_admin=True, now=now)
         today = now.date()
         monday = today - timedelta(days=today.weekday() + 3 * 7)
-        course = course_create(session, user=admin, data=CourseCreate(code="HOSTILE", title="Hostile",
-                                                                        start_date=monday), now=now)
+        course = course_create(
+            session, user=admin, data=CourseCreate(code="HOSTILE", title="Hostile", start_date=monday), now=now
+        )
         members = []
         for m in range(3):
             user = user_create(session, username=f"m{m}", password=None, student_no=f"H{m}", now=now)
@@ -132,8 +137,9 @@ def _setup_course(url: str, storage: Path) -> tuple[int, int, str]:
         view = group_create(session, user=members[0], course_id=course.id or 0, name="Group", now=now)
         for user in members[1:]:
             group_join(session, user=user, course_id=course.id or 0, code=view.group.join_code, now=now)
-        session.add(Topic(group_id=view.group.id or 0, title="T", area="nlp", summary="", status="approved",
-                          updated_at=now))
+        session.add(
+            Topic(group_id=view.group.id or 0, title="T", area="nlp", summary="", status="approved", updated_at=now)
+        )
         secret, token = token_issue(session, user=members[0], now=now)
         token.expires_at = now + timedelta(days=1)
         session.add(token)
@@ -157,9 +163,12 @@ def big_bodies(ctx: Context) -> dict[str, Any]:
             path = f"/api/v1/courses/{course_id}/groups"
 
             def attack(size: int) -> list[tuple[int, float, int]]:
-                head = (f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                        f"Content-Length: {size}\r\n{'Expect: 100-continue' + chr(13) + chr(10) if size > MB else ''}"
-                        "\r\n").encode()
+                head = (
+                    f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {size}\r\n{'Expect: 100-continue' + chr(13) + chr(10) if size > MB else ''}"
+                    "\r\n"
+                ).encode()
+
                 def feeder() -> Callable[[], bytes | None]:
                     left = [size]
 
@@ -167,22 +176,34 @@ def big_bodies(ctx: Context) -> dict[str, Any]:
                         n = min(MB, left[0])
                         left[0] -= n
                         return b" " * n if n else None
+
                     return feed
 
                 async def all_at_once() -> list[tuple[int, float, int]]:
-                    return list(await asyncio.gather(*(send_and_time(base, head, feeder(), timeout=30)
-                                                       for _ in range(ctx.args.clients))))
+                    return list(
+                        await asyncio.gather(
+                            *(send_and_time(base, head, feeder(), timeout=30) for _ in range(ctx.args.clients))
+                        )
+                    )
+
                 return asyncio.run(all_at_once())
 
             rss_before = rss_mb(process.pid)
             small = attack(100)
             big = attack(ctx.args.body_mb * MB)
             rss_after, peak = rss_mb(process.pid), rss_mb(process.pid, "VmHWM")
-    return {"scenario": "big-bodies", "backend": ctx.backend, "clients": ctx.args.clients,
-            "body_mb": ctx.args.body_mb, "baseline_small": [(s, round(t, 3)) for s, t, _ in small],
-            "answers": [(s, round(t, 3), round(sent / MB, 1)) for s, t, sent in big],
-            "rss_before_mb": round(rss_before, 1), "rss_after_mb": round(rss_after, 1),
-            "rss_peak_mb": round(peak, 1), "rss_growth_mb": round(max(rss_after, peak) - rss_before, 1)}
+    return {
+        "scenario": "big-bodies",
+        "backend": ctx.backend,
+        "clients": ctx.args.clients,
+        "body_mb": ctx.args.body_mb,
+        "baseline_small": [(s, round(t, 3)) for s, t, _ in small],
+        "answers": [(s, round(t, 3), round(sent / MB, 1)) for s, t, sent in big],
+        "rss_before_mb": round(rss_before, 1),
+        "rss_after_mb": round(rss_after, 1),
+        "rss_peak_mb": round(peak, 1),
+        "rss_growth_mb": round(max(rss_after, peak) - rss_before, 1),
+    }
 
 
 @scenario("stalled-uploads")
@@ -195,20 +216,26 @@ def stalled_uploads(ctx: Context) -> dict[str, Any]:
         _, group_id, token = _setup_course(url, storage)
         with server(url, storage, upload_stall_timeout_s=str(ctx.args.stall_timeout)) as (base, _):
             pdf = tiny_pdf() + b"%" * (256 * 1024)
-            part = (b"--B0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.pdf\"\r\n"
-                    b"Content-Type: application/pdf\r\n\r\n")
+            part = (
+                b'--B0undary\r\nContent-Disposition: form-data; name="file"; filename="p.pdf"\r\n'
+                b"Content-Type: application/pdf\r\n\r\n"
+            )
             body_length = len(part) + len(pdf) + len(b"\r\n--B0undary--\r\n")
-            head = (f"POST /api/v1/groups/{group_id}/milestones/proposal/submissions HTTP/1.1\r\nHost: bench\r\n"
-                    f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=B0undary\r\n"
-                    f"Content-Length: {body_length}\r\n\r\n").encode()
+            head = (
+                f"POST /api/v1/groups/{group_id}/milestones/proposal/submissions HTTP/1.1\r\nHost: bench\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=B0undary\r\n"
+                f"Content-Length: {body_length}\r\n\r\n"
+            ).encode()
 
             async def all_stalled() -> tuple[list[tuple[int, float, int]], list[str]]:
                 def feeder() -> Callable[[], bytes | None]:
                     chunks: list[bytes | None] = [part + pdf[: len(pdf) // 2], None]
                     return lambda: chunks.pop(0)
 
-                tasks = [asyncio.ensure_future(send_and_time(base, head, feeder(), timeout=ctx.args.stall_timeout + 30))
-                         for _ in range(ctx.args.stalled)]
+                tasks = [
+                    asyncio.ensure_future(send_and_time(base, head, feeder(), timeout=ctx.args.stall_timeout + 30))
+                    for _ in range(ctx.args.stalled)
+                ]
                 await asyncio.sleep(ctx.args.stall_timeout / 2)
                 during = _staged(storage)
                 return list(await asyncio.gather(*tasks)), during
@@ -216,11 +243,19 @@ def stalled_uploads(ctx: Context) -> dict[str, Any]:
             answers, during = asyncio.run(all_stalled())
             time.sleep(0.5)
             after = _staged(storage)
-    return {"scenario": "stalled-uploads", "backend": ctx.backend, "uploads": ctx.args.stalled,
-            "stall_timeout_s": ctx.args.stall_timeout,
-            "statuses": sorted({s for s, _, _ in answers}), "answered_after_s": {
-                "min": round(min(t for _, t, _ in answers), 2), "max": round(max(t for _, t, _ in answers), 2)},
-            "staged_files_while_stalled": len(during), "files_left_after": len(after)}
+    return {
+        "scenario": "stalled-uploads",
+        "backend": ctx.backend,
+        "uploads": ctx.args.stalled,
+        "stall_timeout_s": ctx.args.stall_timeout,
+        "statuses": sorted({s for s, _, _ in answers}),
+        "answered_after_s": {
+            "min": round(min(t for _, t, _ in answers), 2),
+            "max": round(max(t for _, t, _ in answers), 2),
+        },
+        "staged_files_while_stalled": len(during),
+        "files_left_after": len(after),
+    }
 
 
 @scenario("slow-checks")
@@ -242,8 +277,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=3, help="big-bodies: concurrent clients (default 3)")
     parser.add_argument("--body-mb", type=int, default=400, help="big-bodies: declared body size (default 400)")
     parser.add_argument("--stalled", type=int, default=20, help="stalled-uploads: clients (default 20)")
-    parser.add_argument("--stall-timeout", type=float, default=5.0,
-                        help="stalled-uploads: the server's TRACKER_UPLOAD_STALL_TIMEOUT_S (default 5)")
+    parser.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=5.0,
+        help="stalled-uploads: the server's TRACKER_UPLOAD_STALL_TIMEOUT_S (default 5)",
+    )
     parser.add_argument("--checks", type=int, default=24, help="slow-checks: simultaneous slow checks (default 24)")
     parser.add_argument("--upload-after", type=float, default=1.0, help="slow-checks: upload starts after this many s")
     parser.add_argument("--timeout", type=float, default=120.0, help="slow-checks: client timeout per request, s")

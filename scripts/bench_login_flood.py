@@ -43,8 +43,13 @@ class Poll:
 
     def summary(self) -> dict[str, object]:
         """Counts and percentiles."""
-        return {"polls": len(self.latencies), "errors": sum(self.errors.values()), "error_kinds": dict(self.errors),
-                "p50_ms": round(percentile(self.latencies, 50), 1), "p99_ms": round(percentile(self.latencies, 99), 1)}
+        return {
+            "polls": len(self.latencies),
+            "errors": sum(self.errors.values()),
+            "error_kinds": dict(self.errors),
+            "p50_ms": round(percentile(self.latencies, 50), 1),
+            "p99_ms": round(percentile(self.latencies, 99), 1),
+        }
 
 
 def setup(url: str, storage: Path) -> str:
@@ -100,8 +105,9 @@ async def flood(base: str, seconds: float, clients: int) -> dict[str, int]:
             while time.monotonic() < end:
                 guess += 1
                 try:
-                    response = await client.post("/api/v1/auth/token",
-                                                 data={"username": TARGET, "password": f"guess-{n}-{guess}"})
+                    response = await client.post(
+                        "/api/v1/auth/token", data={"username": TARGET, "password": f"guess-{n}-{guess}"}
+                    )
                     answers[str(response.status_code)] += 1
                 except Exception as exc:  # noqa: BLE001 (the attacker counts every kind of failure)
                     answers[type(exc).__name__] += 1
@@ -117,34 +123,49 @@ def run_backend(backend: str, args: argparse.Namespace, work: Path) -> dict[str,
         token = setup(url, storage)
         with server(url, storage) as (base, _):
             baseline = asyncio.run(poll(base, token, args.baseline))
-            attacker = subprocess.Popen([sys.executable, __file__, "--flood", base, str(args.duration),
-                                         str(args.clients)], stdout=subprocess.PIPE, text=True)
+            attacker = subprocess.Popen(
+                [sys.executable, __file__, "--flood", base, str(args.duration), str(args.clients)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             time.sleep(0.5)  # the flood is under way before the first measured poll
             during = asyncio.run(poll(base, token, args.duration - 1))
             out, _ = attacker.communicate(timeout=args.duration + 120)
             answers: dict[str, int] = json.loads(out.strip().splitlines()[-1])
-    result = {"backend": backend, "baseline": baseline.summary(), "flood": during.summary(), "answers": answers,
-              "guesses_not_429": sum(n for status, n in answers.items() if status != "429")}
+    result = {
+        "backend": backend,
+        "baseline": baseline.summary(),
+        "flood": during.summary(),
+        "answers": answers,
+        "guesses_not_429": sum(n for status, n in answers.items() if status != "429"),
+    }
     print(json.dumps(result), flush=True)
     return result
 
 
 def table(results: list[dict[str, object]], args: argparse.Namespace) -> str:
     """The figures as a Markdown table."""
-    lines = [f"{args.clients} concurrent wrong-password logins for one account for {args.duration:g} s while a TA "
-             "polls GET /api/v1/me; one uvicorn worker:", "",
-             "| backend | phase | polls | poller errors | p50 | p99 | p99 vs baseline | guesses answered | not 429 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"{args.clients} concurrent wrong-password logins for one account for {args.duration:g} s while a TA "
+        "polls GET /api/v1/me; one uvicorn worker:",
+        "",
+        "| backend | phase | polls | poller errors | p50 | p99 | p99 vs baseline | guesses answered | not 429 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         base, fl = r["baseline"], r["flood"]
         assert isinstance(base, dict)
         assert isinstance(fl, dict)
         assert isinstance(r["answers"], dict)
         ratio = fl["p99_ms"] / base["p99_ms"] if base["p99_ms"] else 0
-        lines.append(f"| {r['backend']} | baseline | {base['polls']} | {base['errors']} | {base['p50_ms']} ms | "
-                     f"{base['p99_ms']} ms | 1.00x | - | - |")
-        lines.append(f"| {r['backend']} | flood | {fl['polls']} | {fl['errors']} | {fl['p50_ms']} ms | "
-                     f"{fl['p99_ms']} ms | {ratio:.2f}x | {sum(r['answers'].values())} | {r['guesses_not_429']} |")
+        lines.append(
+            f"| {r['backend']} | baseline | {base['polls']} | {base['errors']} | {base['p50_ms']} ms | "
+            f"{base['p99_ms']} ms | 1.00x | - | - |"
+        )
+        lines.append(
+            f"| {r['backend']} | flood | {fl['polls']} | {fl['errors']} | {fl['p50_ms']} ms | "
+            f"{fl['p99_ms']} ms | {ratio:.2f}x | {sum(r['answers'].values())} | {r['guesses_not_429']} |"
+        )
     return "\n".join(lines)
 
 

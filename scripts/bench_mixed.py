@@ -28,8 +28,19 @@ from pathlib import Path
 from typing import Any
 
 from bench_rush import make_pdfs
-from benchlib import (Request, add_reports, build_course, database, figures, machine, replay, seeded, server, table,
-                      verify_uploads)
+from benchlib import (
+    Request,
+    add_reports,
+    build_course,
+    database,
+    figures,
+    machine,
+    replay,
+    seeded,
+    server,
+    table,
+    verify_uploads,
+)
 
 DEFAULT_RUNS = ["sqlite:1@1.5", "sqlite:1@2", "postgresql:1@2", "postgresql:4@2"]
 MIX = {"upload": 3.0, "list": 16.0, "me": 8.0, "dashboard": 7.0, "selection": 1.0}  # per second at 1×
@@ -56,20 +67,40 @@ def mixed_requests(args: argparse.Namespace, rate: float, course: Any, pdfs: lis
             elif label == "me":
                 requests.append(Request(at, label, "GET", "/api/v1/me", student))
             elif label == "dashboard":
-                requests.append(Request(at, label, "GET", f"/api/v1/courses/{course.course_id}/dashboard?milestone=report",
-                                        course.tas[rng.randrange(len(course.tas))]))
+                requests.append(
+                    Request(
+                        at,
+                        label,
+                        "GET",
+                        f"/api/v1/courses/{course.course_id}/dashboard?milestone=report",
+                        course.tas[rng.randrange(len(course.tas))],
+                    )
+                )
             else:
-                requests.append(Request(at, label, "POST", f"/api/v1/courses/{course.course_id}/selections",
-                                        course.lecturer, json={"slots": 10, "force": True}))
+                requests.append(
+                    Request(
+                        at,
+                        label,
+                        "POST",
+                        f"/api/v1/courses/{course.course_id}/selections",
+                        course.lecturer,
+                        json={"slots": 10, "force": True},
+                    )
+                )
     return sorted(requests, key=lambda r: r.at)
 
 
 def polling_requests(args: argparse.Namespace, big: Any) -> list[Request]:
     """Eight TAs (or --tas) each polling the 1,000-group dashboard every 2 s, staggered."""
     url = f"/api/v1/courses/{big.course_id}/dashboard?milestone=report"
-    return sorted((Request(t * 2.0 / len(big.tas) + k * 2.0, "dashboard 1000 groups", "GET", url, token)
-                   for t, token in enumerate(big.tas) for k in range(int(args.dashboard_duration / 2))),
-                  key=lambda r: r.at)
+    return sorted(
+        (
+            Request(t * 2.0 / len(big.tas) + k * 2.0, "dashboard 1000 groups", "GET", url, token)
+            for t, token in enumerate(big.tas)
+            for k in range(int(args.dashboard_duration / 2))
+        ),
+        key=lambda r: r.at,
+    )
 
 
 def run_one(spec: str, args: argparse.Namespace, pdfs: list[bytes], work: Path) -> tuple[list[dict[str, Any]], str]:
@@ -94,8 +125,9 @@ def run_one(spec: str, args: argparse.Namespace, pdfs: list[bytes], work: Path) 
         _, verdict = verify_uploads(url, storage, course, mixed.files)
     rows = [{"run": name, **figures(label, mixed, key=label)} for label in MIX]
     rows.append({"run": name, **figures("all (mix)", mixed), "req/s": round(len(requests) / args.duration, 1)})
-    rows.append({"run": name, **figures(f"dashboard, 1000 groups, {args.tas} TAs", polled,
-                                         key="dashboard 1000 groups")})
+    rows.append(
+        {"run": name, **figures(f"dashboard, 1000 groups, {args.tas} TAs", polled, key="dashboard 1000 groups")}
+    )
     for row in rows:
         print(row, flush=True)
     print(f"{name}: {verdict}", flush=True)
@@ -122,8 +154,9 @@ def main() -> None:
             rows.extend(more)
             verdicts.append(verdict)
     print()
-    print(table(rows, ["run", "endpoint", "ok", "errors", "error kinds", "p50 ms", "p95 ms", "p99 ms", "max ms",
-                       "req/s"]))
+    print(
+        table(rows, ["run", "endpoint", "ok", "errors", "error kinds", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s"])
+    )
     print()
     for verdict in verdicts:
         print(f"- {verdict}")

@@ -72,27 +72,51 @@ def load(url: str, groups: int, members: int) -> None:
     engine = get_engine()
     with Session(engine) as s:
         admin = user_create(s, username="admin", password=None, is_admin=True, now=NOW)
-        course = course_create(s, user=admin, data=CourseCreate(code="BENCH", title="Deep Learning",
-                                                                start_date=date(2026, 9, 7)), now=NOW)
+        course = course_create(
+            s, user=admin, data=CourseCreate(code="BENCH", title="Deep Learning", start_date=date(2026, 9, 7)), now=NOW
+        )
         for milestone, hours in zip(s.exec(select(Milestone).order_by(Milestone.week)), DUE_IN_H, strict=True):
             milestone.due_at_override = NOW + timedelta(hours=hours)
             s.add(milestone)
         s.commit()
         cid = course.id
-    rows_g = [{"course_id": cid, "name": f"G{g:05d}", "join_code": f"B{g:09d}", "created_at": NOW}
-              for g in range(groups)]
+    rows_g = [
+        {"course_id": cid, "name": f"G{g:05d}", "join_code": f"B{g:09d}", "created_at": NOW} for g in range(groups)
+    ]
     with engine.begin() as conn:
         conn.execute(ProjectGroup.__table__.insert(), rows_g)  # type: ignore[attr-defined]
-        conn.execute(User.__table__.insert(), [  # type: ignore[attr-defined]
-            {"username": f"s{g:05d}{m}", "name": f"Student {g}.{m}", "email": f"s{g:05d}{m}@bench.example.edu",
-             "is_admin": False, "is_active": True, "created_at": NOW} for g in range(groups) for m in range(members)])
+        conn.execute(
+            User.__table__.insert(),
+            [  # type: ignore[attr-defined]
+                {
+                    "username": f"s{g:05d}{m}",
+                    "name": f"Student {g}.{m}",
+                    "email": f"s{g:05d}{m}@bench.example.edu",
+                    "is_admin": False,
+                    "is_active": True,
+                    "created_at": NOW,
+                }
+                for g in range(groups)
+                for m in range(members)
+            ],
+        )
     with Session(engine) as s:
         group_ids = {n: i for n, i in s.exec(select(ProjectGroup.name, ProjectGroup.id))}
         user_ids = {n: i for n, i in s.exec(select(User.username, User.id))}
     with engine.begin() as conn:
-        conn.execute(GroupMembership.__table__.insert(), [  # type: ignore[attr-defined]
-            {"group_id": group_ids[f"G{g:05d}"], "course_id": cid, "user_id": user_ids[f"s{g:05d}{m}"],
-             "joined_at": NOW} for g in range(groups) for m in range(members)])
+        conn.execute(
+            GroupMembership.__table__.insert(),
+            [  # type: ignore[attr-defined]
+                {
+                    "group_id": group_ids[f"G{g:05d}"],
+                    "course_id": cid,
+                    "user_id": user_ids[f"s{g:05d}{m}"],
+                    "joined_at": NOW,
+                }
+                for g in range(groups)
+                for m in range(members)
+            ],
+        )
     engine.dispose()
 
 
@@ -147,20 +171,35 @@ def measure(url: str, groups: int, members: int, port: int, counter: Counter) ->
     """Load one database, run the sender and the baseline; their figures."""
     load(url, groups, members)
     expected = groups * 3 * members
-    env = {"TRACKER_DATABASE_URL": url, "TRACKER_SMTP_URL": f"smtp://127.0.0.1:{port}",
-           "TRACKER_PUBLIC_URL": "https://tracker.example.edu", "PYTHONPATH": str(ROOT)}
+    env = {
+        "TRACKER_DATABASE_URL": url,
+        "TRACKER_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "TRACKER_PUBLIC_URL": "https://tracker.example.edu",
+        "PYTHONPATH": str(ROOT),
+    }
     counter.ids.clear()
     sender, sender_rss = spawn(SENDER, [NOW.isoformat()], env)
     ids = list(counter.ids)
-    ok = (sender["written"] == sender["sent"] == expected and sender["failed"] == 0 and sender["again"] == 0
-          and len(ids) == expected and len(set(ids)) == expected)
+    ok = (
+        sender["written"] == sender["sent"] == expected
+        and sender["failed"] == 0
+        and sender["again"] == 0
+        and len(ids) == expected
+        and len(set(ids)) == expected
+    )
     if not ok:
         raise SystemExit(f"check failed: {sender}, {len(ids)} received, {len(set(ids))} distinct")
     counter.ids.clear()
     baseline, baseline_rss = spawn(BASELINE, [str(expected), str(port)], env)
     assert len(counter.ids) == expected
-    return {"notices": expected, "schedule_s": sender["schedule_s"], "deliver_s": sender["deliver_s"],
-            "baseline_s": baseline["deliver_s"], "sender_rss": sender_rss, "baseline_rss": baseline_rss}
+    return {
+        "notices": expected,
+        "schedule_s": sender["schedule_s"],
+        "deliver_s": sender["deliver_s"],
+        "baseline_s": baseline["deliver_s"],
+        "sender_rss": sender_rss,
+        "baseline_rss": baseline_rss,
+    }
 
 
 def spawn(code: str, args: list[str], env: dict[str, str]) -> tuple[dict[str, Any], float]:
@@ -197,10 +236,14 @@ def main() -> None:
     port = free_port()
     controller = Controller(counter, hostname="127.0.0.1", port=port)
     controller.start()
-    print(f"{args.groups} groups × 3 milestones × {args.members} member(s) = {args.groups * 3 * args.members} "
-          f"reminders per run; median of {args.runs} runs; aiosmtpd on 127.0.0.1:{port}")
-    print("| backend | notices | schedule | deliver | notices/s (deliver) | baseline smtplib/s | ratio | "
-          "sender peak RSS | baseline peak RSS |")
+    print(
+        f"{args.groups} groups × 3 milestones × {args.members} member(s) = {args.groups * 3 * args.members} "
+        f"reminders per run; median of {args.runs} runs; aiosmtpd on 127.0.0.1:{port}"
+    )
+    print(
+        "| backend | notices | schedule | deliver | notices/s (deliver) | baseline smtplib/s | ratio | "
+        "sender peak RSS | baseline peak RSS |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     try:
@@ -208,8 +251,12 @@ def main() -> None:
             pg_dir = None
             if backend == "postgresql":
                 pg_dir = Path(tempfile.mkdtemp(prefix="tracker-pg."))
-                admin = subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)],
-                                       check=True, capture_output=True, text=True).stdout.strip()
+                admin = subprocess.run(
+                    [str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.strip()
             results = []
             try:
                 for run in range(args.runs):
@@ -218,6 +265,7 @@ def main() -> None:
                     else:
                         from sqlalchemy import create_engine
                         from sqlalchemy.engine import make_url
+
                         name = f"bench_notify_{run}"
                         eng = create_engine(admin, isolation_level="AUTOCOMMIT")
                         with eng.connect() as conn:
@@ -231,9 +279,11 @@ def main() -> None:
                     subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "stop", str(pg_dir)], check=False)
             med = {k: statistics.median(r[k] for r in results) for k in results[0]}
             rate, base = med["notices"] / med["deliver_s"], med["notices"] / med["baseline_s"]
-            print(f"| {backend} | {int(med['notices'])} | {med['schedule_s']:.2f} s | {med['deliver_s']:.2f} s | "
-                  f"{rate:.0f} | {base:.0f} | {rate / base:.2f} | {med['sender_rss']:.0f} MiB | "
-                  f"{med['baseline_rss']:.0f} MiB |")
+            print(
+                f"| {backend} | {int(med['notices'])} | {med['schedule_s']:.2f} s | {med['deliver_s']:.2f} s | "
+                f"{rate:.0f} | {base:.0f} | {rate / base:.2f} | {med['sender_rss']:.0f} MiB | "
+                f"{med['baseline_rss']:.0f} MiB |"
+            )
     finally:
         controller.stop()
 

@@ -52,6 +52,7 @@ HOST = "127.0.0.1"
 
 # --- the server side: this project's app plus the baseline sink, served by uvicorn --------------------------
 
+
 def bench_app() -> Any:
     """This project's app with the extra sink route (an app factory, so each worker process builds one)."""
     from fastapi import Request
@@ -76,11 +77,20 @@ def serve(port: int, workers: int) -> None:
     """Run the app with the extra sink route (child process), in `workers` processes."""
     import uvicorn
 
-    uvicorn.run("bench_rush:bench_app", factory=True, app_dir=str(ROOT / "scripts"), host=HOST, port=port,
-                workers=workers, log_level="warning", access_log=False)
+    uvicorn.run(
+        "bench_rush:bench_app",
+        factory=True,
+        app_dir=str(ROOT / "scripts"),
+        host=HOST,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 # --- test data ----------------------------------------------------------------------------------------------
+
 
 def make_pdfs(count: int, min_mb: float, max_mb: float, seed: int) -> list[bytes]:
     """`count` report-like PDFs (US Letter, two columns, the report's sections, one incompressible figure)."""
@@ -88,8 +98,7 @@ def make_pdfs(count: int, min_mb: float, max_mb: float, seed: int) -> list[bytes
     from PIL import Image
 
     rng = random.Random(seed)
-    words = ("deep network training loss gradient attention image token dataset benchmark accuracy model "
-             "layer convolution transformer embedding baseline ablation experiment result").split()
+    words = ["deep", "network", "training", "loss", "gradient", "attention", "image", "token", "dataset", "benchmark", "accuracy", "model", "layer", "convolution", "transformer", "embedding", "baseline", "ablation", "experiment", "result"]
     pdfs = []
     for n in range(count):
         target = rng.uniform(min_mb, max_mb) * 1024 * 1024
@@ -114,8 +123,10 @@ def make_pdfs(count: int, min_mb: float, max_mb: float, seed: int) -> list[bytes
             cols.write(text="References\n")
             pdf.set_font("Times", size=9)
             for ref in range(40):
-                cols.write(text=f"[{ref + 1}] A. Author and B. Author. 20{10 + ref % 15}. A study of {rng.choice(words)}. "
-                                "In Proceedings of AAAI.\n")
+                cols.write(
+                    text=f"[{ref + 1}] A. Author and B. Author. 20{10 + ref % 15}. A study of {rng.choice(words)}. "
+                    "In Proceedings of AAAI.\n"
+                )
         pdfs.append(bytes(pdf.output()))
     return pdfs
 
@@ -145,13 +156,20 @@ def setup_course(url: str, groups: int) -> tuple[list[int], list[list[str]]]:
         admin = user_create(session, username="bench-admin", password=None, name="Admin", is_admin=True, now=now)
         # A course that started 14 weeks ago: the report (week 15) is due within days, as in a real rush.
         monday = date.today() - timedelta(days=date.today().weekday() + 14 * 7)
-        course = course_create(session, user=admin, data=CourseCreate(code="RUSH", title="Rush", start_date=monday),
-                               now=now)
+        course = course_create(
+            session, user=admin, data=CourseCreate(code="RUSH", title="Rush", start_date=monday), now=now
+        )
         for g in range(groups):
             members = []
             for m in range(3):
-                user = user_create(session, username=f"g{g}m{m}", password=None, name=f"Student {g}.{m}",
-                                   student_no=f"R{g:03d}{m}", now=now)
+                user = user_create(
+                    session,
+                    username=f"g{g}m{m}",
+                    password=None,
+                    name=f"Student {g}.{m}",
+                    student_no=f"R{g:03d}{m}",
+                    now=now,
+                )
                 session.add(CourseMember(course_id=course.id or 0, user_id=user.id or 0, role="student"))
                 session.flush()
                 members.append(user)
@@ -194,12 +212,15 @@ def verify(url: str, accepted: int) -> str:
     staged = [o.name for o in listed if o.staged]
     hashes = {sha for _, _, sha in rows}
     ok = len(rows) == accepted and contiguous and files == hashes and not staged
-    return (f"{'OK' if ok else 'MISMATCH'}: {len(rows)} rows for {accepted} accepted uploads, "
-            f"versions contiguous in {len(by_group)} groups: {contiguous}, {len(files)} stored files for "
-            f"{len(hashes)} distinct hashes, {len(staged)} staged leftovers")
+    return (
+        f"{'OK' if ok else 'MISMATCH'}: {len(rows)} rows for {accepted} accepted uploads, "
+        f"versions contiguous in {len(by_group)} groups: {contiguous}, {len(files)} stored files for "
+        f"{len(hashes)} distinct hashes, {len(staged)} staged leftovers"
+    )
 
 
 # --- the load -----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Phase:
@@ -223,22 +244,30 @@ class Phase:
             return lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))] if lat else 0.0
 
         return {
-            "phase": self.name, "ok": len(lat), "errors": sum(self.errors.values()), "error_kinds": self.errors,
-            "wall_s": round(wall, 2), "per_s": round(len(lat) / wall, 2) if wall else 0.0,
-            "p50_ms": round(pct(50) * 1000), "p99_ms": round(pct(99) * 1000), "max_ms": round(lat[-1] * 1000) if lat else 0,
+            "phase": self.name,
+            "ok": len(lat),
+            "errors": sum(self.errors.values()),
+            "error_kinds": self.errors,
+            "wall_s": round(wall, 2),
+            "per_s": round(len(lat) / wall, 2) if wall else 0.0,
+            "p50_ms": round(pct(50) * 1000),
+            "p99_ms": round(pct(99) * 1000),
+            "max_ms": round(lat[-1] * 1000) if lat else 0,
             "mean_mb": round(self.bytes_sent / max(1, len(lat) + sum(self.errors.values())) / 2**20, 2),
             "max_in_flight": self.max_in_flight,
         }
 
 
-async def replay(name: str, base: str, schedule: list[tuple[float, int, int, bytes]], group_ids: list[int],
-                 tokens: list[list[str]]) -> Phase:
+async def replay(
+    name: str, base: str, schedule: list[tuple[float, int, int, bytes]], group_ids: list[int], tokens: list[list[str]]
+) -> Phase:
     """Send every request of the schedule at its time; the sink and the upload phase share the schedule."""
     import httpx
 
     phase = Phase(name)
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+
         async def one(at: float, group: int, member: int, body: bytes) -> None:
             await asyncio.sleep(max(0.0, phase.started + at - time.perf_counter()))
             if name == "sink":
@@ -250,8 +279,9 @@ async def replay(name: str, base: str, schedule: list[tuple[float, int, int, byt
             phase.max_in_flight = max(phase.max_in_flight, phase.in_flight)
             sent = time.perf_counter()
             try:
-                response = await client.post(url, headers=headers,
-                                             files={"file": ("report.pdf", body, "application/pdf")})
+                response = await client.post(
+                    url, headers=headers, files={"file": ("report.pdf", body, "application/pdf")}
+                )
                 kind = None if response.status_code in (200, 201) else f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
                 kind = type(exc).__name__
@@ -274,8 +304,9 @@ def start_s3(work: Path) -> tuple[subprocess.Popen[bytes], str]:
 
     port = free_port()
     log = (work / "moto.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+    )
     endpoint = f"http://{HOST}:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -296,8 +327,11 @@ def storage_env(backend: str, args: argparse.Namespace, work: Path) -> dict[str,
 
     bucket = f"rush-{backend}"
     boto3.client("s3", endpoint_url=args.s3_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
-    return {"TRACKER_STORAGE_URL": f"s3://{bucket}/files", "TRACKER_S3_ENDPOINT_URL": args.s3_endpoint,
-            "TRACKER_STAGING_DIR": str(work / f"staging-{backend}")}
+    return {
+        "TRACKER_STORAGE_URL": f"s3://{bucket}/files",
+        "TRACKER_S3_ENDPOINT_URL": args.s3_endpoint,
+        "TRACKER_STAGING_DIR": str(work / f"staging-{backend}"),
+    }
 
 
 def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work: Path) -> list[dict[str, Any]]:
@@ -310,8 +344,9 @@ def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work:
         url = f"sqlite:///{work / 'rush.sqlite'}"
     else:
         pg_dir = work / "pg"
-        admin_url = subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)], check=True,
-                                   capture_output=True, text=True).stdout.strip()
+        admin_url = subprocess.run(
+            [str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)], check=True, capture_output=True, text=True
+        ).stdout.strip()
         from sqlalchemy import create_engine
 
         engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -329,8 +364,9 @@ def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work:
             schedule.append((at, i % args.groups, (i // args.groups) % 3, body))
         port = free_port()
         env = {**os.environ, "TRACKER_DATABASE_URL": url}
-        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(args.workers)], env=env,
-                                  cwd=ROOT)
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(port), str(args.workers)], env=env, cwd=ROOT
+        )
         base = f"http://{HOST}:{port}"
         try:
             wait_ready(base, server)
@@ -363,9 +399,16 @@ async def warm_up(base: str, pdf: bytes, token: str, count: int) -> None:
     import httpx
 
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        answers = await asyncio.gather(*(
-            client.post("/api/v1/check?ruleset=report", files={"file": ("w.pdf", pdf)},
-                        headers={"Authorization": f"Bearer {token}"}) for _ in range(count)))
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/api/v1/check?ruleset=report",
+                    files={"file": ("w.pdf", pdf)},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                for _ in range(count)
+            )
+        )
     for answer in answers:
         answer.raise_for_status()
 
@@ -382,8 +425,10 @@ def table(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
     ]
     for r in results:
         endpoint = "baseline sink (stream to local disk)" if r["phase"] == "sink" else "upload (real)"
-        lines.append(f"| {r['backend']} | {endpoint} | {r['ok']} | {r['errors']} | {r['wall_s']} | {r['per_s']} | "
-                     f"{r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['max_in_flight']} |")
+        lines.append(
+            f"| {r['backend']} | {endpoint} | {r['ok']} | {r['errors']} | {r['wall_s']} | {r['per_s']} | "
+            f"{r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['max_in_flight']} |"
+        )
     return "\n".join(lines)
 
 
@@ -401,8 +446,9 @@ def main() -> None:
     parser.add_argument("--max-mb", type=float, default=3.0)
     parser.add_argument("--files", type=int, default=8, help="distinct generated PDFs (default 8)")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--storage", choices=["file", "s3"], default="file",
-                        help="a local folder, or S3 (moto's server, started here)")
+    parser.add_argument(
+        "--storage", choices=["file", "s3"], default="file", help="a local folder, or S3 (moto's server, started here)"
+    )
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (PostgreSQL only)")
     args = parser.parse_args()
     if args.workers > 1 and args.backend != "postgresql":
@@ -417,8 +463,11 @@ def main() -> None:
         os.chmod(work, 0o755)  # the PostgreSQL server runs as `postgres` when we are root
         s3_server = None
         if args.storage == "s3":
-            for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret",
-                                "AWS_DEFAULT_REGION": "us-east-1"}.items():
+            for name, value in {
+                "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench-secret",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            }.items():
                 os.environ.setdefault(name, value)
             s3_server, args.s3_endpoint = start_s3(work)
         try:

@@ -76,21 +76,30 @@ def load_course(url: str, groups: int, seed: int) -> tuple[int, int]:
         lecturer = User(username="lecturer", name="Lecturer", is_admin=True, created_at=T0)
         session.add(lecturer)
         session.flush()
-        course = course_create(session, user=lecturer,
-                               data=CourseCreate(code="BENCH", title="Bench", start_date=date(2026, 9, 7)), now=T0)
+        course = course_create(
+            session, user=lecturer, data=CourseCreate(code="BENCH", title="Bench", start_date=date(2026, 9, 7)), now=T0
+        )
         tas = [User(username=f"ta{i}", name=f"TA {i}", created_at=T0) for i in range(STAFF - 1)]
-        students = [User(username=f"s{i}", name=f"Student {i}", student_no=f"{i:06d}", created_at=T0)
-                    for i in range(groups * 4)]
+        students = [
+            User(username=f"s{i}", name=f"Student {i}", student_no=f"{i:06d}", created_at=T0) for i in range(groups * 4)
+        ]
         session.add_all(tas + students)
         session.flush()
         session.add_all([CourseMember(course_id=course.id, user_id=u.id, role="ta") for u in tas])
         session.add_all([CourseMember(course_id=course.id, user_id=u.id, role="student") for u in students])
-        group_rows = [ProjectGroup(course_id=course.id, name=f"Group {i:04d}", join_code=f"B{i:07d}", created_at=T0)
-                      for i in range(groups)]
+        group_rows = [
+            ProjectGroup(course_id=course.id, name=f"Group {i:04d}", join_code=f"B{i:07d}", created_at=T0)
+            for i in range(groups)
+        ]
         session.add_all(group_rows)
         session.flush()
-        session.add_all([GroupMembership(group_id=g.id, course_id=course.id, user_id=students[4 * i + j].id,
-                                         joined_at=T0) for i, g in enumerate(group_rows) for j in range(4)])
+        session.add_all(
+            [
+                GroupMembership(group_id=g.id, course_id=course.id, user_id=students[4 * i + j].id, joined_at=T0)
+                for i, g in enumerate(group_rows)
+                for j in range(4)
+            ]
+        )
         staff_ids = [lecturer.id] + [u.id for u in tas]
         milestones = session.exec(select(Milestone).where(Milestone.course_id == course.id)).all()
         for m in milestones:
@@ -98,20 +107,46 @@ def load_course(url: str, groups: int, seed: int) -> tuple[int, int]:
             subs = []
             for i, g in enumerate(group_rows):
                 late = timedelta(hours=rng.choice([1, 30, 100])) if rng.random() < 0.1 else -timedelta(hours=1)
-                subs.append(Submission(group_id=g.id, milestone_id=m.id, version=1, received_at=due + late,
-                                       filename="x.pdf", size_bytes=1000, sha256=f"{m.id:08x}{i:056x}",
-                                       ruleset=m.ruleset, verdict="accept", format_report={}))
+                subs.append(
+                    Submission(
+                        group_id=g.id,
+                        milestone_id=m.id,
+                        version=1,
+                        received_at=due + late,
+                        filename="x.pdf",
+                        size_bytes=1000,
+                        sha256=f"{m.id:08x}{i:056x}",
+                        ruleset=m.ruleset,
+                        verdict="accept",
+                        format_report={},
+                    )
+                )
                 if i % 50 == 0:
-                    session.add(Extension(group_id=g.id, milestone_id=m.id, due_at=due + timedelta(days=2),
-                                          reason="bench", created_at=T0))
+                    session.add(
+                        Extension(
+                            group_id=g.id,
+                            milestone_id=m.id,
+                            due_at=due + timedelta(days=2),
+                            reason="bench",
+                            created_at=T0,
+                        )
+                    )
             session.add_all(subs)
             session.flush()
             reviews = []
             for i, sub in enumerate(subs):
                 for k in range(REVIEWS):
                     score = round(min(100.0, max(0.0, rng.gauss(70, 12))), 1)
-                    reviews.append(Review(submission_id=sub.id, reviewer_id=staff_ids[(i + k) % STAFF],
-                                          points={"overall": score}, score=score, created_at=T0, updated_at=T0))
+                    reviews.append(
+                        Review(
+                            submission_id=sub.id,
+                            reviewer_id=staff_ids[(i + k) % STAFF],
+                            points={"overall": score},
+                            score=score,
+                            created_at=T0,
+                            updated_at=T0,
+                        )
+                    )
             session.add_all(reviews)
         session.commit()
         return course.id, lecturer.id
@@ -150,21 +185,25 @@ def measure(url: str, groups: int, runs: int, seed: int) -> list[tuple[str, floa
                     return fn(session)
                 finally:
                     session.rollback()  # leave the database as loaded
+
         return run
 
     with Session(engine) as session:
         lecturer = session.get(User, lecturer_id)
         course = session.get(Course, course_id)
-        report = session.exec(select(Milestone).where(Milestone.course_id == course_id,
-                                                      Milestone.key == "report")).one()
+        report = session.exec(
+            select(Milestone).where(Milestone.course_id == course_id, Milestone.key == "report")
+        ).one()
         scores = milestone_scores(session, course=course, milestone=report)
     assert lecturer is not None and course is not None
     now = datetime(2027, 1, 5, tzinfo=UTC)
 
     def select_reviews(session: Session) -> int:
-        rows = session.exec(select(Review.submission_id, Review.reviewer_id, Review.score)
-                            .join(Submission, col(Submission.id) == col(Review.submission_id))
-                            .where(Submission.milestone_id == report.id)).all()
+        rows = session.exec(
+            select(Review.submission_id, Review.reviewer_id, Review.score)
+            .join(Submission, col(Submission.id) == col(Review.submission_id))
+            .where(Submission.milestone_id == report.id)
+        ).all()
         assert len(rows) == groups * REVIEWS
         return len(rows)
 
@@ -173,6 +212,7 @@ def measure(url: str, groups: int, runs: int, seed: int) -> list[tuple[str, floa
             run = selection_run(session, user=lecturer, course_id=course_id, normalise=normalise, now=now)
             assert len(run.ranking) == groups
             return run
+
         return go
 
     def export(session: Session) -> str:
@@ -180,16 +220,25 @@ def measure(url: str, groups: int, runs: int, seed: int) -> list[tuple[str, floa
         assert text.count("\n") == groups * 4 + 1
         return text
 
-    candidates = [Candidate(group_id=g, group_name=f"Group {g}", scores=s.scores,
-                            received_at=s.graded.submission.received_at) for g, s in scores.items()]
+    candidates = [
+        Candidate(group_id=g, group_name=f"Group {g}", scores=s.scores, received_at=s.graded.submission.received_at)
+        for g, s in scores.items()
+    ]
     triples = [(r, g, score) for g, s in scores.items() for r, score in s.reviews]
     results = [
         ("select reviews (baseline)", timed(runs, in_transaction(select_reviews))),
         ("selection run", timed(runs, in_transaction(run_selection(False)))),
         ("selection run, normalised", timed(runs, in_transaction(run_selection(True)))),
         ("marks.csv", timed(runs, in_transaction(export))),
-        ("python sort (baseline)", timed(runs, lambda: sorted(
-            (-mean_of(c.scores), -median_of(c.scores), c.received_at, c.group_id) for c in candidates))),
+        (
+            "python sort (baseline)",
+            timed(
+                runs,
+                lambda: sorted(
+                    (-mean_of(c.scores), -median_of(c.scores), c.received_at, c.group_id) for c in candidates
+                ),
+            ),
+        ),
         ("rank_reports", timed(runs, lambda: rank_reports(candidates, slots=10))),
         ("normalise_scores", timed(runs, lambda: normalise_scores(triples))),
     ]
@@ -212,8 +261,10 @@ def main() -> None:
             with bench_database(backend, Path(work), "bench_selection") as url:
                 for name, seconds in measure(url, args.groups, args.runs, args.seed):
                     table.setdefault(name, {})[backend] = seconds
-    print(f"{args.groups} groups × {REVIEWS} reviews per milestone, {args.groups * 4} students, "
-          f"median of {args.runs} runs")
+    print(
+        f"{args.groups} groups × {REVIEWS} reviews per milestone, {args.groups * 4} students, "
+        f"median of {args.runs} runs"
+    )
     print(f"{'phase':<28}" + "".join(f"{b:>12}" for b in backends))
     for name, by_backend in table.items():
         cells = "".join(f"{by_backend[b] * 1000:>10.1f}ms" if b in by_backend else f"{'':>12}" for b in backends)

@@ -48,8 +48,9 @@ def database(backend: str, work: Path) -> Iterator[str]:
         yield url
         return
     pg_dir = work / "pg"
-    admin_url = subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)], check=True,
-                               capture_output=True, text=True).stdout.strip()
+    admin_url = subprocess.run(
+        [str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)], check=True, capture_output=True, text=True
+    ).stdout.strip()
     try:
         url = admin_url.rsplit("/", 1)[0] + "/postgres"
         command.upgrade(alembic_config(url), "head")
@@ -89,8 +90,9 @@ def build_course(url: str, *, code: str, groups: int, tas: int = 2) -> Course:
         session.add(lecturer)
         session.flush()
         monday = date.today() - timedelta(days=date.today().weekday() + 14 * 7)  # week 15: the report is due
-        course = course_create(session, user=lecturer, data=CourseCreate(code=code, title=code, start_date=monday),
-                               now=now)
+        course = course_create(
+            session, user=lecturer, data=CourseCreate(code=code, title=code, start_date=monday), now=now
+        )
         cid = course.id or 0
 
         def person(name: str, role: str) -> User:
@@ -113,8 +115,9 @@ def build_course(url: str, *, code: str, groups: int, tas: int = 2) -> Course:
             session.flush()
             members = [person(f"{code}-g{g}m{m}", "student") for m in range(STUDENTS_PER_GROUP)]
             for member in members:
-                session.add(GroupMembership(group_id=group.id or 0, course_id=cid, user_id=member.id or 0,
-                                            joined_at=now))
+                session.add(
+                    GroupMembership(group_id=group.id or 0, course_id=cid, user_id=member.id or 0, joined_at=now)
+                )
             group_ids.append(group.id or 0)
             students.append([token(m) for m in members])
         result = Course(cid, group_ids, students, [token(t) for t in staff], token(lecturer))
@@ -124,8 +127,9 @@ def build_course(url: str, *, code: str, groups: int, tas: int = 2) -> Course:
 
 
 @contextmanager
-def server(url: str, storage: Path, *, workers: int, log: Path, extra_env: dict[str, str] | None = None
-           ) -> Iterator[str]:
+def server(
+    url: str, storage: Path, *, workers: int, log: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`tracker serve --workers N` on a free port; its base URL. Stopped on exit."""
     import httpx
 
@@ -133,8 +137,13 @@ def server(url: str, storage: Path, *, workers: int, log: Path, extra_env: dict[
     env = {**os.environ, "TRACKER_DATABASE_URL": url, "TRACKER_STORAGE_DIR": str(storage), **(extra_env or {})}
     tracker = str(Path(sys.executable).parent / "tracker")
     with log.open("ab") as out:
-        process = subprocess.Popen([tracker, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
-                                   env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [tracker, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://{HOST}:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -213,8 +222,14 @@ def percentile(values: list[float], p: float) -> float:
 
 def _multipart(data: bytes) -> tuple[str, bytes]:
     boundary = "tracker-bench-boundary-7d1f"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="paper.pdf"\r\n'
-            f"Content-Type: application/pdf\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="paper.pdf"\r\n'
+            f"Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return f"multipart/form-data; boundary={boundary}", body
 
 
@@ -305,20 +320,28 @@ def figures(label: str, results: Results, *, key: str | None = None) -> dict[str
     """ok, errors and p50/p95/p99/max in ms for one label (or all when key is None)."""
     values = results.latencies.get(key, []) if key else results.all_latencies()
     errors: dict[str, int] = dict(results.errors.get(key, {})) if key else {}
-    for kinds in ([] if key else results.errors.values()):
+    for kinds in [] if key else results.errors.values():
         for kind, count in kinds.items():
             errors[kind] = errors.get(kind, 0) + count
-    return {"endpoint": label, "ok": len(values), "errors": sum(errors.values()),
-            "error kinds": ", ".join(f"{k} ×{v}" for k, v in sorted(errors.items())) or "-",
-            "p50 ms": round(percentile(values, 50) * 1000), "p95 ms": round(percentile(values, 95) * 1000),
-            "p99 ms": round(percentile(values, 99) * 1000), "max ms": round(max(values, default=0) * 1000)}
+    return {
+        "endpoint": label,
+        "ok": len(values),
+        "errors": sum(errors.values()),
+        "error kinds": ", ".join(f"{k} ×{v}" for k, v in sorted(errors.items())) or "-",
+        "p50 ms": round(percentile(values, 50) * 1000),
+        "p95 ms": round(percentile(values, 95) * 1000),
+        "p99 ms": round(percentile(values, 99) * 1000),
+        "max ms": round(max(values, default=0) * 1000),
+    }
 
 
 def machine() -> str:
     """A one-line description of the machine and its load."""
     load = os.getloadavg()
-    return (f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-            f"(1/5/15 min) at start, Python {sys.version.split()[0]}")
+    return (
+        f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        f"(1/5/15 min) at start, Python {sys.version.split()[0]}"
+    )
 
 
 def seeded(seed: int) -> random.Random:
@@ -336,18 +359,39 @@ def add_reports(url: str, course: Course, *, uploader_token_group: int = 0) -> N
     engine = make_engine(url)
     now = datetime.now(UTC)
     with Session(engine) as session:
-        milestone = session.exec(select(Milestone).where(Milestone.course_id == course.course_id,
-                                                         Milestone.key == "report")).one()
-        uploaders = dict(session.exec(select(GroupMembership.group_id, GroupMembership.user_id)
-                                      .where(GroupMembership.course_id == course.course_id)).all())
+        milestone = session.exec(
+            select(Milestone).where(Milestone.course_id == course.course_id, Milestone.key == "report")
+        ).one()
+        uploaders = dict(
+            session.exec(
+                select(GroupMembership.group_id, GroupMembership.user_id).where(
+                    GroupMembership.course_id == course.course_id
+                )
+            ).all()
+        )
         for n, group_id in enumerate(course.group_ids):
-            session.add(Submission(
-                group_id=group_id, milestone_id=milestone.id or 0, version=1, uploader_id=uploaders[group_id],
-                received_at=now - timedelta(hours=n % 72), filename="report.pdf", size_bytes=1_000_000,
-                sha256=f"{n:064x}", ruleset="report", verdict="accept" if n % 4 else "reject",
-                format_report={"ruleset": "report", "verdict": "accept" if n % 4 else "reject", "pages": 6,
-                               "errors": [] if n % 4 else [{"code": "page-limit", "message": "...", "pages": [7]}],
-                               "warnings": [], "facts": {}}))
+            session.add(
+                Submission(
+                    group_id=group_id,
+                    milestone_id=milestone.id or 0,
+                    version=1,
+                    uploader_id=uploaders[group_id],
+                    received_at=now - timedelta(hours=n % 72),
+                    filename="report.pdf",
+                    size_bytes=1_000_000,
+                    sha256=f"{n:064x}",
+                    ruleset="report",
+                    verdict="accept" if n % 4 else "reject",
+                    format_report={
+                        "ruleset": "report",
+                        "verdict": "accept" if n % 4 else "reject",
+                        "pages": 6,
+                        "errors": [] if n % 4 else [{"code": "page-limit", "message": "...", "pages": [7]}],
+                        "warnings": [],
+                        "facts": {},
+                    },
+                )
+            )
         session.commit()
     engine.dispose()
 
@@ -363,8 +407,11 @@ def verify_uploads(url: str, storage: Path, course: Course, sent: list[tuple[str
 
     engine = make_engine(url)
     with Session(engine) as session:
-        rows = session.exec(select(Submission.group_id, Submission.version, Submission.sha256)
-                            .where(col(Submission.group_id).in_(course.group_ids))).all()
+        rows = session.exec(
+            select(Submission.group_id, Submission.version, Submission.sha256).where(
+                col(Submission.group_id).in_(course.group_ids)
+            )
+        ).all()
     engine.dispose()
     by_group: dict[int, list[int]] = {}
     for group_id, version, _ in rows:
@@ -377,13 +424,18 @@ def verify_uploads(url: str, storage: Path, course: Course, sent: list[tuple[str
     names = {p.name for p in storage.iterdir()} if storage.is_dir() else set()
     staged = sorted(n for n in names if n.startswith("."))
     problems = {
-        "accepted without a row": len(accepted - stored), "refused with a row": len(refused & stored),
-        "rows for no request": len(stored - accepted - refused - gave_up), "rows without their file": len(stored - names),
-        "files without a row": len(names - stored - set(staged)), "duplicate rows": len(rows) - len(stored),
+        "accepted without a row": len(accepted - stored),
+        "refused with a row": len(refused & stored),
+        "rows for no request": len(stored - accepted - refused - gave_up),
+        "rows without their file": len(stored - names),
+        "files without a row": len(names - stored - set(staged)),
+        "duplicate rows": len(rows) - len(stored),
         "staged leftovers": len(staged),
     }
     ok = contiguous and not any(problems.values())
-    return ok, (f"{'OK' if ok else 'MISMATCH'}: {len(rows)} rows = {len(accepted)} accepted uploads + "
-                f"{len(stored & gave_up)} of {len(gave_up)} whose client gave up; {len(refused)} refused; "
-                f"versions contiguous in {len(by_group)} groups: {contiguous}; "
-                + ", ".join(f"{v} {k}" for k, v in problems.items()))
+    return ok, (
+        f"{'OK' if ok else 'MISMATCH'}: {len(rows)} rows = {len(accepted)} accepted uploads + "
+        f"{len(stored & gave_up)} of {len(gave_up)} whose client gave up; {len(refused)} refused; "
+        f"versions contiguous in {len(by_group)} groups: {contiguous}; "
+        + ", ".join(f"{v} {k}" for k, v in problems.items())
+    )

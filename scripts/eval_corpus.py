@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.formatcheck import CheckReport, check_pdf, check_pdf_isolated  # noqa: E402
+from app.formatcheck import CheckReport, check_pdf, check_pdf_isolated
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 from bench_rush import make_pdfs
 from benchlib import ROOT, Request, build_course, database, replay, server
 
+
 def _slow_pdf() -> bytes:
     import sys
 
@@ -36,11 +37,14 @@ def slow_checks(args: argparse.Namespace, work: Path) -> tuple[list[dict[str, An
         with server(url, work / "files", workers=1, log=work / "server.log") as base:
             asyncio.run(replay(base, [Request(0, "warm", "POST", "/api/v1/check?ruleset=report", honest, file=report)]))
             baseline = asyncio.run(replay(base, [Request(0, "upload", "POST", upload_url, honest, file=report)]))
-            hostile = [Request(0, "check", "POST", "/api/v1/check?ruleset=report", attacker, file=slow,
-                               expect=(200,)) for _ in range(args.checks)]
+            hostile = [
+                Request(0, "check", "POST", "/api/v1/check?ruleset=report", attacker, file=slow, expect=(200,))
+                for _ in range(args.checks)
+            ]
             # The upload starts once the slow checks are in flight (their bodies are large).
-            requests = hostile + [Request(args.upload_after, "upload", "POST", upload_url, honest,
-                                          file=report + b"\n%second\n")]
+            requests = hostile + [
+                Request(args.upload_after, "upload", "POST", upload_url, honest, file=report + b"\n%second\n")
+            ]
             started = time.perf_counter()
             during = asyncio.run(replay(base, requests, timeout=args.timeout))
             wall = time.perf_counter() - started
@@ -49,14 +53,30 @@ def slow_checks(args: argparse.Namespace, work: Path) -> tuple[list[dict[str, An
     refused = during.errors.get("check", {}).get("HTTP 429", 0)
     rows = [
         {"scenario": "slow-checks", "what": "upload alone (baseline)", "ms": round(base_s * 1000), "ratio": "1.00×"},
-        {"scenario": "slow-checks", "what": f"upload during {args.checks} slow checks", "ms": round(upload_s * 1000),
-         "ratio": f"{upload_s / base_s:.2f}×"},
-        {"scenario": "slow-checks", "what": "slow checks answered 200 (unreadable, time limit)",
-         "ms": round(max(during.latencies.get("check", [0])) * 1000), "ratio": f"{during.ok('check')} of {args.checks}"},
-        {"scenario": "slow-checks", "what": "slow checks refused 429 (per-user cap)", "ms": "-",
-         "ratio": f"{refused} of {args.checks}"},
-        {"scenario": "slow-checks", "what": "other answers", "ms": "-",
-         "ratio": str({k: v for k, v in during.errors.get("check", {}).items() if k != "HTTP 429"} or "none")},
+        {
+            "scenario": "slow-checks",
+            "what": f"upload during {args.checks} slow checks",
+            "ms": round(upload_s * 1000),
+            "ratio": f"{upload_s / base_s:.2f}×",
+        },
+        {
+            "scenario": "slow-checks",
+            "what": "slow checks answered 200 (unreadable, time limit)",
+            "ms": round(max(during.latencies.get("check", [0])) * 1000),
+            "ratio": f"{during.ok('check')} of {args.checks}",
+        },
+        {
+            "scenario": "slow-checks",
+            "what": "slow checks refused 429 (per-user cap)",
+            "ms": "-",
+            "ratio": f"{refused} of {args.checks}",
+        },
+        {
+            "scenario": "slow-checks",
+            "what": "other answers",
+            "ms": "-",
+            "ratio": str({k: v for k, v in during.errors.get("check", {}).items() if k != "HTTP 429"} or "none"),
+        },
         {"scenario": "slow-checks", "what": "scenario wall time", "ms": round(wall * 1000), "ratio": "-"},
     ]
     passed = during.ok("upload") == 1 and upload_s < 2.0

@@ -70,20 +70,15 @@ HEADINGS: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {
         for text in ("Conclusion", "Conclusions", "Conclusion and Future Work", "Summary", "Discussion and Conclusions")
     ),
 }
-_VOCABULARY = (
-    "model models network networks training data dataset learning deep representation representations feature "
-    "features layer layers attention transformer convolutional recurrent gradient loss objective optimisation "
-    "accuracy robustness generalisation benchmark baseline baselines ablation study results method approach "
-    "propose show improve reduce increase evaluate compare measure observe report analyse train fine tune "
-    "large small efficient scalable simple strong weak robust noisy clean labelled unlabelled supervised "
-    "image images text sentence token tokens graph node nodes reward policy agent environment task tasks "
-    "performance error rate cost memory time budget inference prediction predictions label labels class "
-    "classes embedding embeddings encoder decoder pretrained schedule batch epoch epochs rate regularisation "
-    "the a of and in to for with on by from that this we our which while across over under between"
-).split()
-_VENUES = ("Proceedings of the AAAI Conference on Artificial Intelligence", "Advances in Neural Information "
-           "Processing Systems", "International Conference on Learning Representations", "Journal of Machine "
-           "Learning Research", "Proceedings of the Annual Meeting of the ACL", "Computer Vision and Pattern Recognition")
+_VOCABULARY = ["model", "models", "network", "networks", "training", "data", "dataset", "learning", "deep", "representation", "representations", "feature", "features", "layer", "layers", "attention", "transformer", "convolutional", "recurrent", "gradient", "loss", "objective", "optimisation", "accuracy", "robustness", "generalisation", "benchmark", "baseline", "baselines", "ablation", "study", "results", "method", "approach", "propose", "show", "improve", "reduce", "increase", "evaluate", "compare", "measure", "observe", "report", "analyse", "train", "fine", "tune", "large", "small", "efficient", "scalable", "simple", "strong", "weak", "robust", "noisy", "clean", "labelled", "unlabelled", "supervised", "image", "images", "text", "sentence", "token", "tokens", "graph", "node", "nodes", "reward", "policy", "agent", "environment", "task", "tasks", "performance", "error", "rate", "cost", "memory", "time", "budget", "inference", "prediction", "predictions", "label", "labels", "class", "classes", "embedding", "embeddings", "encoder", "decoder", "pretrained", "schedule", "batch", "epoch", "epochs", "rate", "regularisation", "the", "a", "of", "and", "in", "to", "for", "with", "on", "by", "from", "that", "this", "we", "our", "which", "while", "across", "over", "under", "between"]
+_VENUES = (
+    "Proceedings of the AAAI Conference on Artificial Intelligence",
+    "Advances in Neural Information Processing Systems",
+    "International Conference on Learning Representations",
+    "Journal of Machine Learning Research",
+    "Proceedings of the Annual Meeting of the ACL",
+    "Computer Vision and Pattern Recognition",
+)
 _SURNAMES = ("Smith", "Chen", "Garcia", "Müller", "Kumar", "Okafor", "Rossi", "Tanaka", "Novak", "Silva", "Dubois")
 
 
@@ -148,8 +143,10 @@ class _Writer:
 
 def _preamble(w: _Writer) -> None:
     v = w.v
-    w.emit(f"\\documentclass{{article}}\n\\def\\aaaibody{{{v.body_size}}}\\def\\aaaipaper{{{v.paper}}}"
-           f"\\def\\aaaimargin{{{v.margin}}}\n\\usepackage{{courseaaai}}\n")
+    w.emit(
+        f"\\documentclass{{article}}\n\\def\\aaaibody{{{v.body_size}}}\\def\\aaaipaper{{{v.paper}}}"
+        f"\\def\\aaaimargin{{{v.margin}}}\n\\usepackage{{courseaaai}}\n"
+    )
     if v.lineno:
         w.emit("\\usepackage[switch]{lineno}\n\\linenumbers\n")
     if v.numbering != "none":
@@ -161,15 +158,19 @@ def _preamble(w: _Writer) -> None:
     if v.running == "numbers":
         w.emit("\\pagestyle{plain}\n")
     elif v.running == "heads":
-        w.emit("\\makeatletter\\def\\@oddhead{\\hfil\\small Course Project Proposal, Deep Learning 2026\\hfil}"
-               "\\def\\@evenhead{\\@oddhead}\\def\\@oddfoot{\\hfil\\thepage\\hfil}\\def\\@evenfoot{\\@oddfoot}"
-               "\\makeatother\\pagestyle{myheadings}\\setlength\\headheight{10pt}\\setlength\\headsep{8pt}"
-               "\\addtolength\\topmargin{-18pt}\n")
+        w.emit(
+            "\\makeatletter\\def\\@oddhead{\\hfil\\small Course Project Proposal, Deep Learning 2026\\hfil}"
+            "\\def\\@evenhead{\\@oddhead}\\def\\@oddfoot{\\hfil\\thepage\\hfil}\\def\\@evenfoot{\\@oddfoot}"
+            "\\makeatother\\pagestyle{myheadings}\\setlength\\headheight{10pt}\\setlength\\headsep{8pt}"
+            "\\addtolength\\topmargin{-18pt}\n"
+        )
     title = w.words(7).title()
     one_column = "\\onecolumn\n" if v.columns == "one" else ""
-    w.emit(f"\\title{{{title}}}\n\\author{{Ada Student, Alan Student, Grace Student}}\n"
-           "\\affiliations{Department of Computer Science, Example University}\n\\begin{document}\n"
-           f"{one_column}\\maketitle\n")
+    w.emit(
+        f"\\title{{{title}}}\n\\author{{Ada Student, Alan Student, Grace Student}}\n"
+        "\\affiliations{Department of Computer Science, Example University}\n\\begin{document}\n"
+        f"{one_column}\\maketitle\n"
+    )
     if v.running != "none":
         w.emit("\\thispagestyle{" + ("plain" if v.running == "numbers" else "myheadings") + "}\n")
 
@@ -191,15 +192,20 @@ def _float(w: _Writer, index: int) -> None:
     v = w.v
     caption = w.sentence()
     if not v.big_tables and index % 2 == 0:
-        w.emit(f"\\begin{{figure*}}[t]\\centering\\rule{{0.95\\textwidth}}{{{w.rng.choice(['2in', '3in', '5in'])}}}"
-               f"\\caption{{{caption}{w.mark()}}}\\end{{figure*}}\n")
+        w.emit(
+            f"\\begin{{figure*}}[t]\\centering\\rule{{0.95\\textwidth}}{{{w.rng.choice(['2in', '3in', '5in'])}}}"
+            f"\\caption{{{caption}{w.mark()}}}\\end{{figure*}}\n"
+        )
         return
     rows = []
     for _ in range(w.rng.randint(8, 22) if v.big_tables else w.rng.randint(4, 8)):
         rows.append(" & ".join(w.words(w.rng.randint(2, 5)) for _ in range(5)) + " \\\\")
     size = f"\\{v.table_size}" if v.big_tables else ""
-    w.emit(f"\\begin{{table*}}[t]\\centering{size}\\begin{{tabular}}{{*{{5}}{{p{{0.17\\textwidth}}}}}}\\hline\n" + "\n".join(rows)
-           + f"\n\\hline\\end{{tabular}}\\caption{{{caption}{w.mark()}}}\\end{{table*}}\n")
+    w.emit(
+        f"\\begin{{table*}}[t]\\centering{size}\\begin{{tabular}}{{*{{5}}{{p{{0.17\\textwidth}}}}}}\\hline\n"
+        + "\n".join(rows)
+        + f"\n\\hline\\end{{tabular}}\\caption{{{caption}{w.mark()}}}\\end{{table*}}\n"
+    )
 
 
 def _section(w: _Writer, title: str, paragraphs: int) -> None:
@@ -215,12 +221,16 @@ def _section(w: _Writer, title: str, paragraphs: int) -> None:
 
 
 def _kit_references_subsection(w: _Writer) -> None:
-    w.emit("\\section{Formatting Instructions}\n" + w.paragraph(3) + "\\subsection{References}\n"
-           + "The references section should be labeled ``References'' and should appear at the very end of the paper "
-           + "(Kautz and Selman 1996). Citations use the author-year form (Smith 2019; Chen and Garcia 2021), with "
-           + "the list sorted by the first author's surname, as in the AAAI style since 2017 (Rossi 2017). "
-           + f"Write (Tanaka 2020) rather than [4], and never number the entries.{w.mark()}\n\n"
-           + w.paragraph(3))
+    w.emit(
+        "\\section{Formatting Instructions}\n"
+        + w.paragraph(3)
+        + "\\subsection{References}\n"
+        + "The references section should be labeled ``References'' and should appear at the very end of the paper "
+        + "(Kautz and Selman 1996). Citations use the author-year form (Smith 2019; Chen and Garcia 2021), with "
+        + "the list sorted by the first author's surname, as in the AAAI style since 2017 (Rossi 2017). "
+        + f"Write (Tanaka 2020) rather than [4], and never number the entries.{w.mark()}\n\n"
+        + w.paragraph(3)
+    )
 
 
 def _bibliography(w: _Writer) -> None:
@@ -232,8 +242,10 @@ def _bibliography(w: _Writer) -> None:
         authors = f"{w.rng.choice(_SURNAMES)}, {chr(65 + k % 26)}.; and {w.rng.choice(_SURNAMES)}, B."
         year = 1995 + (k * 7 + v.seed) % 30
         title = w.words(w.rng.randint(5, 10)).capitalize()
-        w.emit(f"\\bibitem{{r{k}}} {authors} {year}. {title}. In \\emph{{{w.rng.choice(_VENUES)}}}, "
-               f"{100 + k}--{112 + k}.\n")
+        w.emit(
+            f"\\bibitem{{r{k}}} {authors} {year}. {title}. In \\emph{{{w.rng.choice(_VENUES)}}}, "
+            f"{100 + k}--{112 + k}.\n"
+        )
     w.emit("\\end{thebibliography}\n")
 
 
@@ -259,9 +271,13 @@ def _wide_equations(w: _Writer) -> None:
         terms = " + ".join(f"\\frac{{\\partial \\mathcal{{L}}_{{{k}}}}}{{\\partial \\theta_{{{j}}}}}" for j in range(9))
         lines.append(f"g_{{{k}}} &= {terms} \\\\")
     steps = " \\\\\n".join(f"{n + 1}: \\quad {w.words(w.rng.randint(14, 20))}" for n in range(12))
-    w.emit("\\begin{figure*}[p]\\normalsize\\begin{align*}\n" + "\n".join(lines) + "\n\\end{align*}\n"
-           + f"\\noindent\\textbf{{Algorithm 1}} {w.words(4)}\\\\\n{steps}\n"
-           + f"\\caption{{{w.sentence()}{w.mark()}}}\\end{{figure*}}\n")
+    w.emit(
+        "\\begin{figure*}[p]\\normalsize\\begin{align*}\n"
+        + "\n".join(lines)
+        + "\n\\end{align*}\n"
+        + f"\\noindent\\textbf{{Algorithm 1}} {w.words(4)}\\\\\n{steps}\n"
+        + f"\\caption{{{w.sentence()}{w.mark()}}}\\end{{figure*}}\n"
+    )
 
 
 def latex_source(v: Variant) -> str:
@@ -288,8 +304,11 @@ def latex_source(v: Variant) -> str:
 def make_variant(index: int, seed: int, *, long: bool = False) -> Variant:
     """The index-th variant of a seeded corpus: every choice is drawn from a generator seeded by both."""
     rng = random.Random(f"{seed}:{index}:{long}")
-    v = Variant(name=f"gen-{seed}-{'long-' if long else ''}{index:03d}", seed=rng.randrange(1 << 30),
-                body_paragraphs=rng.randint(45, 95) if long else rng.choice([3, 5, 8, 11, 14, 18, 22, 26]))
+    v = Variant(
+        name=f"gen-{seed}-{'long-' if long else ''}{index:03d}",
+        seed=rng.randrange(1 << 30),
+        body_paragraphs=rng.randint(45, 95) if long else rng.choice([3, 5, 8, 11, 14, 18, 22, 26]),
+    )
     v.body_size = rng.choices([9, 10, 11, 12], weights=[10, 62, 13, 15])[0]
     if not long:  # larger type fills pages faster; keep short papers within 2-8 pages
         v.body_paragraphs = max(3, round(v.body_paragraphs * min(1.0, (10 / v.body_size) ** 2)))
@@ -360,7 +379,12 @@ def compile_variant(v: Variant, out: Path) -> Built:
         (work / "paper.tex").write_text(latex_source(v), encoding="utf-8")
         result = subprocess.run(
             ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
-            cwd=work, capture_output=True, text=True, errors="replace", timeout=120, check=False,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=120,
+            check=False,
         )
         log = (work / "paper.log").read_text(encoding="latin-1") if (work / "paper.log").exists() else ""
         if result.returncode != 0 or not (work / "paper.pdf").exists():
@@ -411,12 +435,29 @@ def expectations(built: Built, ruleset: str) -> tuple[list[str], list[str]]:
 
 def _describe(b: Built) -> str:
     v = b.variant
-    parts = [f"{b.pages}pp", v.paper, f"{v.body_size}pt", f"margin {v.margin}", f"columns {v.columns}",
-             f"body p{','.join(map(str, b.body_pages))}", f"refs p{b.references_page} ({v.references})",
-             "headings " + "; ".join(s for s in v.sections), f"abstract {v.abstract}"]
-    flags = [name for name, on in (("lineno", v.lineno), ("word", v.word), ("kit-references", v.kit_references_subsection),
-                                   ("refs-new-page", v.references_new_page), ("wide-equations", v.wide_equations),
-                                   ("big-tables", v.big_tables)) if on]
+    parts = [
+        f"{b.pages}pp",
+        v.paper,
+        f"{v.body_size}pt",
+        f"margin {v.margin}",
+        f"columns {v.columns}",
+        f"body p{','.join(map(str, b.body_pages))}",
+        f"refs p{b.references_page} ({v.references})",
+        "headings " + "; ".join(s for s in v.sections),
+        f"abstract {v.abstract}",
+    ]
+    flags = [
+        name
+        for name, on in (
+            ("lineno", v.lineno),
+            ("word", v.word),
+            ("kit-references", v.kit_references_subsection),
+            ("refs-new-page", v.references_new_page),
+            ("wide-equations", v.wide_equations),
+            ("big-tables", v.big_tables),
+        )
+        if on
+    ]
     if v.after_references:
         flags.append("after refs: " + "+".join(v.after_references))
     if v.wide_floats:
@@ -431,8 +472,9 @@ def _describe(b: Built) -> str:
 def build_corpus(out: Path, *, count: int, seed: int, long: bool = False, jobs: int = 2) -> list[Built]:
     """Compile `count` seeded variants into `out` (in parallel) and write EXPECTED.tsv and MANIFEST.tsv."""
     if shutil.which("pdflatex") is None:
-        raise RuntimeError("pdflatex is not installed (Debian: texlive-latex-base texlive-latex-extra "
-                           "texlive-fonts-recommended)")
+        raise RuntimeError(
+            "pdflatex is not installed (Debian: texlive-latex-base texlive-latex-extra texlive-fonts-recommended)"
+        )
     out.mkdir(parents=True, exist_ok=True)
     variants = [make_variant(i, seed, long=long) for i in range(count)]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -443,14 +485,23 @@ def build_corpus(out: Path, *, count: int, seed: int, long: bool = False, jobs: 
         for b in built:
             for ruleset in PAGE_LIMITS:
                 errors, warnings = expectations(b, ruleset)
-                writer.writerow([f"{b.variant.name}.pdf", ruleset, "reject" if errors else "accept",
-                                 ",".join(errors) or "-", ",".join(warnings) or "-", _describe(b)])
+                writer.writerow(
+                    [
+                        f"{b.variant.name}.pdf",
+                        ruleset,
+                        "reject" if errors else "accept",
+                        ",".join(errors) or "-",
+                        ",".join(warnings) or "-",
+                        _describe(b),
+                    ]
+                )
     with (out / "MANIFEST.tsv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(["file", "source", "pages", "variant"])
         for b in built:
-            writer.writerow([f"{b.variant.name}.pdf", "generated by scripts/make_corpus.py", b.pages,
-                             repr(asdict(b.variant))])
+            writer.writerow(
+                [f"{b.variant.name}.pdf", "generated by scripts/make_corpus.py", b.pages, repr(asdict(b.variant))]
+            )
     return built
 
 

@@ -23,8 +23,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.clock import get_clock
 from app.cli import alembic_config
+from app.clock import get_clock
 from app.config import get_settings
 from app.db import get_engine, make_engine
 
@@ -105,8 +105,8 @@ def db_url(
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
 
-    database = sqlite_database() if backend == "sqlite" else _postgres_database(
-        request.getfixturevalue("postgres_template")
+    database = (
+        sqlite_database() if backend == "sqlite" else _postgres_database(request.getfixturevalue("postgres_template"))
     )
     with database as url:
         monkeypatch.setenv("TRACKER_DATABASE_URL", url)

@@ -50,8 +50,14 @@ class Recorder:
     delay_s: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: Any,
+        session: Any,
+        envelope: Any,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         if address in self.refuse:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
@@ -63,8 +69,9 @@ class Recorder:
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:
-            self.messages.append(Received(mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos),
-                                          message=message))
+            self.messages.append(
+                Received(mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos), message=message)
+            )
         return "250 Message accepted for delivery"
 
 

@@ -29,8 +29,13 @@ from app.models import User
 from app.people.service import token_issue
 from tests.conftest import FakeClock
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 ROLES = {"anonymous": None, "student": "s01", "ta": "ta1", "lecturer": "lecturer", "admin": "admin"}
 # Per operation and generation mode; CI's budget allows a few minutes for all roles on both backends.
 EXAMPLES = int(os.environ.get("TRACKER_CONTRACT_EXAMPLES", "4"))
@@ -62,8 +67,14 @@ def test_every_operation_keeps_the_contract(
         headers = _headers(session, ROLES[role], clock)  # fresh: an earlier logout may have revoked the last
         strategy = operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(GenerationMode.NEGATIVE)
 
-        @settings(max_examples=EXAMPLES * 2, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+        @settings(
+            max_examples=EXAMPLES * 2,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
         @given(case=strategy)
         def check(case: schemathesis.Case) -> None:
             nonlocal cases

@@ -20,8 +20,9 @@ def test_pinning_a_version_id_beyond_64_bits_on_the_page_is_refused(client: Test
     group = make_group(session, course, size=3)
     make_submission(session, group, "report", received_at=T0)
     csrf = web_login(client, session, make_staff(session, course))
-    response = client.post(f"/ui/groups/{group.id}/graded",
-                           data={"csrf_token": csrf, "milestone": "report", "submission_id": str(2**70)})
+    response = client.post(
+        f"/ui/groups/{group.id}/graded", data={"csrf_token": csrf, "milestone": "report", "submission_id": str(2**70)}
+    )
     assert response.status_code == 422
     assert "This version belongs to another group or milestone." in response.text
     assert session.exec(select(GradedPin)).all() == []
@@ -40,7 +41,9 @@ def test_a_csv_the_csv_module_refuses_is_422(client: TestClient, session: Sessio
     assert (cut.status_code, cut.json()["detail"]) == (422, "line 3: expected 2 fields, found 1.")
     too_long = client.post(url, headers=headers, files={"file": ("m.csv", huge, "text/csv")})
     assert (too_long.status_code, too_long.json()["detail"]) == (
-        422, "line 2: this line cannot be read as CSV: field larger than field limit (131072).")
+        422,
+        "line 2: this line cannot be read as CSV: field larger than field limit (131072).",
+    )
 
 
 def test_json_types_are_not_coerced(client: TestClient, session: Session) -> None:
@@ -57,10 +60,18 @@ def test_json_types_are_not_coerced(client: TestClient, session: Session) -> Non
         ("POST", f"/api/v1/courses/{course.id}/groups", {"name": "Owls\x00"}, "name"),
         ("POST", f"/api/v1/courses/{course.id}/groups", {"name": "Owls\u0007"}, "name"),
         ("PATCH", f"/api/v1/courses/{course.id}", {"section_synonyms": {"plan": ["x"] * 31}}, "section_synonyms"),
-        ("PATCH", f"/api/v1/courses/{course.id}", {"section_synonyms": {"plan": ["x" * 81]}},
-         "section_synonyms.plan.0"),
-        ("PATCH", f"/api/v1/courses/{course.id}", {"required_sections": {"posterz": ["plan"]}},
-         "required_sections.posterz.[key]"),
+        (
+            "PATCH",
+            f"/api/v1/courses/{course.id}",
+            {"section_synonyms": {"plan": ["x" * 81]}},
+            "section_synonyms.plan.0",
+        ),
+        (
+            "PATCH",
+            f"/api/v1/courses/{course.id}",
+            {"required_sections": {"posterz": ["plan"]}},
+            "required_sections.posterz.[key]",
+        ),
         ("PATCH", f"/api/v1/courses/{course.id}", {"title": None}, "title"),
         ("PATCH", f"/api/v1/courses/{course.id}", {"colour": "red"}, "colour"),
     ]

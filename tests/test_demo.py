@@ -21,7 +21,8 @@ def test_demo_loads_forty_students_in_ten_groups_and_the_logins_work(client: Tes
     ).all()
     assert dict(roles) == {"lecturer": 1, "ta": 2, "student": 60}
     sizes = session.exec(
-        select(func.count()).select_from(GroupMembership)
+        select(func.count())
+        .select_from(GroupMembership)
         .where(GroupMembership.course_id == course.id, col(GroupMembership.left_at).is_(None))
         .group_by(GroupMembership.group_id)
     ).all()
@@ -31,8 +32,14 @@ def test_demo_loads_forty_students_in_ten_groups_and_the_logins_work(client: Tes
     assert dict(states) == {"approved": 14, "proposed": 1, "rejected": 1}
     session.commit()
 
-    logins = [("admin", "admin-pass"), ("lecturer", "lecturer-pass"), ("ta1", "ta-pass"), ("ta2", "ta-pass"),
-              ("s01", "student-pass"), ("s40", "student-pass")]
+    logins = [
+        ("admin", "admin-pass"),
+        ("lecturer", "lecturer-pass"),
+        ("ta1", "ta-pass"),
+        ("ta2", "ta-pass"),
+        ("s01", "student-pass"),
+        ("s40", "student-pass"),
+    ]
     for username, password in logins:
         token = client.post("/api/v1/auth/token", data={"username": username, "password": password})
         assert token.status_code == 200, username
@@ -71,7 +78,9 @@ def test_the_demo_tells_the_story_of_the_term(client: TestClient, session: Sessi
     assert (fixed["version"], fixed["verdict"]) == (2, "accept")
     versions = client.get(f"/api/v1/groups/{fixed['group_id']}/milestones/proposal/submissions", headers=headers).json()
     assert [(v["version"], v["verdict"], [e["code"] for e in v["format_report"]["errors"]]) for v in versions] == [
-        (1, "reject", ["body-pages"]), (2, "accept", [])]
+        (1, "reject", ["body-pages"]),
+        (2, "accept", []),
+    ]
     assert proposal["Overfitters"]["status"] == "missing" and proposal["Backprop Squad"]["status"] == "missing"
 
     report = rows("report")

@@ -36,8 +36,9 @@ def _as_postgres(*args: str) -> list[str]:
 def own_postgres() -> Iterator[tuple[str, Path, int]]:
     """A PostgreSQL server of this test's own, which it may stop and start: (URL of a migrated db, dir, port)."""
     pg_dir = Path(tempfile.mkdtemp(prefix="tracker-pg-fault-"))  # outside pytest's 0700 folder: postgres reads it
-    url = subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)], check=True,
-                         capture_output=True, text=True).stdout.strip()
+    url = subprocess.run(
+        [str(ROOT / "scripts" / "pg-test-server"), "start", str(pg_dir)], check=True, capture_output=True, text=True
+    ).stdout.strip()
     try:
         db_url = url.rsplit("/", 1)[0] + "/postgres"
         command.upgrade(alembic_config(db_url), "head")
@@ -48,9 +49,22 @@ def own_postgres() -> Iterator[tuple[str, Path, int]]:
 
 def _pg_ctl(pg_dir: Path, action: str, port: int) -> None:
     options = ["-o", f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={pg_dir}"]
-    subprocess.run(_as_postgres(f"{PG_BIN}/pg_ctl", "-D", str(pg_dir / "data"), "-l", str(pg_dir / "server.log"),
-                                "-w", "-m", "fast", action, *(options if action == "start" else [])),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            f"{PG_BIN}/pg_ctl",
+            "-D",
+            str(pg_dir / "data"),
+            "-l",
+            str(pg_dir / "server.log"),
+            "-w",
+            "-m",
+            "fast",
+            action,
+            *(options if action == "start" else []),
+        ),
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_database_down_answers_json_503_then_recovers(own_postgres: tuple[str, Path, int], tmp_path: Path) -> None:
@@ -97,25 +111,29 @@ def full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
         get_settings.cache_clear()
 
 
-def test_a_full_disk_answers_json_507_and_keeps_nothing(
-    client: TestClient, session: Session, full_disk: Path
-) -> None:
+def test_a_full_disk_answers_json_507_and_keeps_nothing(client: TestClient, session: Session, full_disk: Path) -> None:
     course = make_course(session)
     student = make_student(session, course)
     group = make_group(session, course, members=[student], size=2)
     make_topic(session, group)
     headers = auth(session, student)
     big = tiny_pdf() + b"%" + os.urandom(2 * 1024 * 1024)  # 2 MiB on a 1 MiB file system
-    response = client.post(f"/api/v1/groups/{group.id}/milestones/proposal/submissions", headers=headers,
-                           files={"file": ("big.pdf", big, "application/pdf")})
+    response = client.post(
+        f"/api/v1/groups/{group.id}/milestones/proposal/submissions",
+        headers=headers,
+        files={"file": ("big.pdf", big, "application/pdf")},
+    )
     assert response.status_code == 507
     assert response.json() == {"error": "insufficient_storage", "detail": ERR_DISK_FULL}
     assert sorted(p.name for p in full_disk.iterdir()) == []
     assert session.exec(select(Submission)).all() == []
     session.commit()  # end the test's own read: its session takes the SQLite write lock
     pdf = tiny_pdf()
-    small = client.post(f"/api/v1/groups/{group.id}/milestones/proposal/submissions", headers=headers,
-                        files={"file": ("small.pdf", pdf, "application/pdf")})
+    small = client.post(
+        f"/api/v1/groups/{group.id}/milestones/proposal/submissions",
+        headers=headers,
+        files={"file": ("small.pdf", pdf, "application/pdf")},
+    )
     assert small.status_code == 201  # the space was given back
     assert sorted(p.name for p in full_disk.iterdir()) == [hashlib.sha256(pdf).hexdigest()]
 
@@ -141,10 +159,14 @@ def test_an_unexpected_error_is_json_500_with_an_error_id_that_is_logged(caplog:
 def _slow_upload(port: int, url: str, token: str, head: bytes) -> socket.socket:
     """Start an upload and send only part of its body, so the server holds a staged file."""
     boundary = "tracker-boundary"
-    preamble = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.pdf"\r\n'
-                "Content-Type: application/pdf\r\n\r\n").encode()
-    headers = (f"POST {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-               f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 10000000\r\n\r\n").encode()
+    preamble = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    headers = (
+        f"POST {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 10000000\r\n\r\n"
+    ).encode()
     sock = socket.create_connection(("127.0.0.1", port))
     sock.sendall(headers + preamble + head)
     return sock
@@ -177,8 +199,12 @@ def test_a_restart_after_kill_9_during_uploads_leaves_no_staged_file(db_url: str
     pdf = tiny_pdf()
     with running_server(env, port) as restarted:
         left = sorted(p.name for p in storage.glob(f"{STAGED_PREFIX}*"))
-        response = httpx.post(f"{restarted.base}{url}", headers={"Authorization": f"Bearer {tokens[0]}"},
-                              files={"file": ("p.pdf", pdf, "application/pdf")}, timeout=60)
+        response = httpx.post(
+            f"{restarted.base}{url}",
+            headers={"Authorization": f"Bearer {tokens[0]}"},
+            files={"file": ("p.pdf", pdf, "application/pdf")},
+            timeout=60,
+        )
     assert len(staged_before) == 3
     assert staged_after_crash == staged_before  # the crash itself cleans nothing
     assert left == []

@@ -22,8 +22,12 @@ def test_docs_load_every_asset_from_this_server(client: TestClient) -> None:
     html = client.get("/docs").text
     urls = re.findall(r'(?:src|href)="([^"]+)"|url: \'([^\']+)\'', html)
     assets = sorted({a or b for a, b in urls})
-    assert assets == ["/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css", "/openapi.json",
-                      "/ui/static/favicon.svg"]
+    assert assets == [
+        "/docs-assets/swagger-ui-bundle.js",
+        "/docs-assets/swagger-ui.css",
+        "/openapi.json",
+        "/ui/static/favicon.svg",
+    ]
     for asset in assets:
         assert client.get(asset).status_code == 200, asset
     assert client.get("/redoc").status_code == 404

@@ -41,10 +41,20 @@ def _call(path: str, body: Body, headers: dict[str, str], method: str = "POST") 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-             "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
 
     asyncio.run(app(scope, body.receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
@@ -55,10 +65,14 @@ def _call(path: str, body: Body, headers: dict[str, str], method: str = "POST") 
 
 def test_a_huge_body_without_a_token_is_413_before_a_byte_is_read(client: TestClient, session: Session) -> None:
     body = Body([b"{" * 1024])
-    status, headers, payload = _call("/api/v1/courses/1/groups", body,
-                                     {"content-type": "application/json", "content-length": str(400 * MIB)})
-    assert (status, payload, body.pulled) == (413, {
-        "error": "payload_too_large", "detail": "The request body is larger than this endpoint accepts (256 KiB)."}, 0)
+    status, headers, payload = _call(
+        "/api/v1/courses/1/groups", body, {"content-type": "application/json", "content-length": str(400 * MIB)}
+    )
+    assert (status, payload, body.pulled) == (
+        413,
+        {"error": "payload_too_large", "detail": "The request body is larger than this endpoint accepts (256 KiB)."},
+        0,
+    )
     assert headers["connection"] == "close"
 
 
@@ -71,13 +85,20 @@ def test_a_body_over_the_anonymous_limit_needs_a_valid_token_before_it_is_read(
     declared = {"content-type": "application/json", "content-length": str(100 * 1024)}
     anonymous = Body([b" " * 100 * 1024])
     status, response_headers, payload = _call(f"/api/v1/courses/{course.id}/groups", anonymous, declared)
-    assert (status, payload, anonymous.pulled) == (401, {
-        "error": "not_authenticated",
-        "detail": "Log in first: a request without a valid token may carry at most 16 KiB."}, 0)
+    assert (status, payload, anonymous.pulled) == (
+        401,
+        {
+            "error": "not_authenticated",
+            "detail": "Log in first: a request without a valid token may carry at most 16 KiB.",
+        },
+        0,
+    )
     assert response_headers["www-authenticate"] == "Bearer"
     bad_token = Body([b" " * 100 * 1024])
-    assert _call(f"/api/v1/courses/{course.id}/groups", bad_token,
-                 {**declared, "authorization": "Bearer forged"})[0] == 401
+    assert (
+        _call(f"/api/v1/courses/{course.id}/groups", bad_token, {**declared, "authorization": "Bearer forged"})[0]
+        == 401
+    )
     assert bad_token.pulled == 0
     logged_in = Body([b" " * 100 * 1024])
     status, _, payload = _call(f"/api/v1/courses/{course.id}/groups", logged_in, {**declared, **headers})
@@ -92,8 +113,9 @@ def test_a_streamed_body_is_cut_off_at_the_limit(client: TestClient, session: Se
     status, _, payload = _call(f"/api/v1/courses/{course.id}/groups", anonymous, {"content-type": "application/json"})
     assert (status, payload["error"], anonymous.pulled) == (401, "not_authenticated", 17)
     logged_in = Body([], endless=b" " * 1024)
-    status, _, payload = _call(f"/api/v1/courses/{course.id}/groups", logged_in,
-                               {"content-type": "application/json", **headers})
+    status, _, payload = _call(
+        f"/api/v1/courses/{course.id}/groups", logged_in, {"content-type": "application/json", **headers}
+    )
     assert (status, payload["error"], logged_in.pulled) == (413, "payload_too_large", 257)
 
 
@@ -114,37 +136,59 @@ def test_a_stalled_upload_is_cut_off_and_leaves_no_file(
     headers = auth(session, student)
     session.commit()
     pdf = tiny_pdf()
-    head = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.pdf\"\r\n"
-            b"Content-Type: application/pdf\r\n\r\n" + pdf[: len(pdf) // 2])
+    head = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="p.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n" + pdf[: len(pdf) // 2]
+    )
     body = Body([head, None])
-    status, _, payload = _call(f"/api/v1/groups/{group.id}/milestones/proposal/submissions", body, {
-        **headers, "content-type": "multipart/form-data; boundary=XyZ", "content-length": str(len(head) + 5000)})
-    assert (status, payload) == (408, {
-        "error": "request_timeout", "detail": "The request body stopped arriving for 0.2 s; the request was cut off."})
+    status, _, payload = _call(
+        f"/api/v1/groups/{group.id}/milestones/proposal/submissions",
+        body,
+        {**headers, "content-type": "multipart/form-data; boundary=XyZ", "content-length": str(len(head) + 5000)},
+    )
+    assert (status, payload) == (
+        408,
+        {"error": "request_timeout", "detail": "The request body stopped arriving for 0.2 s; the request was cut off."},
+    )
     assert _staged_files() == []
 
 
 def test_answers_are_not_cached_or_sniffed(client: TestClient, session: Session) -> None:
     headers = auth(session, make_user(session))
     session.commit()
-    for response in (client.get("/api/v1/me", headers=headers), client.get("/api/v1/me"),
-                     client.get("/api/v1/nowhere"), client.get("/ui/login")):
+    for response in (
+        client.get("/api/v1/me", headers=headers),
+        client.get("/api/v1/me"),
+        client.get("/api/v1/nowhere"),
+        client.get("/ui/login"),
+    ):
         assert (response.headers["cache-control"], response.headers["x-content-type-options"]) == (
-            "no-store", "nosniff")
+            "no-store",
+            "nosniff",
+        )
 
 
 def test_a_repeated_query_parameter_is_refused(client: TestClient, session: Session) -> None:
     headers = auth(session, make_user(session))
     session.commit()
     response = client.get("/api/v1/me?x=1&x=2", headers=headers)
-    assert (response.status_code, response.json()) == (422, {
-        "error": "invalid", "detail": "The query parameter 'x' is given more than once.", "field": "x",
-        "errors": [{"field": "x", "message": "The query parameter 'x' is given more than once."}]})
+    assert (response.status_code, response.json()) == (
+        422,
+        {
+            "error": "invalid",
+            "detail": "The query parameter 'x' is given more than once.",
+            "field": "x",
+            "errors": [{"field": "x", "message": "The query parameter 'x' is given more than once."}],
+        },
+    )
 
 
 def _scope(client: str, headers: dict[str, str]) -> dict[str, Any]:
-    return {"client": (client, 1234), "scheme": "http",
-            "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
+    return {
+        "client": (client, 1234),
+        "scheme": "http",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+    }
 
 
 def test_forwarded_headers_are_believed_only_from_trusted_proxies() -> None:
@@ -168,8 +212,9 @@ def test_session_cookies_are_secure_unless_turned_off(
     assert "; secure" in page.headers["set-cookie"].lower()
     csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
     client.cookies.set("tracker_prelogin", page.cookies["tracker_prelogin"])
-    response = client.post("/ui/login", data={"username": "ada", "password": "correct horse", "csrf_token": csrf},
-                           follow_redirects=False)
+    response = client.post(
+        "/ui/login", data={"username": "ada", "password": "correct horse", "csrf_token": csrf}, follow_redirects=False
+    )
     assert response.status_code == 303
     assert "; secure" in response.headers["set-cookie"].lower()
 
@@ -182,7 +227,14 @@ def test_feed_secrets_never_reach_the_access_log() -> None:
 
     access = logging.getLogger("uvicorn.access")
     assert any(isinstance(f, RedactFeedSecrets) for f in access.filters)
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", "/api/v1/calendar/s3cr3t-T0ken_x.ics?x=1", "1.1", 200), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/v1/calendar/s3cr3t-T0ken_x.ics?x=1", "1.1", 200),
+        None,
+    )
     assert access.filters[0].filter(record) is True
     assert record.getMessage() == '127.0.0.1:5000 - "GET /api/v1/calendar/[redacted].ics?x=1 HTTP/1.1" 200'

@@ -23,6 +23,7 @@ CONCURRENT = 200
 async def _burst(requests: list[tuple[str, str, dict[str, str], Any]], base: str) -> list[int]:
     limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+
         async def one(method: str, url: str, headers: dict[str, str], body: Any) -> int:
             response = await client.request(method, url, headers=headers, json=body)
             return response.status_code
@@ -37,7 +38,7 @@ def _env(db_url: str) -> dict[str, str]:
 def test_more_simultaneous_reads_than_threads_all_answer(db_url: str, session: Session) -> None:
     course = make_course(session)
     students = [make_student(session, course) for _ in range(20)]
-    groups = [make_group(session, course, members=students[i:i + 4]) for i in range(0, 20, 4)]
+    groups = [make_group(session, course, members=students[i : i + 4]) for i in range(0, 20, 4)]
     headers = [auth(session, s) for s in students]
     urls = [f"/api/v1/groups/{groups[i // 4].id}/milestones/proposal/submissions" for i in range(20)]
     with running_server(_env(db_url)) as server:
@@ -51,7 +52,7 @@ def test_reads_and_writes_at_once_all_answer(db_url: str, session: Session) -> N
     ta = make_staff(session, course)
     ta_headers = auth(session, ta)
     students = [make_student(session, course) for _ in range(20)]
-    groups = [make_group(session, course, members=students[i:i + 4]) for i in range(0, 20, 4)]
+    groups = [make_group(session, course, members=students[i : i + 4]) for i in range(0, 20, 4)]
     for group in groups:
         make_topic(session, group, status="proposed")
     headers = [auth(session, s) for s in students]
@@ -60,8 +61,14 @@ def test_reads_and_writes_at_once_all_answer(db_url: str, session: Session) -> N
     for i in range(CONCURRENT):
         if i % 5 == 0:  # a topic edit by a member: a write, under the SQLite write lock
             group = groups[(i // 5) % 5]
-            requests.append(("PUT", f"/api/v1/groups/{group.id}/topic", headers[((i // 5) % 5) * 4],
-                             {"title": f"Topic {i}", "area": "computer vision", "summary": "Seeing in the dark."}))
+            requests.append(
+                (
+                    "PUT",
+                    f"/api/v1/groups/{group.id}/topic",
+                    headers[((i // 5) % 5) * 4],
+                    {"title": f"Topic {i}", "area": "computer vision", "summary": "Seeing in the dark."},
+                )
+            )
         elif i % 5 == 1:
             requests.append(("GET", f"/api/v1/courses/{course.id}/dashboard?milestone=proposal", ta_headers, None))
         else:

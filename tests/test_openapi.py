@@ -27,7 +27,8 @@ def test_files_are_documented_with_their_media_types() -> None:
     paths = app.openapi()["paths"]
     assert list(paths["/api/v1/courses/{course_id}/marks.csv"]["get"]["responses"]["200"]["content"]) == ["text/csv"]
     assert list(paths["/api/v1/submissions/{submission_id}/file"]["get"]["responses"]["200"]["content"]) == [
-        "application/pdf"]
+        "application/pdf"
+    ]
     assert list(paths["/api/v1/calendar/{secret}.ics"]["get"]["responses"]["200"]["content"]) == ["text/calendar"]
 
 
@@ -37,4 +38,7 @@ def test_a_405_allows_every_method_of_the_path(client: TestClient, session: Sess
     session.commit()
     response = client.put(f"/api/v1/courses/{course.id}", headers=headers, json={})
     assert (response.status_code, response.headers["allow"], response.json()) == (
-        405, "GET, PATCH", {"error": "method_not_allowed", "detail": "Method Not Allowed"})
+        405,
+        "GET, PATCH",
+        {"error": "method_not_allowed", "detail": "Method Not Allowed"},
+    )

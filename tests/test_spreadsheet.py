@@ -8,7 +8,7 @@ from app.spreadsheet import text_cell
 @pytest.mark.parametrize(
     ("value", "cell"),
     [
-        ("=HYPERLINK(\"http://x\",\"click\")", "'=HYPERLINK(\"http://x\",\"click\")"),
+        ('=HYPERLINK("http://x","click")', '\'=HYPERLINK("http://x","click")'),
         ("+1", "'+1"),
         ("-Team", "'-Team"),
         ("@SUM(A1)", "'@SUM(A1)"),

@@ -47,8 +47,15 @@ def audit_list(session: Session, *, course_id: int, limit: int = 500, offset: in
     return list(session.exec(statement))
 
 
-def audit_search(session: Session, *, course_id: int, action: str = "", actor_id: int | None = None,
-                 limit: int = 200, offset: int = 0) -> list[tuple[AuditEvent, str | None]]:
+def audit_search(
+    session: Session,
+    *,
+    course_id: int,
+    action: str = "",
+    actor_id: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[tuple[AuditEvent, str | None]]:
     """A course's audit events, newest first, with each actor's username; `action` matches a prefix."""
     statement = (
         select(AuditEvent, User.username)

@@ -27,12 +27,33 @@ DEFAULT_RUBRIC: list[dict[str, Any]] = [{"key": "overall", "label": "Overall", "
 
 # key, title, week, weight (% of the project mark), format rule set, page limit, needs approved topic
 DEFAULT_MILESTONES: list[dict[str, Any]] = [
-    {"key": "proposal", "title": "Proposal", "week": 8, "weight": 20.0, "ruleset": "proposal", "page_limit": 3,
-     "requires_approved_topic": True},
-    {"key": "report", "title": "Report", "week": 15, "weight": 60.0, "ruleset": "report", "page_limit": 6,
-     "requires_approved_topic": False},
-    {"key": "final", "title": "Presentation or poster", "week": 16, "weight": 20.0, "ruleset": "final",
-     "page_limit": None, "requires_approved_topic": False},
+    {
+        "key": "proposal",
+        "title": "Proposal",
+        "week": 8,
+        "weight": 20.0,
+        "ruleset": "proposal",
+        "page_limit": 3,
+        "requires_approved_topic": True,
+    },
+    {
+        "key": "report",
+        "title": "Report",
+        "week": 15,
+        "weight": 60.0,
+        "ruleset": "report",
+        "page_limit": 6,
+        "requires_approved_topic": False,
+    },
+    {
+        "key": "final",
+        "title": "Presentation or poster",
+        "week": 16,
+        "weight": 20.0,
+        "ruleset": "final",
+        "page_limit": None,
+        "requires_approved_topic": False,
+    },
 ]
 
 # The format checker owns the section rules; a course starts from a copy it may edit.

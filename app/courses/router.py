@@ -17,15 +17,17 @@ def course_public(access: CourseAccess, milestones: list[Milestone]) -> CoursePu
     course = access.course
     briefs = [
         MilestoneBrief(
-            key=m.key, title=m.title, week=m.week, weight=m.weight,
-            due_at=milestone_due_at(start_date=course.start_date, week=m.week, timezone=course.timezone,
-                                    override=m.due_at_override),
+            key=m.key,
+            title=m.title,
+            week=m.week,
+            weight=m.weight,
+            due_at=milestone_due_at(
+                start_date=course.start_date, week=m.week, timezone=course.timezone, override=m.due_at_override
+            ),
         )
         for m in milestones
     ]
-    return CoursePublic.model_validate(
-        {**course.model_dump(), "milestones": briefs, "my_role": access.role}
-    )
+    return CoursePublic.model_validate({**course.model_dump(), "milestones": briefs, "my_role": access.role})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

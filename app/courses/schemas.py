@@ -1,7 +1,6 @@
 """Request and response models for courses."""
 
 from datetime import date, datetime
-
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator

@@ -15,17 +15,24 @@ from app.milestones.rules import milestone_due_at
 from app.models import Course, CourseMember, Milestone, User
 
 ERR_NOT_CREATOR = "Only an admin or a lecturer may create a course."
-ERR_MARKING_LECTURER_ONLY = (
-    "Only the course's lecturer changes how work is marked; this change touches {names}."
-)
+ERR_MARKING_LECTURER_ONLY = "Only the course's lecturer changes how work is marked; this change touches {names}."
 # Settings that change marks already earned: the late policy, the milestones' shares, the course mark.
-MARKING_SETTINGS = {"late_tiers": "the late tiers", "grace_seconds": "the grace period",
-                    "assignment_share": "the assignment share", "milestones": "the milestone weights"}
+MARKING_SETTINGS = {
+    "late_tiers": "the late tiers",
+    "grace_seconds": "the grace period",
+    "assignment_share": "the assignment share",
+    "milestones": "the milestone weights",
+}
 # Settings that decide who may submit and who presents: a TA changing them could block every
 # smaller group's upload or reshape the selection.
-LECTURER_SETTINGS = {"min_group_size": "the minimum group size", "max_group_size": "the maximum group size",
-                     "presentation_slots": "the presenting places", "required_reviews": "the required reviews",
-                     "max_versions_per_milestone": "the version quota", "max_group_storage_mb": "the storage quota"}
+LECTURER_SETTINGS = {
+    "min_group_size": "the minimum group size",
+    "max_group_size": "the maximum group size",
+    "presentation_slots": "the presenting places",
+    "required_reviews": "the required reviews",
+    "max_versions_per_milestone": "the version quota",
+    "max_group_storage_mb": "the storage quota",
+}
 ERR_SETTINGS_LECTURER_ONLY = "Only the course's lecturer changes {names}."
 ERR_DEADLINES_LECTURER_ONLY = (
     "Only the course's lecturer moves deadlines; this change (start date, time zone or a milestone's week) "
@@ -34,9 +41,21 @@ ERR_DEADLINES_LECTURER_ONLY = (
 EARLIEST_START = date(2000, 1, 1)
 LATEST_START = date(2999, 12, 31)
 SCALAR_SETTINGS = (
-    "title", "start_date", "weeks", "timezone", "min_group_size", "max_group_size", "grace_seconds",
-    "presentation_slots", "required_reviews", "assignment_share", "required_sections", "section_synonyms",
-    "formation_locked", "max_versions_per_milestone", "max_group_storage_mb",
+    "title",
+    "start_date",
+    "weeks",
+    "timezone",
+    "min_group_size",
+    "max_group_size",
+    "grace_seconds",
+    "presentation_slots",
+    "required_reviews",
+    "assignment_share",
+    "required_sections",
+    "section_synonyms",
+    "formation_locked",
+    "max_versions_per_milestone",
+    "max_group_storage_mb",
 )
 
 
@@ -56,8 +75,7 @@ def course_settings_check(course: Course, milestones: list[Milestone]) -> None:
     """Refuse an inconsistent set of course settings with a 422 naming the field."""
     if not EARLIEST_START <= course.start_date <= LATEST_START:
         # Far-off dates make the deadline arithmetic overflow (a 500 instead of a 422).
-        raise InvalidInput(f"The start date must lie between {EARLIEST_START} and {LATEST_START}.",
-                           field="start_date")
+        raise InvalidInput(f"The start date must lie between {EARLIEST_START} and {LATEST_START}.", field="start_date")
     if course.start_date.weekday() != 0:
         raise InvalidInput(f"The start date must be a Monday; {course.start_date} is not.", field="start_date")
     try:
@@ -72,12 +90,14 @@ def course_settings_check(course: Course, milestones: list[Milestone]) -> None:
         raise InvalidInput(f"Milestone weights must sum to 100 %; they sum to {total:g} %.", field="milestones")
     for m in milestones:
         if not 1 <= m.week <= course.weeks:
-            raise InvalidInput(f"Milestone {m.key!r} is in week {m.week}, outside weeks 1-{course.weeks}.",
-                               field="milestones")
+            raise InvalidInput(
+                f"Milestone {m.key!r} is in week {m.week}, outside weeks 1-{course.weeks}.", field="milestones"
+            )
     unknown = {key for keys in course.required_sections.values() for key in keys} - set(course.section_synonyms)
     if unknown:
-        raise InvalidInput(f"Required sections without synonyms: {', '.join(sorted(unknown))}.",
-                           field="required_sections")
+        raise InvalidInput(
+            f"Required sections without synonyms: {', '.join(sorted(unknown))}.", field="required_sections"
+        )
 
 
 def _apply_milestone_settings(existing: list[Milestone], changes: list[MilestoneSettings]) -> None:
@@ -127,8 +147,13 @@ def course_create(session: Session, *, user: User, data: CourseCreate, now: date
     )
     milestones = [
         Milestone(
-            key=m["key"], title=m["title"], week=m["week"], weight=m["weight"], ruleset=m["ruleset"],
-            page_limit=m["page_limit"], requires_approved_topic=m["requires_approved_topic"],
+            key=m["key"],
+            title=m["title"],
+            week=m["week"],
+            weight=m["weight"],
+            ruleset=m["ruleset"],
+            page_limit=m["page_limit"],
+            requires_approved_topic=m["requires_approved_topic"],
             rubric=defaults.DEFAULT_RUBRIC,
         )
         for m in defaults.DEFAULT_MILESTONES
@@ -142,8 +167,16 @@ def course_create(session: Session, *, user: User, data: CourseCreate, now: date
         session.add(m)
     session.add(CourseMember(course_id=course.id, user_id=user.id, role=LECTURER))  # type: ignore[arg-type]
     session.flush()
-    audit_record(session, at=now, actor=user, action="course.create", entity="course", entity_id=course.id,
-                 course_id=course.id, after=course_snapshot(course, milestones))
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="course.create",
+        entity="course",
+        entity_id=course.id,
+        course_id=course.id,
+        after=course_snapshot(course, milestones),
+    )
     return course
 
 
@@ -159,7 +192,9 @@ def course_snapshot(course: Course, milestones: list[Milestone]) -> dict[str, An
 def course_milestones(session: Session, *, course_id: int) -> list[Milestone]:
     """The course's milestones in week order."""
     return list(
-        session.exec(select(Milestone).where(Milestone.course_id == course_id).order_by(col(Milestone.week), col(Milestone.id)))
+        session.exec(
+            select(Milestone).where(Milestone.course_id == course_id).order_by(col(Milestone.week), col(Milestone.id))
+        )
     )
 
 
@@ -170,8 +205,12 @@ def course_get(session: Session, *, user: User, course_id: int) -> tuple[CourseA
 
 
 def _deadlines(course: Course, milestones: list[Milestone]) -> dict[str, datetime]:
-    return {m.key: milestone_due_at(start_date=course.start_date, week=m.week, timezone=course.timezone,
-                                    override=m.due_at_override) for m in milestones}
+    return {
+        m.key: milestone_due_at(
+            start_date=course.start_date, week=m.week, timezone=course.timezone, override=m.due_at_override
+        )
+        for m in milestones
+    }
 
 
 def course_update(
@@ -208,6 +247,15 @@ def course_update(
     session.add(course)
     session.add_all(milestones)
     if changed:
-        audit_record(session, at=now, actor=user, action="course.update", entity="course", entity_id=course.id,
-                     course_id=course.id, before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+        audit_record(
+            session,
+            at=now,
+            actor=user,
+            action="course.update",
+            entity="course",
+            entity_id=course.id,
+            course_id=course.id,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
     return access, milestones

@@ -53,14 +53,22 @@ class DashboardRow:
 
 def dashboard_rows(session: Session, *, course: Course, milestone: Milestone) -> list[DashboardRow]:
     """Every group of the course with its graded version, lateness, format verdict and reviews (staff view)."""
-    groups = list(session.exec(
-        select(ProjectGroup).where(ProjectGroup.course_id == course.id).order_by(col(ProjectGroup.name),
-                                                                                 col(ProjectGroup.id))
-    ))
+    groups = list(
+        session.exec(
+            select(ProjectGroup)
+            .where(ProjectGroup.course_id == course.id)
+            .order_by(col(ProjectGroup.name), col(ProjectGroup.id))
+        )
+    )
     views = group_views(session, groups=groups)
-    topics = {t.group_id: t for t in session.exec(
-        select(Topic).join(ProjectGroup, col(ProjectGroup.id) == col(Topic.group_id))
-        .where(ProjectGroup.course_id == course.id))}
+    topics = {
+        t.group_id: t
+        for t in session.exec(
+            select(Topic)
+            .join(ProjectGroup, col(ProjectGroup.id) == col(Topic.group_id))
+            .where(ProjectGroup.course_id == course.id)
+        )
+    }
     # All of the course's groups: no id list, so the statements stay small for any number of groups.
     graded = graded_versions(session, course=course, milestone=milestone)
     # Groups without a version still show their extension; grading.py's figures cover only submitters.
@@ -72,16 +80,20 @@ def dashboard_rows(session: Session, *, course: Course, milestone: Milestone) ->
         gid = view.group.id or 0
         chosen = graded.get(gid)
         figures = stats.get(chosen.submission.id or 0) if chosen else None
-        rows.append(DashboardRow(
-            group=view.group,
-            members=[DashboardMember(user_id=u.id or 0, name=u.name, student_no=u.student_no) for _, u in view.members],
-            topic=topics.get(gid),
-            graded=chosen,
-            deadline=extended.get(gid, due),
-            extended=extended.get(gid, due) != due,
-            review_count=figures.count if figures else 0,
-            mean_score=figures.mean if figures else None,
-        ))
+        rows.append(
+            DashboardRow(
+                group=view.group,
+                members=[
+                    DashboardMember(user_id=u.id or 0, name=u.name, student_no=u.student_no) for _, u in view.members
+                ],
+                topic=topics.get(gid),
+                graded=chosen,
+                deadline=extended.get(gid, due),
+                extended=extended.get(gid, due) != due,
+                review_count=figures.count if figures else 0,
+                mean_score=figures.mean if figures else None,
+            )
+        )
     return rows
 
 
@@ -93,8 +105,9 @@ def dashboard_access(session: Session, *, user: User, course_id: int, key: str) 
     return access.course, milestone_for(session, course_id=course_id, key=key)
 
 
-def dashboard_get(session: Session, *, user: User, course_id: int, key: str) -> tuple[Course, Milestone,
-                                                                                        list[DashboardRow]]:
+def dashboard_get(
+    session: Session, *, user: User, course_id: int, key: str
+) -> tuple[Course, Milestone, list[DashboardRow]]:
     """The milestone dashboard of a course (staff)."""
     course, milestone = dashboard_access(session, user=user, course_id=course_id, key=key)
     return course, milestone, dashboard_rows(session, course=course, milestone=milestone)

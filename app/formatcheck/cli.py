@@ -8,9 +8,8 @@ import os
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TextIO
-
 from pathlib import Path
+from typing import TextIO
 
 from app.formatcheck.isolate import RenderFailed, check_pdf_isolated, default_pool, render_page_isolated
 from app.formatcheck.report import CheckReport
@@ -53,8 +52,9 @@ def save_pictures(path: str, report: CheckReport, folder: Path) -> list[str]:
     return written
 
 
-def _run(files: list[str], ruleset: str, as_json: bool, *, stdout: TextIO, stderr: TextIO,
-         pictures: str | None = None) -> int:
+def _run(
+    files: list[str], ruleset: str, as_json: bool, *, stdout: TextIO, stderr: TextIO, pictures: str | None = None
+) -> int:
     if ruleset not in RULESETS:
         print(f"error: unknown rule set {ruleset!r}; choose one of: {', '.join(RULESETS)}", file=stderr)
         return EXIT_USAGE

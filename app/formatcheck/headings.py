@@ -201,18 +201,12 @@ def _find_headings(layout: _Layout, synonyms: dict[str, list[str]]) -> None:
     section_size = _section_size(display)
     for heading in display:
         heading.top = (
-            section_size is not None
-            and heading.size >= section_size - 0.4
-            and not _SUB_NUMBER.match(heading.text)
+            section_size is not None and heading.size >= section_size - 0.4 and not _SUB_NUMBER.match(heading.text)
         )
     first_top = min((h.item for h in display if h.top), default=len(layout.items))
     kept = [h for h in display if h.top]
     # Before the first section (the front matter) an Abstract may be set in any style, or run in.
-    kept += [
-        h
-        for h in display + run_ins
-        if not h.top and h.item < first_top and _sections_of(h.key, synonyms)
-    ]
+    kept += [h for h in display + run_ins if not h.top and h.item < first_top and _sections_of(h.key, synonyms)]
     kept.sort(key=lambda h: h.item)
     layout.headings = kept
     layout.candidates = display + run_ins
@@ -279,7 +273,9 @@ def _heading_candidates(layout: _Layout, body_size: float) -> tuple[list[_Headin
         style = _distinctive(line, body_size)
         if style is None and _normalise(line.text) in FRONT_MATTER_LABELS:
             found.flush()
-            found.display.append(_Heading(line.text, _normalise(line.text), item.index, line.page, line.size, "display"))
+            found.display.append(
+                _Heading(line.text, _normalise(line.text), item.index, line.page, line.size, "display")
+            )
         elif style is None:
             found.flush()
             found.run_in(item)

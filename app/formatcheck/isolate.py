@@ -282,12 +282,15 @@ def check_pdf_isolated(
     task = ("check", source, ruleset, kwargs, int(memory_limit_mb) * 1024 * 1024)
     status, value = (pool or default_pool()).run(task, time_limit, nice)
     if status == "overloaded":
-        logger.warning("format check starved of CPU (%.2f s used in %g s); retrying once", value,
-                       time_limit * OVERLOAD_FACTOR)
+        logger.warning(
+            "format check starved of CPU (%.2f s used in %g s); retrying once", value, time_limit * OVERLOAD_FACTOR
+        )
         status, value = (pool or default_pool()).run(task, time_limit, nice)
         if status == "overloaded":
-            raise CheckOverloaded(f"the server is too busy to check this file now ({value:.2f} s of CPU in "
-                                  f"{time_limit * OVERLOAD_FACTOR:g} s)")
+            raise CheckOverloaded(
+                f"the server is too busy to check this file now ({value:.2f} s of CPU in "
+                f"{time_limit * OVERLOAD_FACTOR:g} s)"
+            )
     if status == "ok":
         return CheckReport.from_dict(value)
     if status == "raise":

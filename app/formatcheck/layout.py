@@ -89,7 +89,9 @@ def _describe_size(width: float, height: float) -> str:
 
 
 def _is_letter(box: PageBox) -> bool:
-    return abs(box.width - LETTER_PT[0]) <= LETTER_TOLERANCE_PT and abs(box.height - LETTER_PT[1]) <= LETTER_TOLERANCE_PT
+    return (
+        abs(box.width - LETTER_PT[0]) <= LETTER_TOLERANCE_PT and abs(box.height - LETTER_PT[1]) <= LETTER_TOLERANCE_PT
+    )
 
 
 def _mode(weights: Counter[float]) -> float | None:
@@ -105,15 +107,15 @@ def _furniture_flags(lines: list[Line], box: PageBox) -> list[bool]:
     for line in lines:
         # Line numbers of review mode and page numbers are numbers standing alone.
         flag = line.kind == "text" and bool(_LONE_NUMBER.match(line.text))
-        if not flag and line.kind == "text" and len(line.text.split()) <= 8 and (
-            line.y < 0.07 * box.height or line.y > 0.93 * box.height
+        if (
+            not flag
+            and line.kind == "text"
+            and len(line.text.split()) <= 8
+            and (line.y < 0.07 * box.height or line.y > 0.93 * box.height)
         ):
             reach = max(22.0, 2 * line.size)
             flag = not any(
-                other is not line
-                and abs(other.y - line.y) <= reach
-                and other.x0 < line.x1
-                and other.x1 > line.x0
+                other is not line and abs(other.y - line.y) <= reach and other.x0 < line.x1 and other.x1 > line.x0
                 for other in lines
             )
         flags.append(flag)
@@ -199,9 +201,7 @@ def _caption_lines(layout: _Layout) -> set[int]:
     for item in layout.items:
         line = item.line
         if line.kind == "text" and not item.furniture:
-            if _CAPTION.match(line.text):
-                found.add(item.index)
-            elif (
+            if _CAPTION.match(line.text) or (
                 previous is not None
                 and previous.index in found
                 and previous.line.page == line.page

@@ -90,7 +90,7 @@ def _read_texts(
 
 
 def _skim_headings(plain: str, synonyms: dict[str, list[str]]) -> str | None:
-    """"references" or "heading" when a line of a page's plain text reads as one, else None."""
+    """ "references" or "heading" when a line of a page's plain text reads as one, else None."""
     lines = [_SKIM_PREFIX.sub("", line).strip() for line in plain.splitlines()]
     found = None
     for k, line in enumerate(lines):

@@ -204,5 +204,3 @@ def open_text_document(data: bytes) -> pdfium.PdfDocument:
         if "password" in str(exc).lower():
             raise EncryptedPdf() from exc
         raise UnreadablePdf(str(exc)) from exc
-
-

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from app.formatcheck.boxes import line_boxes, page_boxes
-from app.formatcheck.headings import _display_name, _Heading, _NUMBERING, _sections_of, _show_synonym, _synonym_table
+from app.formatcheck.headings import _NUMBERING, _display_name, _Heading, _sections_of, _show_synonym, _synonym_table
 from app.formatcheck.layout import (
     _body_pages,
     _describe_size,
@@ -187,8 +187,7 @@ def _check_page_limit(report: CheckReport, total: int, limit: int) -> int | None
     report.errors.append(
         Finding(
             "page-limit",
-            f"The {report.ruleset} has {total} pages; at most {limit} are allowed "
-            f"(page {limit} only for references).",
+            f"The {report.ruleset} has {total} pages; at most {limit} are allowed (page {limit} only for references).",
             list(range(limit + 1, total + 1)),
         )
     )
@@ -292,8 +291,11 @@ def _check_font_size(report: CheckReport, layout: _Layout, boxes: list[PageBox])
     sample = [
         it.line
         for it in layout.items
-        if it.line.kind == "text" and not it.furniture and it.line.size == size
-        and len(it.line.text) >= FONT_SIZE_SAMPLE_MIN_LINE and not _in_references(layout, it.index)
+        if it.line.kind == "text"
+        and not it.furniture
+        and it.line.size == size
+        and len(it.line.text) >= FONT_SIZE_SAMPLE_MIN_LINE
+        and not _in_references(layout, it.index)
     ]
     report.warnings.append(
         Finding(

@@ -19,7 +19,9 @@ def group_public(view: service.GroupView) -> GroupPublic:
 
 
 @router.post("/courses/{course_id}/groups", status_code=status.HTTP_201_CREATED)
-def create_group(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, body: GroupCreate) -> GroupPublic:
+def create_group(
+    session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, body: GroupCreate
+) -> GroupPublic:
     """Create a group (students); the creator joins it and gets its join code."""
     return group_public(service.group_create(session, user=user, course_id=course_id, name=body.name, now=clock()))
 
@@ -59,8 +61,9 @@ def get_group(session: SessionDep, user: CurrentUser, group_id: int) -> GroupPub
 @router.post("/groups/{group_id}/members", status_code=status.HTTP_201_CREATED)
 def add_member(session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, body: MemberAdd) -> GroupPublic:
     """Put a student of the course into the group (staff, also while formation is locked)."""
-    return group_public(service.group_member_add(session, user=user, group_id=group_id, user_id=body.user_id,
-                                                 now=clock()))
+    return group_public(
+        service.group_member_add(session, user=user, group_id=group_id, user_id=body.user_id, now=clock())
+    )
 
 
 @router.delete("/groups/{group_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)

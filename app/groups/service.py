@@ -62,9 +62,9 @@ def _new_join_code(session: Session) -> str:
 def group_member_count(session: Session, *, group_id: int) -> int:
     """How many students are currently in the group."""
     return session.exec(
-        select(func.count()).select_from(GroupMembership).where(
-            GroupMembership.group_id == group_id, col(GroupMembership.left_at).is_(None)
-        )
+        select(func.count())
+        .select_from(GroupMembership)
+        .where(GroupMembership.group_id == group_id, col(GroupMembership.left_at).is_(None))
     ).one()
 
 
@@ -77,12 +77,16 @@ def group_can_submit(session: Session, *, group: ProjectGroup, course: Course) -
 def group_views(session: Session, *, groups: list[ProjectGroup]) -> list[GroupView]:
     """The groups with their current members, loaded in one query."""
     ids = [g.id for g in groups]
-    rows = session.exec(
-        select(GroupMembership, User)
-        .join(User, col(User.id) == col(GroupMembership.user_id))
-        .where(col(GroupMembership.group_id).in_(ids), col(GroupMembership.left_at).is_(None))
-        .order_by(col(GroupMembership.joined_at), col(GroupMembership.id))
-    ).all() if ids else []
+    rows = (
+        session.exec(
+            select(GroupMembership, User)
+            .join(User, col(User.id) == col(GroupMembership.user_id))
+            .where(col(GroupMembership.group_id).in_(ids), col(GroupMembership.left_at).is_(None))
+            .order_by(col(GroupMembership.joined_at), col(GroupMembership.id))
+        ).all()
+        if ids
+        else []
+    )
     by_group: dict[int, list[tuple[GroupMembership, User]]] = {gid: [] for gid in ids if gid is not None}
     for membership, user in rows:
         by_group[membership.group_id].append((membership, user))
@@ -92,9 +96,7 @@ def group_views(session: Session, *, groups: list[ProjectGroup]) -> list[GroupVi
 def _lock_group(session: Session, *, group_id: int) -> ProjectGroup:
     # FOR UPDATE waits for any concurrent membership change of this group to commit,
     # so the count that follows sees it (READ COMMITTED takes a fresh snapshot per statement).
-    group = session.exec(
-        select(ProjectGroup).where(ProjectGroup.id == group_id).with_for_update()
-    ).one()
+    group = session.exec(select(ProjectGroup).where(ProjectGroup.id == group_id).with_for_update()).one()
     return group
 
 
@@ -131,17 +133,29 @@ def group_create(session: Session, *, user: User, course_id: int, name: str, now
     name = name.strip()
     if not name:
         raise InvalidInput("The group name may not be blank.", field="name")
-    if session.exec(
-        select(ProjectGroup.id).where(ProjectGroup.course_id == course_id, ProjectGroup.name == name)
-    ).first() is not None:
+    if (
+        session.exec(
+            select(ProjectGroup.id).where(ProjectGroup.course_id == course_id, ProjectGroup.name == name)
+        ).first()
+        is not None
+    ):
         raise Conflict(ERR_NAME_TAKEN)
     group = ProjectGroup(course_id=course_id, name=name, join_code=_new_join_code(session), created_at=now)
     session.add(group)
     session.flush()
-    _insert_membership(session, group=group, course=access.course, user_id=user.id or 0, now=now,
-                       already_msg=ERR_ALREADY_IN_GROUP)
-    audit_record(session, at=now, actor=user, action="group.create", entity="group", entity_id=group.id,
-                 course_id=course_id, after={"name": group.name, "members": [user.id]})
+    _insert_membership(
+        session, group=group, course=access.course, user_id=user.id or 0, now=now, already_msg=ERR_ALREADY_IN_GROUP
+    )
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="group.create",
+        entity="group",
+        entity_id=group.id,
+        course_id=course_id,
+        after={"name": group.name, "members": [user.id]},
+    )
     return group_views(session, groups=[group])[0]
 
 
@@ -158,10 +172,19 @@ def group_join(session: Session, *, user: User, course_id: int, code: str, now: 
         raise NotFound(ERR_BAD_JOIN_CODE)
     if current_group_id(session, course_id=course_id, user_id=user.id or 0) is not None:
         raise Conflict(ERR_ALREADY_IN_GROUP, code="already_in_group")
-    _insert_membership(session, group=group, course=access.course, user_id=user.id or 0, now=now,
-                       already_msg=ERR_ALREADY_IN_GROUP)
-    audit_record(session, at=now, actor=user, action="group.join", entity="group", entity_id=group.id,
-                 course_id=course_id, after={"user_id": user.id})
+    _insert_membership(
+        session, group=group, course=access.course, user_id=user.id or 0, now=now, already_msg=ERR_ALREADY_IN_GROUP
+    )
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="group.join",
+        entity="group",
+        entity_id=group.id,
+        course_id=course_id,
+        after={"user_id": user.id},
+    )
     return group_views(session, groups=[group])[0]
 
 
@@ -192,7 +215,8 @@ def group_member_remove(session: Session, *, user: User, group_id: int, user_id:
     _lock_group(session, group_id=group_id)
     membership = session.exec(
         select(GroupMembership).where(
-            GroupMembership.group_id == group_id, GroupMembership.user_id == user_id,
+            GroupMembership.group_id == group_id,
+            GroupMembership.user_id == user_id,
             col(GroupMembership.left_at).is_(None),
         )
     ).first()
@@ -202,8 +226,17 @@ def group_member_remove(session: Session, *, user: User, group_id: int, user_id:
     session.add(membership)
     session.flush()
     action = "group.leave" if user_id == user.id else "group.member_remove"
-    audit_record(session, at=now, actor=user, action=action, entity="group", entity_id=group_id,
-                 course_id=access.course.id, before={"user_id": user_id}, after=None)
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action=action,
+        entity="group",
+        entity_id=group_id,
+        course_id=access.course.id,
+        before={"user_id": user_id},
+        after=None,
+    )
 
 
 def group_member_add(session: Session, *, user: User, group_id: int, user_id: int, now: datetime) -> GroupView:
@@ -219,10 +252,19 @@ def group_member_add(session: Session, *, user: User, group_id: int, user_id: in
         raise InvalidInput(ERR_NOT_A_STUDENT_OF_COURSE, field="user_id")
     if current_group_id(session, course_id=course_id, user_id=user_id) is not None:
         raise Conflict(ERR_TARGET_IN_GROUP, code="already_in_group")
-    _insert_membership(session, group=access.group, course=access.course, user_id=user_id, now=now,
-                       already_msg=ERR_TARGET_IN_GROUP)
-    audit_record(session, at=now, actor=user, action="group.member_add", entity="group", entity_id=group_id,
-                 course_id=course_id, after={"user_id": user_id})
+    _insert_membership(
+        session, group=access.group, course=access.course, user_id=user_id, now=now, already_msg=ERR_TARGET_IN_GROUP
+    )
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="group.member_add",
+        entity="group",
+        entity_id=group_id,
+        course_id=course_id,
+        after={"user_id": user_id},
+    )
     return group_views(session, groups=[access.group])[0]
 
 
@@ -234,7 +276,15 @@ def group_formation_lock(session: Session, *, user: User, course_id: int, locked
         before = course.formation_locked
         course.formation_locked = locked
         session.add(course)
-        audit_record(session, at=now, actor=user, action="course.formation_lock", entity="course",
-                     entity_id=course.id, course_id=course.id,
-                     before={"formation_locked": before}, after={"formation_locked": locked})
+        audit_record(
+            session,
+            at=now,
+            actor=user,
+            action="course.formation_lock",
+            entity="course",
+            entity_id=course.id,
+            course_id=course.id,
+            before={"formation_locked": before},
+            after={"formation_locked": locked},
+        )
     return course

@@ -32,12 +32,16 @@ def get_my_marks(session: SessionDep, user: CurrentUser, course_id: int) -> MyMa
     mine = service.my_marks(session, user=user, course_id=course_id)
     row = mine.marks
     milestones = [
-        MilestoneMarkPublic(key=m.key, title=m.title, score=_out(r.score), multiplier=_out(r.multiplier),
-                            mark=_out(r.mark))
-        for m in mine.released if row is not None for r in [row.milestones[m.key]]
+        MilestoneMarkPublic(
+            key=m.key, title=m.title, score=_out(r.score), multiplier=_out(r.multiplier), mark=_out(r.mark)
+        )
+        for m in mine.released
+        if row is not None
+        for r in [row.milestones[m.key]]
     ]
     return MyMarksPublic(
-        course_id=course_id, milestones=milestones,
+        course_id=course_id,
+        milestones=milestones,
         project_mark=_out(row.project) if row and mine.all_released else None,
         assignment_mark=_out(row.assignment) if row else None,
         course_mark=_out(row.course) if row and mine.all_released else None,
@@ -48,8 +52,11 @@ def get_my_marks(session: SessionDep, user: CurrentUser, course_id: int) -> MyMa
 def export_marks(session: SessionDep, user: CurrentUser, course_id: int, normalise: bool = False) -> Response:
     """Per student: each milestone's score, multiplier and mark, the project mark (and course mark) as CSV (staff)."""
     course, text = service.marks_export(session, user=user, course_id=course_id, normalise=normalise)
-    return Response(content=text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{course.code}-marks.csv"'})
+    return Response(
+        content=text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{course.code}-marks.csv"'},
+    )
 
 
 @router.post("/courses/{course_id}/assignment-marks")
@@ -61,5 +68,6 @@ def import_assignment_marks(
         text = file.file.read().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(ERR_NOT_UTF8, field="file") from None
-    return ImportPublic(imported=service.assignment_marks_import(session, user=user, course_id=course_id, text=text,
-                                                                 now=clock()))
+    return ImportPublic(
+        imported=service.assignment_marks_import(session, user=user, course_id=course_id, text=text, now=clock())
+    )

@@ -22,9 +22,9 @@ from app.marks.compute import (
     with_ballots,
 )
 from app.milestones.service import milestone_for
-from app.programme.ballots import ballot_marks
 from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
 from app.notify.events import notice_marks_released
+from app.programme.ballots import ballot_marks
 from app.reviews.service import milestone_scores
 from app.spreadsheet import text_cell
 from app.submissions.grading import milestone_deadline
@@ -90,40 +90,50 @@ def _member_at(spans: list[Span], due: datetime) -> int | None:
     return None
 
 
-def marks_table(session: Session, *, course: Course, normalise: bool = False,
-                user_ids: set[int] | None = None) -> MarksTable:
+def marks_table(
+    session: Session, *, course: Course, normalise: bool = False, user_ids: set[int] | None = None
+) -> MarksTable:
     """Compute every student's marks (no access check; callers check). A fixed number of queries.
 
     A student gets, for each milestone, the marks of the group they belonged to at the milestone's
     deadline (joined at or before it, not left by then), extensions notwithstanding; no such group means 0.
     """
     milestones = course_milestones(session, course_id=course.id or 0)
-    statement = (select(User.id, User.student_no, User.name)
-                 .join(CourseMember, col(CourseMember.user_id) == col(User.id))
-                 .where(CourseMember.course_id == course.id, CourseMember.role == STUDENT))
+    statement = (
+        select(User.id, User.student_no, User.name)
+        .join(CourseMember, col(CourseMember.user_id) == col(User.id))
+        .where(CourseMember.course_id == course.id, CourseMember.role == STUDENT)
+    )
     if user_ids is not None:
         statement = statement.where(col(User.id).in_(sorted(user_ids)))
-    students = sorted((StudentRef(id=i, student_no=no, name=name) for i, no, name in session.exec(statement)),
-                      key=lambda u: (u.student_no is None, u.student_no or "", u.id))
-    groups = dict(session.exec(
-        select(ProjectGroup.id, ProjectGroup.name).where(ProjectGroup.course_id == course.id)).all())
+    students = sorted(
+        (StudentRef(id=i, student_no=no, name=name) for i, no, name in session.exec(statement)),
+        key=lambda u: (u.student_no is None, u.student_no or "", u.id),
+    )
+    groups = dict(
+        session.exec(select(ProjectGroup.id, ProjectGroup.name).where(ProjectGroup.course_id == course.id)).all()
+    )
     spans: dict[int, list[Span]] = defaultdict(list)
     for user_id, group_id, joined_at, left_at in session.exec(
         select(GroupMembership.user_id, GroupMembership.group_id, GroupMembership.joined_at, GroupMembership.left_at)
-        .where(GroupMembership.course_id == course.id).order_by(col(GroupMembership.joined_at))
+        .where(GroupMembership.course_id == course.id)
+        .order_by(col(GroupMembership.joined_at))
     ):
         spans[user_id].append(Span(group_id=group_id, joined_at=joined_at, left_at=left_at))
     per_milestone: dict[str, tuple[datetime, dict[int, MilestoneResult]]] = {}
     weight, ballots = ballot_marks(session, course_id=course.id or 0)
     for m in milestones:
         due = milestone_deadline(course, m)
-        results = {gid: milestone_result(scores=s.scores, multiplier=s.graded.lateness.multiplier)
-                   for gid, s in milestone_scores(session, course=course, milestone=m, normalise=normalise).items()}
+        results = {
+            gid: milestone_result(scores=s.scores, multiplier=s.graded.lateness.multiplier)
+            for gid, s in milestone_scores(session, course=course, milestone=m, normalise=normalise).items()
+        }
         if m.ruleset == FINAL_RULESET and ballots:
             results = {gid: with_ballots(r, ballot_mark=ballots.get(gid), weight=weight) for gid, r in results.items()}
         per_milestone[m.key] = (due, results)
-    assignment = {a.user_id: a.mark for a in session.exec(
-        select(AssignmentMark).where(AssignmentMark.course_id == course.id))}
+    assignment = {
+        a.user_id: a.mark for a in session.exec(select(AssignmentMark).where(AssignmentMark.course_id == course.id))
+    }
     weights = {m.key: m.weight for m in milestones}
     rows = []
     final_due = next((per_milestone[m.key][0] for m in milestones if m.ruleset == FINAL_RULESET), None)
@@ -140,15 +150,27 @@ def marks_table(session: Session, *, course: Course, normalise: bool = False,
             final_group = _member_at(spans[uid], final_due)
             ballot_of_student[uid] = ballots.get(final_group) if final_group is not None else None
         project = project_mark(results, weights)
-        rows.append(StudentMarks(
-            user=user, group_name=groups[current] if current is not None else None, milestones=results,
-            project=project, assignment=assignment.get(uid),
-            course=course_mark(assignment=assignment.get(uid), project=project,
-                               assignment_share=course.assignment_share),
-        ))
-    return MarksTable(course=course, milestones=milestones, rows=rows, has_assignment_marks=bool(assignment),
-                      ballot_weight=weight, ballot_marks=ballots or None,
-                      ballot_of_student=ballot_of_student if ballots else None)
+        rows.append(
+            StudentMarks(
+                user=user,
+                group_name=groups[current] if current is not None else None,
+                milestones=results,
+                project=project,
+                assignment=assignment.get(uid),
+                course=course_mark(
+                    assignment=assignment.get(uid), project=project, assignment_share=course.assignment_share
+                ),
+            )
+        )
+    return MarksTable(
+        course=course,
+        milestones=milestones,
+        rows=rows,
+        has_assignment_marks=bool(assignment),
+        ballot_weight=weight,
+        ballot_marks=ballots or None,
+        ballot_of_student=ballot_of_student if ballots else None,
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -203,9 +225,17 @@ def marks_release(session: Session, *, user: User, course_id: int, key: str, now
     if milestone.marks_released_at is None:
         milestone.marks_released_at = now
         session.add(milestone)
-        audit_record(session, at=now, actor=user, action="marks.release", entity="milestone",
-                     entity_id=milestone.id, course_id=course_id, before={"marks_released_at": None},
-                     after={"marks_released_at": now.isoformat()})
+        audit_record(
+            session,
+            at=now,
+            actor=user,
+            action="marks.release",
+            entity="milestone",
+            entity_id=milestone.id,
+            course_id=course_id,
+            before={"marks_released_at": None},
+            after={"marks_released_at": now.isoformat()},
+        )
         notice_marks_released(session, course=course, milestone=milestone, now=now)
     return milestone
 
@@ -228,8 +258,12 @@ def my_marks(session: Session, *, user: User, course_id: int) -> MyMarks:
     if not released:
         return MyMarks(course=course, released=[], marks=None, all_released=False)
     table = marks_table(session, course=course, user_ids={user.id or 0})
-    return MyMarks(course=course, released=released, marks=table.rows[0] if table.rows else None,
-                   all_released=len(released) == len(milestones))
+    return MyMarks(
+        course=course,
+        released=released,
+        marks=table.rows[0] if table.rows else None,
+        all_released=len(released) == len(milestones),
+    )
 
 
 def _parse_assignment_csv(text: str, students: dict[str, int]) -> tuple[dict[int, float], list[str]]:
@@ -273,19 +307,29 @@ def _parse_assignment_csv(text: str, students: dict[str, int]) -> tuple[dict[int
 def assignment_marks_import(session: Session, *, user: User, course_id: int, text: str, now: datetime) -> int:
     """Import `student_no,assignment_mark` rows (lecturer); any bad line refuses the whole file with every error."""
     course_for(session, course_id=course_id, user=user, roles=frozenset({LECTURER}))
-    students = dict(session.exec(
-        select(User.student_no, User.id).join(CourseMember, col(CourseMember.user_id) == col(User.id))
-        .where(CourseMember.course_id == course_id, CourseMember.role == STUDENT, col(User.student_no).is_not(None))
-    ).all())
+    students = dict(
+        session.exec(
+            select(User.student_no, User.id)
+            .join(CourseMember, col(CourseMember.user_id) == col(User.id))
+            .where(CourseMember.course_id == course_id, CourseMember.role == STUDENT, col(User.student_no).is_not(None))
+        ).all()
+    )
     marks, errors = _parse_assignment_csv(text, students)
     if errors:
         raise InvalidInput(" ".join(errors), field="file")
-    existing = {a.user_id: a for a in session.exec(
-        select(AssignmentMark).where(AssignmentMark.course_id == course_id))}
+    existing = {a.user_id: a for a in session.exec(select(AssignmentMark).where(AssignmentMark.course_id == course_id))}
     for user_id, mark in marks.items():
         row = existing.get(user_id) or AssignmentMark(course_id=course_id, user_id=user_id, mark=mark, imported_at=now)
         row.mark, row.imported_at = mark, now
         session.add(row)
-    audit_record(session, at=now, actor=user, action="marks.assignments_import", entity="course", entity_id=course_id,
-                 course_id=course_id, after={"imported": len(marks)})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="marks.assignments_import",
+        entity="course",
+        entity_id=course_id,
+        course_id=course_id,
+        after={"imported": len(marks)},
+    )
     return len(marks)

@@ -19,8 +19,13 @@ CALENDAR_SOURCES = (programme_events,)
 def milestone_public(course: Course, milestone: Milestone) -> MilestonePublic:
     """A milestone as returned by the API, its deadline in the course time zone."""
     return MilestonePublic(
-        key=milestone.key, title=milestone.title, week=milestone.week, weight=milestone.weight,
-        ruleset=milestone.ruleset, page_limit=milestone.page_limit, errors_block=milestone.errors_block,
+        key=milestone.key,
+        title=milestone.title,
+        week=milestone.week,
+        weight=milestone.weight,
+        ruleset=milestone.ruleset,
+        page_limit=milestone.page_limit,
+        errors_block=milestone.errors_block,
         requires_approved_topic=milestone.requires_approved_topic,
         due_at=service.local_instant(milestone_deadline(course, milestone), course),
         due_at_is_default=milestone.due_at_override is None,
@@ -30,9 +35,12 @@ def milestone_public(course: Course, milestone: Milestone) -> MilestonePublic:
 def extension_public(course: Course, extension: Extension, milestone: Milestone) -> ExtensionPublic:
     """An extension as returned by the API, its instants in the course time zone."""
     return ExtensionPublic(
-        group_id=extension.group_id, milestone=milestone.key,
-        due_at=service.local_instant(extension.due_at, course), reason=extension.reason,
-        granted_by=extension.granted_by, created_at=service.local_instant(extension.created_at, course),
+        group_id=extension.group_id,
+        milestone=milestone.key,
+        due_at=service.local_instant(extension.due_at, course),
+        reason=extension.reason,
+        granted_by=extension.granted_by,
+        created_at=service.local_instant(extension.created_at, course),
     )
 
 
@@ -48,8 +56,9 @@ def update_milestone(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, key: str, body: MilestoneUpdate
 ) -> MilestonePublic:
     """Change a deadline (null: back to the week's Sunday 23:59), errors_block or page_limit (lecturer)."""
-    return milestone_public(*service.milestone_update(session, user=user, course_id=course_id, key=key, data=body,
-                                                      now=clock()))
+    return milestone_public(
+        *service.milestone_update(session, user=user, course_id=course_id, key=key, data=body, now=clock())
+    )
 
 
 @router.get("/groups/{group_id}/extensions")
@@ -77,8 +86,11 @@ def revoke_extension(session: SessionDep, clock: ClockDep, user: CurrentUser, gr
 def course_calendar(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
     """The course's deadlines and published week-16 talks as iCalendar (members: their group's own)."""
     body = service.calendar_ics(session, user=user, course_id=course_id, now=clock(), sources=CALENDAR_SOURCES)
-    return Response(content=body, media_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="course-{course_id}.ics"'})
+    return Response(
+        content=body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="course-{course_id}.ics"'},
+    )
 
 
 @router.post("/me/calendar-feed", status_code=status.HTTP_201_CREATED)
@@ -89,8 +101,9 @@ def issue_calendar_feed(
     secret = service.calendar_feed_issue(session, user=user, now=clock())
     # Built from the configured address, never from the request's Host header, which the client chooses.
     settings = get_settings()
-    return CalendarFeedPublic(url=settings.public_url.rstrip("/") + request.app.url_path_for("calendar_feed",
-                                                                                              secret=secret))
+    return CalendarFeedPublic(
+        url=settings.public_url.rstrip("/") + request.app.url_path_for("calendar_feed", secret=secret)
+    )
 
 
 @router.delete("/me/calendar-feed", status_code=status.HTTP_204_NO_CONTENT)

@@ -40,9 +40,7 @@ def local_instant(instant: datetime, course: Course) -> datetime:
 
 def milestone_for(session: Session, *, course_id: int, key: str) -> Milestone:
     """The course's milestone with this key; NotFound otherwise."""
-    milestone = session.exec(
-        select(Milestone).where(Milestone.course_id == course_id, Milestone.key == key)
-    ).first()
+    milestone = session.exec(select(Milestone).where(Milestone.course_id == course_id, Milestone.key == key)).first()
     if milestone is None:
         raise NotFound(ERR_NO_MILESTONE)
     return milestone
@@ -98,23 +96,36 @@ def milestone_update(
     after = _milestone_snapshot(course, milestone)
     changed = [k for k in after if after[k] != before[k]]
     if changed:
-        audit_record(session, at=now, actor=user, action="milestone.update", entity="milestone",
-                     entity_id=milestone.id, course_id=course.id,
-                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+        audit_record(
+            session,
+            at=now,
+            actor=user,
+            action="milestone.update",
+            entity="milestone",
+            entity_id=milestone.id,
+            course_id=course.id,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+        )
     return course, milestone
 
 
 def _extension_snapshot(extension: Extension, key: str) -> dict[str, Any]:
-    return {"group_id": extension.group_id, "milestone": key, "due_at": extension.due_at.isoformat(),
-            "reason": extension.reason}
+    return {
+        "group_id": extension.group_id,
+        "milestone": key,
+        "due_at": extension.due_at.isoformat(),
+        "reason": extension.reason,
+    }
 
 
 def extension_grant(
     session: Session, *, user: User, group_id: int, data: ExtensionIn, now: datetime
 ) -> tuple[Course, Extension, Milestone]:
     """Grant or change a group's extension for a milestone (staff); audited."""
-    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=data.milestone,
-                                              refusal=ERR_STAFF_ONLY)
+    access, milestone = staff_group_milestone(
+        session, user=user, group_id=group_id, key=data.milestone, refusal=ERR_STAFF_ONLY
+    )
     if data.due_at <= milestone_deadline(access.course, milestone):
         raise InvalidInput(ERR_EXTENSION_NOT_LATER, field="due_at")
     extension = session.exec(
@@ -123,37 +134,75 @@ def extension_grant(
     before = _extension_snapshot(extension, milestone.key) if extension else None
     previous = extension.due_at if extension else None
     if extension is None:
-        extension = Extension(group_id=group_id, milestone_id=milestone.id or 0, due_at=data.due_at,
-                              reason=data.reason, granted_by=user.id, created_at=now)
+        extension = Extension(
+            group_id=group_id,
+            milestone_id=milestone.id or 0,
+            due_at=data.due_at,
+            reason=data.reason,
+            granted_by=user.id,
+            created_at=now,
+        )
     else:
         extension.due_at, extension.reason, extension.granted_by = data.due_at, data.reason, user.id
     session.add(extension)
     session.flush()
-    audit_record(session, at=now, actor=user, action="extension.grant", entity="extension",
-                 entity_id=extension.id, course_id=access.course.id, before=before,
-                 after=_extension_snapshot(extension, milestone.key))
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="extension.grant",
+        entity="extension",
+        entity_id=extension.id,
+        course_id=access.course.id,
+        before=before,
+        after=_extension_snapshot(extension, milestone.key),
+    )
     if previous != extension.due_at:
-        notice_extension(session, course=access.course, group=access.group, milestone=milestone,
-                         change="granted" if previous is None else "changed", due_at=extension.due_at,
-                         deadline=extension.due_at, reason=extension.reason, previous=previous, now=now)
+        notice_extension(
+            session,
+            course=access.course,
+            group=access.group,
+            milestone=milestone,
+            change="granted" if previous is None else "changed",
+            due_at=extension.due_at,
+            deadline=extension.due_at,
+            reason=extension.reason,
+            previous=previous,
+            now=now,
+        )
     return access.course, extension, milestone
 
 
 def extension_revoke(session: Session, *, user: User, group_id: int, key: str, now: datetime) -> None:
     """Withdraw a group's extension for a milestone (staff); audited."""
-    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key,
-                                              refusal=ERR_STAFF_ONLY)
+    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key, refusal=ERR_STAFF_ONLY)
     extension = session.exec(
         select(Extension).where(Extension.group_id == group_id, Extension.milestone_id == milestone.id)
     ).first()
     if extension is None:
         raise NotFound(ERR_NO_EXTENSION)
-    audit_record(session, at=now, actor=user, action="extension.revoke", entity="extension",
-                 entity_id=extension.id, course_id=access.course.id,
-                 before=_extension_snapshot(extension, milestone.key))
-    notice_extension(session, course=access.course, group=access.group, milestone=milestone, change="withdrawn",
-                     due_at=extension.due_at, deadline=milestone_deadline(access.course, milestone), reason="",
-                     previous=extension.due_at, now=now)
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="extension.revoke",
+        entity="extension",
+        entity_id=extension.id,
+        course_id=access.course.id,
+        before=_extension_snapshot(extension, milestone.key),
+    )
+    notice_extension(
+        session,
+        course=access.course,
+        group=access.group,
+        milestone=milestone,
+        change="withdrawn",
+        due_at=extension.due_at,
+        deadline=milestone_deadline(access.course, milestone),
+        reason="",
+        previous=extension.due_at,
+        now=now,
+    )
     session.delete(extension)
 
 
@@ -161,22 +210,33 @@ def extension_list(session: Session, *, user: User, group_id: int) -> tuple[Cour
     """A group's extensions with their milestones (members and staff)."""
     access = group_for(session, group_id=group_id, user=user)
     rows = session.exec(
-        select(Extension, Milestone).join(Milestone, col(Milestone.id) == col(Extension.milestone_id))
-        .where(Extension.group_id == group_id).order_by(col(Milestone.week), col(Milestone.id))
+        select(Extension, Milestone)
+        .join(Milestone, col(Milestone.id) == col(Extension.milestone_id))
+        .where(Extension.group_id == group_id)
+        .order_by(col(Milestone.week), col(Milestone.id))
     ).all()
     return access.course, [(e, m) for e, m in rows]
 
 
-def calendar_ics(session: Session, *, user: User, course_id: int, now: datetime,
-                 sources: tuple[EventSource, ...] = ()) -> bytes:
+def calendar_ics(
+    session: Session, *, user: User, course_id: int, now: datetime, sources: tuple[EventSource, ...] = ()
+) -> bytes:
     """One course's deadlines as iCalendar (course members); a member sees their group's extensions."""
     access = course_for(session, course_id=course_id, user=user)
-    return calendar_build(session, user=user, courses=[access], now=now, name=f"{access.course.code} deadlines",
-                          sources=sources)
+    return calendar_build(
+        session, user=user, courses=[access], now=now, name=f"{access.course.code} deadlines", sources=sources
+    )
 
 
-def calendar_build(session: Session, *, user: User, courses: list[CourseAccess], now: datetime, name: str,
-                   sources: tuple[EventSource, ...] = ()) -> bytes:
+def calendar_build(
+    session: Session,
+    *,
+    user: User,
+    courses: list[CourseAccess],
+    now: datetime,
+    name: str,
+    sources: tuple[EventSource, ...] = (),
+) -> bytes:
     """The deadlines of `courses` as `user` sees them, as iCalendar, each in its course's time zone.
 
     Staff see the milestone deadlines; a student sees their current group's extensions instead.
@@ -208,8 +268,9 @@ def _course_events(session: Session, *, user: User, access: CourseAccess, now: d
         group_id = current_group_id(session, course_id=course.id or 0, user_id=user.id or 0)
         if group_id is not None:
             group = session.get(ProjectGroup, group_id)
-            extended = {e.milestone_id: e.due_at for e in session.exec(
-                select(Extension).where(Extension.group_id == group_id))}
+            extended = {
+                e.milestone_id: e.due_at for e in session.exec(select(Extension).where(Extension.group_id == group_id))
+            }
     events = []
     for milestone in course_milestones(session, course_id=course.id or 0):
         due = milestone_deadline(course, milestone)
@@ -232,8 +293,10 @@ def _course_events(session: Session, *, user: User, access: CourseAccess, now: d
 def user_courses(session: Session, *, user: User) -> list[CourseAccess]:
     """Every course the user has a role in, by id, with that role (admins count as lecturers, as in course_role)."""
     rows = session.exec(
-        select(Course, CourseMember.role).join(CourseMember, col(CourseMember.course_id) == col(Course.id))
-        .where(CourseMember.user_id == user.id).order_by(col(Course.id))
+        select(Course, CourseMember.role)
+        .join(CourseMember, col(CourseMember.course_id) == col(Course.id))
+        .where(CourseMember.user_id == user.id)
+        .order_by(col(Course.id))
     ).all()
     return [CourseAccess(course=course, role=LECTURER if user.is_admin else role) for course, role in rows]
 
@@ -248,11 +311,20 @@ def calendar_feed_issue(session: Session, *, user: User, now: datetime) -> str:
     """A new calendar-feed secret for the user; their previous feed URL stops working; audited."""
     _lock_feeds(session, user=user)
     revoked = tokens_revoke(session, user=user, kind=FEED_KIND, now=now)
-    secret, token = token_issue(session, user=user, now=now, kind=FEED_KIND,
-                                ttl=timedelta(days=get_settings().feed_ttl_days))
-    audit_record(session, at=now, actor=user, action="calendar_feed.issue", entity="api_token", entity_id=token.id,
-                 course_id=None, before={"revoked": [t.id for t in revoked]} if revoked else None,
-                 after={"expires_at": token.expires_at.isoformat()})
+    secret, token = token_issue(
+        session, user=user, now=now, kind=FEED_KIND, ttl=timedelta(days=get_settings().feed_ttl_days)
+    )
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="calendar_feed.issue",
+        entity="api_token",
+        entity_id=token.id,
+        course_id=None,
+        before={"revoked": [t.id for t in revoked]} if revoked else None,
+        after={"expires_at": token.expires_at.isoformat()},
+    )
     return secret
 
 
@@ -260,8 +332,16 @@ def calendar_feed_revoke(session: Session, *, user: User, now: datetime) -> None
     """Revoke the user's calendar feed (a no-op without one); audited."""
     _lock_feeds(session, user=user)
     for token in tokens_revoke(session, user=user, kind=FEED_KIND, now=now):
-        audit_record(session, at=now, actor=user, action="calendar_feed.revoke", entity="api_token",
-                     entity_id=token.id, course_id=None, before={"expires_at": token.expires_at.isoformat()})
+        audit_record(
+            session,
+            at=now,
+            actor=user,
+            action="calendar_feed.revoke",
+            entity="api_token",
+            entity_id=token.id,
+            course_id=None,
+            before={"expires_at": token.expires_at.isoformat()},
+        )
 
 
 def calendar_feed_ics(session: Session, *, secret: str, now: datetime, sources: tuple[EventSource, ...] = ()) -> bytes:
@@ -270,5 +350,6 @@ def calendar_feed_ics(session: Session, *, secret: str, now: datetime, sources: 
         user = user_from_token(session, token=secret, now=now, kind=FEED_KIND)
     except NotAuthenticated:
         raise NotFound(ERR_NO_FEED) from None
-    return calendar_build(session, user=user, courses=user_courses(session, user=user), now=now,
-                          name=FEED_CALENDAR_NAME, sources=sources)
+    return calendar_build(
+        session, user=user, courses=user_courses(session, user=user), now=now, name=FEED_CALENDAR_NAME, sources=sources
+    )

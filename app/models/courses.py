@@ -12,9 +12,7 @@ from app.db import JSONType, UTCDateTime
 class Course(SQLModel, table=True):
     """A course run with its per-course rules (SPEC.md defaults)."""
 
-    __table_args__ = (
-        CheckConstraint("min_group_size >= 1 AND min_group_size <= max_group_size", name="group_size"),
-    )
+    __table_args__ = (CheckConstraint("min_group_size >= 1 AND min_group_size <= max_group_size", name="group_size"),)
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True)

@@ -20,8 +20,13 @@ class SelectionRun(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'published', 'superseded')", name="status"),
         # One run in force per course, enforced by the database even if two publishes race.
-        Index("uq_selection_run_in_force", "course_id", unique=True,
-              sqlite_where=text("status = 'published'"), postgresql_where=text("status = 'published'")),
+        Index(
+            "uq_selection_run_in_force",
+            "course_id",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -20,61 +20,134 @@ def _course(course: Course) -> dict[str, str]:
 
 
 def _group_context(course: Course, group: ProjectGroup) -> dict[str, object]:
-    return {"course": _course(course), "group": {"id": group.id, "name": group.name},
-            "status_url": link(f"/ui/groups/{group.id}/status")}
+    return {
+        "course": _course(course),
+        "group": {"id": group.id, "name": group.name},
+        "status_url": link(f"/ui/groups/{group.id}/status"),
+    }
 
 
-def notice_activation(session: Session, *, course: Course, user: User, code: str, expires_at: datetime,
-                      now: datetime) -> list[Notice]:
+def notice_activation(
+    session: Session, *, course: Course, user: User, code: str, expires_at: datetime, now: datetime
+) -> list[Notice]:
     """A new account's one-time activation code, emailed instead of handed out (the roster import's flag)."""
-    return notice_enqueue(session, kind="activation", users=[user], now=now, course_id=course.id, secret=code,
-                          context={"course": _course(course), "code": code, "expires_at": expires_at,
-                                   "activate_url": link("/api/v1/auth/activate"), "login_url": link("/ui/login")})
+    return notice_enqueue(
+        session,
+        kind="activation",
+        users=[user],
+        now=now,
+        course_id=course.id,
+        secret=code,
+        context={
+            "course": _course(course),
+            "code": code,
+            "expires_at": expires_at,
+            "activate_url": link("/api/v1/auth/activate"),
+            "login_url": link("/ui/login"),
+        },
+    )
 
 
-def notice_upload_receipt(session: Session, *, course: Course, group: ProjectGroup, milestone: Milestone,
-                          submission: Submission, deadline: datetime, lateness: Lateness,
-                          now: datetime) -> list[Notice]:
+def notice_upload_receipt(
+    session: Session,
+    *,
+    course: Course,
+    group: ProjectGroup,
+    milestone: Milestone,
+    submission: Submission,
+    deadline: datetime,
+    lateness: Lateness,
+    now: datetime,
+) -> list[Notice]:
     """The receipt of an upload, to every member: version, SHA-256, receipt time, lateness and format findings."""
     report = submission.format_report
-    return notice_enqueue(session, kind="receipt", users=group_members(session, group_id=group.id or 0), now=now,
-                          course_id=course.id, context={
-                              **_group_context(course, group), "milestone": milestone.title,
-                              "submission": submission, "deadline": deadline, "lateness": lateness,
-                              "errors": report.get("errors", []), "warnings": report.get("warnings", [])})
+    return notice_enqueue(
+        session,
+        kind="receipt",
+        users=group_members(session, group_id=group.id or 0),
+        now=now,
+        course_id=course.id,
+        context={
+            **_group_context(course, group),
+            "milestone": milestone.title,
+            "submission": submission,
+            "deadline": deadline,
+            "lateness": lateness,
+            "errors": report.get("errors", []),
+            "warnings": report.get("warnings", []),
+        },
+    )
 
 
-def notice_topic_decision(session: Session, *, course: Course, group: ProjectGroup, topic: Topic,
-                          now: datetime) -> list[Notice]:
+def notice_topic_decision(
+    session: Session, *, course: Course, group: ProjectGroup, topic: Topic, now: datetime
+) -> list[Notice]:
     """The staff decision on a group's topic, with its comment, to every member."""
-    return notice_enqueue(session, kind="topic_decision", users=group_members(session, group_id=group.id or 0),
-                          now=now, course_id=course.id, context={**_group_context(course, group), "topic": topic})
+    return notice_enqueue(
+        session,
+        kind="topic_decision",
+        users=group_members(session, group_id=group.id or 0),
+        now=now,
+        course_id=course.id,
+        context={**_group_context(course, group), "topic": topic},
+    )
 
 
-def notice_extension(session: Session, *, course: Course, group: ProjectGroup, milestone: Milestone, change: str,
-                     due_at: datetime, deadline: datetime, reason: str, previous: datetime | None,
-                     now: datetime) -> list[Notice]:
+def notice_extension(
+    session: Session,
+    *,
+    course: Course,
+    group: ProjectGroup,
+    milestone: Milestone,
+    change: str,
+    due_at: datetime,
+    deadline: datetime,
+    reason: str,
+    previous: datetime | None,
+    now: datetime,
+) -> list[Notice]:
     """An extension `change`d (granted, changed or withdrawn), to every member, with the deadline that now holds."""
     if change not in ("granted", "changed", "withdrawn"):
         raise ValueError(change)
-    return notice_enqueue(session, kind=f"extension_{change}", users=group_members(session, group_id=group.id or 0),
-                          now=now, course_id=course.id, context={
-                              **_group_context(course, group), "milestone": milestone.title, "change": change, "due_at": due_at,
-                              "deadline": deadline, "reason": reason, "previous": previous})
+    return notice_enqueue(
+        session,
+        kind=f"extension_{change}",
+        users=group_members(session, group_id=group.id or 0),
+        now=now,
+        course_id=course.id,
+        context={
+            **_group_context(course, group),
+            "milestone": milestone.title,
+            "change": change,
+            "due_at": due_at,
+            "deadline": deadline,
+            "reason": reason,
+            "previous": previous,
+        },
+    )
 
 
 def notice_marks_released(session: Session, *, course: Course, milestone: Milestone, now: datetime) -> list[Notice]:
     """A milestone's marks and reviews are released: to every student of the course."""
-    return notice_enqueue(session, kind="marks_released", users=course_people(session, course_id=course.id or 0,
-                                                                              roles=[STUDENT]),
-                          now=now, course_id=course.id, context={"course": _course(course),
-                                                                 "milestone": milestone.title,
-                                                                 "home_url": link("/ui")})
+    return notice_enqueue(
+        session,
+        kind="marks_released",
+        users=course_people(session, course_id=course.id or 0, roles=[STUDENT]),
+        now=now,
+        course_id=course.id,
+        context={"course": _course(course), "milestone": milestone.title, "home_url": link("/ui")},
+    )
 
 
-def notice_selection_published(session: Session, *, course: Course, groups: Iterable[ProjectGroup],
-                               now: datetime, superseded: bool = False,
-                               places: dict[int, str] | None = None) -> list[Notice]:
+def notice_selection_published(
+    session: Session,
+    *,
+    course: Course,
+    groups: Iterable[ProjectGroup],
+    now: datetime,
+    superseded: bool = False,
+    places: dict[int, str] | None = None,
+) -> list[Notice]:
     """The published (or, with `superseded`, the replacing) selection: each group's deliverable and place.
 
     `places` maps a group id to its slot or board in words, once the week-16 programme has one.
@@ -84,38 +157,67 @@ def notice_selection_published(session: Session, *, course: Course, groups: Iter
     notices: list[Notice] = []
     for group in groups:
         notices += notice_enqueue(
-            session, kind=kind, users=members.get(group.id or 0, []), now=now, course_id=course.id,
-            context={**_group_context(course, group), "deliverable": group.deliverable,
-                     "place": (places or {}).get(group.id or 0)})
+            session,
+            kind=kind,
+            users=members.get(group.id or 0, []),
+            now=now,
+            course_id=course.id,
+            context={
+                **_group_context(course, group),
+                "deliverable": group.deliverable,
+                "place": (places or {}).get(group.id or 0),
+            },
+        )
     return notices
 
 
-def notice_programme_placed(session: Session, *, course: Course, group: ProjectGroup, place: str,
-                            starts_at: datetime | None, now: datetime) -> list[Notice]:
+def notice_programme_placed(
+    session: Session, *, course: Course, group: ProjectGroup, place: str, starts_at: datetime | None, now: datetime
+) -> list[Notice]:
     """A group's presentation slot or poster board in the week-16 programme (`place` in words), to every member."""
-    return notice_enqueue(session, kind="programme_placed", users=group_members(session, group_id=group.id or 0),
-                          now=now, course_id=course.id, context={**_group_context(course, group),
-                                                                 "deliverable": group.deliverable, "place": place,
-                                                                 "starts_at": starts_at})
+    return notice_enqueue(
+        session,
+        kind="programme_placed",
+        users=group_members(session, group_id=group.id or 0),
+        now=now,
+        course_id=course.id,
+        context={
+            **_group_context(course, group),
+            "deliverable": group.deliverable,
+            "place": place,
+            "starts_at": starts_at,
+        },
+    )
 
 
-def notice_programme_published(session: Session, *, course: Course,
-                               places: list[tuple[ProjectGroup, str, datetime | None]], now: datetime) -> list[Notice]:
+def notice_programme_published(
+    session: Session, *, course: Course, places: list[tuple[ProjectGroup, str, datetime | None]], now: datetime
+) -> list[Notice]:
     """Each group's slot or board, as `notice_programme_placed` words it, with every group's members in one query."""
     members = course_group_members(session, course_id=course.id or 0)
     notices: list[Notice] = []
     for group, place, starts_at in places:
-        notices += notice_enqueue(session, kind="programme_placed", users=members.get(group.id or 0, []), now=now,
-                                  course_id=course.id, context={**_group_context(course, group),
-                                                                "deliverable": group.deliverable, "place": place,
-                                                                "starts_at": starts_at})
+        notices += notice_enqueue(
+            session,
+            kind="programme_placed",
+            users=members.get(group.id or 0, []),
+            now=now,
+            course_id=course.id,
+            context={
+                **_group_context(course, group),
+                "deliverable": group.deliverable,
+                "place": place,
+                "starts_at": starts_at,
+            },
+        )
     return notices
 
 
 def notice_password_changed(session: Session, *, user: User, now: datetime) -> list[Notice]:
     """A security notice: the account's password changed (always sent; it cannot be turned off)."""
-    return notice_enqueue(session, kind="password_changed", users=[user], now=now,
-                          context={"at": now, "login_url": link("/ui/login")})
+    return notice_enqueue(
+        session, kind="password_changed", users=[user], now=now, context={"at": now, "login_url": link("/ui/login")}
+    )
 
 
 def notice_account_disabled(session: Session, *, user: User, now: datetime) -> list[Notice]:

@@ -33,8 +33,9 @@ def opted_out(session: Session, *, kind: str, user_ids: Iterable[int]) -> set[in
     ids = list(user_ids)
     if kind not in OPTIONAL_KINDS or not ids:
         return set()
-    return set(session.exec(select(NoticeOptOut.user_id).where(
-        NoticeOptOut.kind == kind, col(NoticeOptOut.user_id).in_(ids))))
+    return set(
+        session.exec(select(NoticeOptOut.user_id).where(NoticeOptOut.kind == kind, col(NoticeOptOut.user_id).in_(ids)))
+    )
 
 
 def _deliverable(users: Iterable[User], kind: str) -> list[User]:
@@ -42,8 +43,15 @@ def _deliverable(users: Iterable[User], kind: str) -> list[User]:
 
 
 def notice_enqueue(
-    session: Session, *, kind: str, users: Iterable[User], context: dict[str, Any], now: datetime,
-    course_id: int | None = None, secret: str | None = None, expires_at: datetime | None = None,
+    session: Session,
+    *,
+    kind: str,
+    users: Iterable[User],
+    context: dict[str, Any],
+    now: datetime,
+    course_id: int | None = None,
+    secret: str | None = None,
+    expires_at: datetime | None = None,
     dedupe_key: str | None = None,
 ) -> list[Notice]:
     """Add one notice of `kind` per user with an address to the session (nothing is committed).
@@ -58,10 +66,20 @@ def notice_enqueue(
         if user.id in skipped:
             continue
         rendered = notice_render(kind, {**context, "user": user})
-        notice = Notice(kind=kind, user_id=user.id or 0, course_id=course_id, to_address=user.email or "",
-                        subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
-                        secret=secret, created_at=now, next_attempt_at=now, expires_at=expires_at,
-                        dedupe_key=f"{dedupe_key}:u{user.id}" if dedupe_key else None)
+        notice = Notice(
+            kind=kind,
+            user_id=user.id or 0,
+            course_id=course_id,
+            to_address=user.email or "",
+            subject=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            secret=secret,
+            created_at=now,
+            next_attempt_at=now,
+            expires_at=expires_at,
+            dedupe_key=f"{dedupe_key}:u{user.id}" if dedupe_key else None,
+        )
         session.add(notice)
         notices.append(notice)
     return notices
@@ -87,31 +105,61 @@ def notice_rows_once(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(session.connection().execute(statement.returning(table.c.id), rows).all())
 
 
-def notice_row(*, kind: str, user: User, course_id: int | None, context: dict[str, Any], now: datetime,
-               dedupe_key: str, expires_at: datetime | None) -> dict[str, Any]:
+def notice_row(
+    *,
+    kind: str,
+    user: User,
+    course_id: int | None,
+    context: dict[str, Any],
+    now: datetime,
+    dedupe_key: str,
+    expires_at: datetime | None,
+) -> dict[str, Any]:
     """One outbox row as a plain mapping, for `notice_rows_once`."""
     rendered = notice_render(kind, {**context, "user": user})
-    return {"kind": kind, "user_id": user.id, "course_id": course_id, "to_address": user.email,
-            "subject": rendered.subject, "body_text": rendered.text, "body_html": rendered.html,
-            "dedupe_key": f"{dedupe_key}:u{user.id}", "secret": None, "status": "pending", "attempts": 0,
-            "last_error": None, "created_at": now, "next_attempt_at": now, "claimed_until": None,
-            "expires_at": expires_at, "sent_at": None}
+    return {
+        "kind": kind,
+        "user_id": user.id,
+        "course_id": course_id,
+        "to_address": user.email,
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "dedupe_key": f"{dedupe_key}:u{user.id}",
+        "secret": None,
+        "status": "pending",
+        "attempts": 0,
+        "last_error": None,
+        "created_at": now,
+        "next_attempt_at": now,
+        "claimed_until": None,
+        "expires_at": expires_at,
+        "sent_at": None,
+    }
 
 
 def group_members(session: Session, *, group_id: int) -> list[User]:
     """The group's current members, by name."""
-    return list(session.exec(
-        select(User).join(GroupMembership, col(GroupMembership.user_id) == col(User.id))
-        .where(GroupMembership.group_id == group_id, col(GroupMembership.left_at).is_(None))
-        .order_by(col(User.name), col(User.id))))
+    return list(
+        session.exec(
+            select(User)
+            .join(GroupMembership, col(GroupMembership.user_id) == col(User.id))
+            .where(GroupMembership.group_id == group_id, col(GroupMembership.left_at).is_(None))
+            .order_by(col(User.name), col(User.id))
+        )
+    )
 
 
 def course_people(session: Session, *, course_id: int, roles: Iterable[str]) -> list[User]:
     """The course's members with one of these roles, by name."""
-    return list(session.exec(
-        select(User).join(CourseMember, col(CourseMember.user_id) == col(User.id))
-        .where(CourseMember.course_id == course_id, col(CourseMember.role).in_(list(roles)))
-        .order_by(col(User.name), col(User.id))))
+    return list(
+        session.exec(
+            select(User)
+            .join(CourseMember, col(CourseMember.user_id) == col(User.id))
+            .where(CourseMember.course_id == course_id, col(CourseMember.role).in_(list(roles)))
+            .order_by(col(User.name), col(User.id))
+        )
+    )
 
 
 def course_group_members(session: Session, *, course_id: int) -> dict[int, list[User]]:
@@ -122,9 +170,14 @@ def course_group_members(session: Session, *, course_id: int) -> dict[int, list[
     """
     by_group: dict[int, list[User]] = defaultdict(list)
     for group_id, user in session.exec(
-        select(GroupMembership.group_id, User).join(User, col(User.id) == col(GroupMembership.user_id))
-        .where(GroupMembership.course_id == course_id, col(GroupMembership.left_at).is_(None),
-               col(User.email).is_not(None), User.email != "")
+        select(GroupMembership.group_id, User)
+        .join(User, col(User.id) == col(GroupMembership.user_id))
+        .where(
+            GroupMembership.course_id == course_id,
+            col(GroupMembership.left_at).is_(None),
+            col(User.email).is_not(None),
+            User.email != "",
+        )
         .order_by(col(User.name), col(User.id))
     ):
         by_group[group_id].append(user)

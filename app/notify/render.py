@@ -18,12 +18,25 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 # The kinds a user may turn off; every other kind always goes (receipts, security notices, decisions).
 REMINDER, DIGEST = "reminder", "digest"
 OPTIONAL_KINDS = (REMINDER, DIGEST)
-OPTIONAL_LABELS = {REMINDER: "Deadline reminders (48 h and 24 h before a deadline)",
-                   DIGEST: "Weekly digest for staff (what arrived, what is late, what is unreviewed)"}
+OPTIONAL_LABELS = {
+    REMINDER: "Deadline reminders (48 h and 24 h before a deadline)",
+    DIGEST: "Weekly digest for staff (what arrived, what is late, what is unreviewed)",
+}
 KINDS = (
-    "activation", REMINDER, "receipt", "topic_decision", "extension_granted", "extension_changed",
-    "extension_withdrawn", "marks_released", "selection_published", "selection_superseded", "programme_placed",
-    DIGEST, "password_changed", "account_disabled",
+    "activation",
+    REMINDER,
+    "receipt",
+    "topic_decision",
+    "extension_granted",
+    "extension_changed",
+    "extension_withdrawn",
+    "marks_released",
+    "selection_published",
+    "selection_superseded",
+    "programme_placed",
+    DIGEST,
+    "password_changed",
+    "account_disabled",
 )
 
 
@@ -42,9 +55,14 @@ def span(delta: timedelta) -> str:
 
 
 def _environment(autoescape: bool) -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(["html"]) if autoescape
-                      else False, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]) if autoescape else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters.update(local_time=local_time, span=span)
     return env
 

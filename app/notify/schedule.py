@@ -26,8 +26,11 @@ PREFERENCES_PATH = "/ui/account/notices"
 
 
 def _existing_keys(session: Session, *, course_id: int, kind: str) -> set[str]:
-    return set(k for k in session.exec(select(Notice.dedupe_key).where(
-        Notice.course_id == course_id, Notice.kind == kind)) if k)
+    return set(
+        k
+        for k in session.exec(select(Notice.dedupe_key).where(Notice.course_id == course_id, Notice.kind == kind))
+        if k
+    )
 
 
 def _threshold(deadline: datetime, now: datetime) -> int | None:
@@ -36,8 +39,16 @@ def _threshold(deadline: datetime, now: datetime) -> int | None:
     return next((h for h in THRESHOLDS_H if deadline - timedelta(hours=h) <= now), None)
 
 
-def _milestone_reminders(session: Session, *, course: Course, milestone: Milestone, groups: list[ProjectGroup],
-                         members: dict[int, list[User]], sent: set[str], now: datetime) -> list[dict[str, Any]]:
+def _milestone_reminders(
+    session: Session,
+    *,
+    course: Course,
+    milestone: Milestone,
+    groups: list[ProjectGroup],
+    members: dict[int, list[User]],
+    sent: set[str],
+    now: datetime,
+) -> list[dict[str, Any]]:
     due = milestone_deadline(course, milestone)
     extended = group_deadlines(session, course=course, milestone=milestone)
     windows = {g.id or 0: _threshold(extended.get(g.id or 0, due), now) for g in groups}
@@ -53,16 +64,38 @@ def _milestone_reminders(session: Session, *, course: Course, milestone: Milesto
             continue
         key = f"reminder:g{gid}:m{milestone.id}:{hours}h"
         deadline = extended.get(gid, due)
-        rejected = None if chosen is None else {
-            "version": chosen.submission.version,
-            "errors": [e["code"] for e in chosen.submission.format_report.get("errors", [])]}
-        context = {"course": {"code": course.code, "title": course.title, "timezone": course.timezone},
-                   "group": {"id": gid, "name": group.name}, "milestone": milestone.title, "hours": hours,
-                   "deadline": deadline, "extended": deadline != due, "rejected": rejected,
-                   "status_url": link(f"/ui/groups/{gid}/status"), "preferences_url": link(PREFERENCES_PATH)}
-        rows += [notice_row(kind=REMINDER, user=u, course_id=course.id, context=context, now=now, dedupe_key=key,
-                            expires_at=deadline)
-                 for u in members.get(gid, []) if u.email and u.is_active and f"{key}:u{u.id}" not in sent]
+        rejected = (
+            None
+            if chosen is None
+            else {
+                "version": chosen.submission.version,
+                "errors": [e["code"] for e in chosen.submission.format_report.get("errors", [])],
+            }
+        )
+        context = {
+            "course": {"code": course.code, "title": course.title, "timezone": course.timezone},
+            "group": {"id": gid, "name": group.name},
+            "milestone": milestone.title,
+            "hours": hours,
+            "deadline": deadline,
+            "extended": deadline != due,
+            "rejected": rejected,
+            "status_url": link(f"/ui/groups/{gid}/status"),
+            "preferences_url": link(PREFERENCES_PATH),
+        }
+        rows += [
+            notice_row(
+                kind=REMINDER,
+                user=u,
+                course_id=course.id,
+                context=context,
+                now=now,
+                dedupe_key=key,
+                expires_at=deadline,
+            )
+            for u in members.get(gid, [])
+            if u.email and u.is_active and f"{key}:u{u.id}" not in sent
+        ]
     return rows
 
 
@@ -70,8 +103,9 @@ def reminders_schedule(session: Session, *, now: datetime) -> int:
     """Write the reminders now due (48 h and 24 h before each group's deadline) that were not written yet."""
     written = 0
     for course in session.exec(select(Course).order_by(col(Course.id))):
-        groups = list(session.exec(select(ProjectGroup).where(ProjectGroup.course_id == course.id)
-                                   .order_by(col(ProjectGroup.id))))
+        groups = list(
+            session.exec(select(ProjectGroup).where(ProjectGroup.course_id == course.id).order_by(col(ProjectGroup.id)))
+        )
         if not groups:
             continue
         members = course_group_members(session, course_id=course.id or 0)
@@ -80,8 +114,9 @@ def reminders_schedule(session: Session, *, now: datetime) -> int:
         sent = _existing_keys(session, course_id=course.id or 0, kind=REMINDER)
         rows = []
         for milestone in course_milestones(session, course_id=course.id or 0):
-            rows += _milestone_reminders(session, course=course, milestone=milestone, groups=groups,
-                                         members=members, sent=sent, now=now)
+            rows += _milestone_reminders(
+                session, course=course, milestone=milestone, groups=groups, members=members, sent=sent, now=now
+            )
         written += notice_rows_once(session, rows)
     return written
 
@@ -104,27 +139,47 @@ def digest_week_start(course: Course, now: datetime) -> datetime | None:
 def digest_context(session: Session, *, course: Course, now: datetime) -> dict[str, Any]:
     """The figures of a course's digest: per milestone what arrived in 7 days, what is late, missing, unreviewed."""
     since = now - timedelta(days=7)
-    arrived = {mid: (n, g) for mid, n, g in session.exec(
-        select(Submission.milestone_id, func.count(col(Submission.id)), func.count(func.distinct(Submission.group_id)))
-        .join(Milestone, col(Milestone.id) == col(Submission.milestone_id))
-        .where(Milestone.course_id == course.id, col(Submission.received_at) >= since,
-               col(Submission.received_at) < now).group_by(col(Submission.milestone_id)))}
+    arrived = {
+        mid: (n, g)
+        for mid, n, g in session.exec(
+            select(
+                Submission.milestone_id, func.count(col(Submission.id)), func.count(func.distinct(Submission.group_id))
+            )
+            .join(Milestone, col(Milestone.id) == col(Submission.milestone_id))
+            .where(
+                Milestone.course_id == course.id,
+                col(Submission.received_at) >= since,
+                col(Submission.received_at) < now,
+            )
+            .group_by(col(Submission.milestone_id))
+        )
+    }
     milestones = []
     for milestone in course_milestones(session, course_id=course.id or 0):
         rows = dashboard_rows(session, course=course, milestone=milestone)
         url = link(f"/ui/courses/{course.id}/milestones/{milestone.key}")
         count, groups = arrived.get(milestone.id or 0, (0, 0))
-        milestones.append({
-            "title": milestone.title, "deadline": milestone_deadline(course, milestone),
-            "arrived": count, "arrived_groups": groups,
-            "late": sum(r.status == LATE for r in rows), "late_url": f"{url}?filter=late",
-            "missing": sum(r.status == MISSING and r.deadline <= now for r in rows),
-            "missing_url": f"{url}?filter=missing",
-            "unreviewed": sum(r.graded is not None and r.review_count == 0 for r in rows),
-            "unreviewed_url": f"{url}?filter=unreviewed",
-        })
-    return {"course": {"code": course.code, "title": course.title, "timezone": course.timezone},
-            "since": since, "until": now, "milestones": milestones, "preferences_url": link(PREFERENCES_PATH)}
+        milestones.append(
+            {
+                "title": milestone.title,
+                "deadline": milestone_deadline(course, milestone),
+                "arrived": count,
+                "arrived_groups": groups,
+                "late": sum(r.status == LATE for r in rows),
+                "late_url": f"{url}?filter=late",
+                "missing": sum(r.status == MISSING and r.deadline <= now for r in rows),
+                "missing_url": f"{url}?filter=missing",
+                "unreviewed": sum(r.graded is not None and r.review_count == 0 for r in rows),
+                "unreviewed_url": f"{url}?filter=unreviewed",
+            }
+        )
+    return {
+        "course": {"code": course.code, "title": course.title, "timezone": course.timezone},
+        "since": since,
+        "until": now,
+        "milestones": milestones,
+        "preferences_url": link(PREFERENCES_PATH),
+    }
 
 
 def digests_schedule(session: Session, *, now: datetime) -> int:
@@ -142,7 +197,19 @@ def digests_schedule(session: Session, *, now: datetime) -> int:
         if not staff:
             continue
         context = digest_context(session, course=course, now=now)
-        written += notice_rows_once(session, [
-            notice_row(kind=DIGEST, user=u, course_id=course.id, context=context, now=now, dedupe_key=key,
-                       expires_at=start + timedelta(days=7)) for u in staff])
+        written += notice_rows_once(
+            session,
+            [
+                notice_row(
+                    kind=DIGEST,
+                    user=u,
+                    course_id=course.id,
+                    context=context,
+                    now=now,
+                    dedupe_key=key,
+                    expires_at=start + timedelta(days=7),
+                )
+                for u in staff
+            ],
+        )
     return written

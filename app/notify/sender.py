@@ -62,9 +62,13 @@ def smtp_target(url: str) -> SmtpTarget:
     if not parts.hostname:
         raise ValueError("TRACKER_SMTP_URL names no host")
     implicit = parts.scheme == "smtps"
-    return SmtpTarget(host=parts.hostname, port=parts.port or (465 if implicit else 587), implicit_tls=implicit,
-                      username=unquote(parts.username) if parts.username else None,
-                      password=unquote(parts.password) if parts.password else None)
+    return SmtpTarget(
+        host=parts.hostname,
+        port=parts.port or (465 if implicit else 587),
+        implicit_tls=implicit,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -123,8 +127,9 @@ class Mailer:
             self._smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
-            detail = "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace')}"
-                               for rcpt, (code, msg) in exc.recipients.items())
+            detail = "; ".join(
+                f"{rcpt}: {code} {msg.decode(errors='replace')}" for rcpt, (code, msg) in exc.recipients.items()
+            )
             raise (PermanentError if all(c >= 500 for c in codes) else TransientError)(detail) from exc
         except smtplib.SMTPResponseException as exc:
             detail = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
@@ -178,8 +183,17 @@ def notice_message(notice: Notice, *, mail_from: str) -> Message:
     return message
 
 
-_OUTCOME_COLUMNS = ("status", "attempts", "last_error", "next_attempt_at", "claimed_until", "sent_at", "body_text",
-                    "body_html", "secret")
+_OUTCOME_COLUMNS = (
+    "status",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "claimed_until",
+    "sent_at",
+    "body_text",
+    "body_html",
+    "secret",
+)
 
 
 def _write(session: Session, notices: list[Notice], **values: object) -> None:
@@ -192,8 +206,9 @@ def _write(session: Session, notices: list[Notice], **values: object) -> None:
 def _write_each(session: Session, notices: list[Notice]) -> None:
     table = Notice.__table__  # type: ignore[attr-defined]
     for notice in notices:
-        session.connection().execute(update(table).where(table.c.id == notice.id).values(
-            **{c: getattr(notice, c) for c in _OUTCOME_COLUMNS}))
+        session.connection().execute(
+            update(table).where(table.c.id == notice.id).values(**{c: getattr(notice, c) for c in _OUTCOME_COLUMNS})
+        )
 
 
 def notices_claim(session: Session, *, now: datetime, limit: int = BATCH_SIZE) -> list[Notice]:
@@ -201,10 +216,13 @@ def notices_claim(session: Session, *, now: datetime, limit: int = BATCH_SIZE) -
 
     The rows come back detached: the sender changes them in memory and writes the outcome itself.
     """
-    due = or_(and_(col(Notice.status) == "pending", col(Notice.next_attempt_at) <= now),
-              and_(col(Notice.status) == "sending", col(Notice.claimed_until) < now))
-    rows = list(session.exec(select(Notice).where(due).order_by(col(Notice.id)).limit(limit)
-                             .with_for_update(skip_locked=True)))
+    due = or_(
+        and_(col(Notice.status) == "pending", col(Notice.next_attempt_at) <= now),
+        and_(col(Notice.status) == "sending", col(Notice.claimed_until) < now),
+    )
+    rows = list(
+        session.exec(select(Notice).where(due).order_by(col(Notice.id)).limit(limit).with_for_update(skip_locked=True))
+    )
     session.expunge_all()
     skipped: list[Notice] = []
     for kind in {n.kind for n in rows if n.kind in OPTIONAL_KINDS}:
@@ -221,8 +239,7 @@ def notices_claim(session: Session, *, now: datetime, limit: int = BATCH_SIZE) -
     claimed = [n for n in rows if n.status != "skipped"]
     for notice in claimed:
         notice.status, notice.claimed_until, notice.attempts = "sending", now + LEASE, notice.attempts + 1
-    _write(session, claimed, status="sending", claimed_until=now + LEASE,
-           attempts=Notice.__table__.c.attempts + 1)  # type: ignore[attr-defined]
+    _write(session, claimed, status="sending", claimed_until=now + LEASE, attempts=Notice.__table__.c.attempts + 1)  # type: ignore[attr-defined]
     _write_each(session, skipped)
     session.commit()
     return claimed
@@ -266,8 +283,9 @@ class DeliveryStats:
     sent_ids: list[int] = field(default_factory=list)
 
 
-def _send_all(mailer: Mailer, notices: list[Notice], *, mail_from: str
-              ) -> tuple[list[tuple[Notice, Exception | None]], bool]:
+def _send_all(
+    mailer: Mailer, notices: list[Notice], *, mail_from: str
+) -> tuple[list[tuple[Notice, Exception | None]], bool]:
     """Send each notice; once the server or connection is gone, the rest of the batch waits too."""
     outcomes: list[tuple[Notice, Exception | None]] = []
     down: TransientError | None = None
@@ -284,8 +302,9 @@ def _send_all(mailer: Mailer, notices: list[Notice], *, mail_from: str
     return outcomes, down is not None
 
 
-def notices_deliver(engine: Engine, *, settings: Settings, clock: Callable[[], datetime],
-                    batch_size: int = BATCH_SIZE) -> DeliveryStats:
+def notices_deliver(
+    engine: Engine, *, settings: Settings, clock: Callable[[], datetime], batch_size: int = BATCH_SIZE
+) -> DeliveryStats:
     """Send every due notice, batch by batch, until none is due; nothing happens without TRACKER_SMTP_URL."""
     stats = DeliveryStats()
     if not settings.smtp_url:

@@ -44,15 +44,30 @@ def notice_preferences_set(session: Session, *, user: User, choices: dict[str, b
     session.flush()
     after = notice_preferences(session, user=user)
     if after != before:
-        audit_record(session, at=now, actor=user, action="notice.preferences", entity="user", entity_id=user.id,
-                     course_id=None, before=before, after=after)
+        audit_record(
+            session,
+            at=now,
+            actor=user,
+            action="notice.preferences",
+            entity="user",
+            entity_id=user.id,
+            course_id=None,
+            before=before,
+            after=after,
+        )
     return after
 
 
 def my_notices(session: Session, *, user: User, limit: int = 100) -> list[Notice]:
     """The notices written to the user that were sent, newest first."""
-    return list(session.exec(select(Notice).where(Notice.user_id == user.id, Notice.status == "sent")
-                             .order_by(col(Notice.sent_at).desc(), col(Notice.id).desc()).limit(limit)))
+    return list(
+        session.exec(
+            select(Notice)
+            .where(Notice.user_id == user.id, Notice.status == "sent")
+            .order_by(col(Notice.sent_at).desc(), col(Notice.id).desc())
+            .limit(limit)
+        )
+    )
 
 
 def my_notice(session: Session, *, user: User, notice_id: int) -> Notice:
@@ -71,8 +86,9 @@ class OutboxPage:
     counts: dict[str, int]
 
 
-def outbox_list(session: Session, *, user: User, course_id: int, status: str | None = None,
-                limit: int = 200) -> OutboxPage:
+def outbox_list(
+    session: Session, *, user: User, course_id: int, status: str | None = None, limit: int = 200
+) -> OutboxPage:
     """The course's outbox (staff): who is told what, and whether it went."""
     course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
     query = select(Notice, User).join(User, col(User.id) == col(Notice.user_id)).where(Notice.course_id == course_id)
@@ -80,9 +96,16 @@ def outbox_list(session: Session, *, user: User, course_id: int, status: str | N
         query = query.where(Notice.status == status)
     rows = session.exec(query.order_by(col(Notice.id).desc()).limit(limit)).all()
     counts = dict.fromkeys(STATUSES, 0)
-    counts.update({s: n for s, n in session.exec(
-        select(Notice.status, func.count(col(Notice.id))).where(Notice.course_id == course_id)
-        .group_by(col(Notice.status)))})
+    counts.update(
+        {
+            s: n
+            for s, n in session.exec(
+                select(Notice.status, func.count(col(Notice.id)))
+                .where(Notice.course_id == course_id)
+                .group_by(col(Notice.status))
+            )
+        }
+    )
     return OutboxPage(notices=[(n, u) for n, u in rows], counts=counts)
 
 
@@ -97,9 +120,16 @@ def notice_retry(session: Session, *, user: User, notice_id: int, now: datetime)
         raise NotFound(ERR_NO_NOTICE) from None
     if notice.status != "failed":
         raise Conflict(ERR_NOT_FAILED.format(status=notice.status), code="notice_not_failed")
-    audit_record(session, at=now, actor=user, action="notice.retry", entity="notice", entity_id=notice.id,
-                 course_id=notice.course_id, before={"status": notice.status, "attempts": notice.attempts,
-                                                     "last_error": notice.last_error})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="notice.retry",
+        entity="notice",
+        entity_id=notice.id,
+        course_id=notice.course_id,
+        before={"status": notice.status, "attempts": notice.attempts, "last_error": notice.last_error},
+    )
     notice.status, notice.attempts, notice.next_attempt_at, notice.claimed_until = "pending", 0, now, None
     session.add(notice)
     session.flush()
@@ -124,8 +154,9 @@ def notify_round(engine: Engine, *, settings: Settings, clock: Callable[[], date
         reminders = reminders_schedule(session, now=now)
         digests = digests_schedule(session, now=now)
         session.commit()
-    return RoundResult(reminders=reminders, digests=digests,
-                       delivery=notices_deliver(engine, settings=settings, clock=clock))
+    return RoundResult(
+        reminders=reminders, digests=digests, delivery=notices_deliver(engine, settings=settings, clock=clock)
+    )
 
 
 class SenderLoop(threading.Thread):
@@ -142,11 +173,14 @@ class SenderLoop(threading.Thread):
             try:
                 result = notify_round(self.engine, settings=self.settings, clock=self.clock)
                 if result.delivery.sent or result.delivery.retrying or result.delivery.failed:
-                    log.info("notices: %d sent, %d to retry, %d failed", result.delivery.sent,
-                             result.delivery.retrying, result.delivery.failed)
-            except Exception:  # noqa: BLE001 - the loop must outlive a bad round (database restart, ...)
-                log.exception("the notice sender's round failed; trying again in %s s",
-                              self.settings.notify_interval_s)
+                    log.info(
+                        "notices: %d sent, %d to retry, %d failed",
+                        result.delivery.sent,
+                        result.delivery.retrying,
+                        result.delivery.failed,
+                    )
+            except Exception:
+                log.exception("the notice sender's round failed; trying again in %s s", self.settings.notify_interval_s)
             self.stopping.wait(self.settings.notify_interval_s)
 
     def stop(self) -> None:

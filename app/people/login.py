@@ -42,8 +42,16 @@ def _in_transaction(session: Session, work: Callable[[], T]) -> T:
     return result
 
 
-def login(session: Session, *, username: str, password: str, address: str | None, now: datetime,
-          settings: Settings, kind: str = "api") -> tuple[str, ApiToken]:
+def login(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    address: str | None,
+    now: datetime,
+    settings: Settings,
+    kind: str = "api",
+) -> tuple[str, ApiToken]:
     """Check the credentials under the throttle and issue a token; 401 with one message, or 429."""
     database = str(get_engine().url)
     keys = throttle_keys(username=username, address=address, settings=settings)
@@ -74,18 +82,28 @@ def _limiter() -> CapacityLimiter:
     return _limiters[loop]
 
 
-def _login_in_own_session(*, username: str, password: str, address: str | None, now: datetime,
-                          settings: Settings, kind: str) -> tuple[str, ApiToken]:
+def _login_in_own_session(
+    *, username: str, password: str, address: str | None, now: datetime, settings: Settings, kind: str
+) -> tuple[str, ApiToken]:
     with Session(get_engine(), expire_on_commit=False) as session:
-        return login(session, username=username, password=password, address=address, now=now, settings=settings,
-                     kind=kind)
+        return login(
+            session, username=username, password=password, address=address, now=now, settings=settings, kind=kind
+        )
 
 
-async def login_bounded(*, username: str, password: str, address: str | None, now: datetime, settings: Settings,
-                        kind: str = "api") -> tuple[str, ApiToken]:
+async def login_bounded(
+    *, username: str, password: str, address: str | None, now: datetime, settings: Settings, kind: str = "api"
+) -> tuple[str, ApiToken]:
     """`login` with its own session, at most LOGIN_CONCURRENCY at a time; a known lockout answers at once."""
     keys = throttle_keys(username=username, address=address, settings=settings)
     throttle_fast_check(database=str(get_engine().url), keys=keys, now=now)
-    work = partial(_login_in_own_session, username=username, password=password, address=address, now=now,
-                   settings=settings, kind=kind)
+    work = partial(
+        _login_in_own_session,
+        username=username,
+        password=password,
+        address=address,
+        now=now,
+        settings=settings,
+        kind=kind,
+    )
     return await to_thread.run_sync(work, limiter=_limiter())

@@ -51,11 +51,15 @@ async def login_form(
 
 @router.post("/auth/token")
 async def login_for_token(
-    request: Request, clock: ClockDep, settings: SettingsDep, form: Annotated[LoginForm, Depends(login_form)],
+    request: Request,
+    clock: ClockDep,
+    settings: SettingsDep,
+    form: Annotated[LoginForm, Depends(login_form)],
 ) -> TokenPublic:
     """Log in with username and password; returns a bearer token (429 with Retry-After after repeated failures)."""
-    secret, _ = await login_bounded(username=form.username, password=form.password, address=client_address(request),
-                                    now=clock(), settings=settings)
+    secret, _ = await login_bounded(
+        username=form.username, password=form.password, address=client_address(request), now=clock(), settings=settings
+    )
     return TokenPublic(access_token=secret, expires_in=settings.token_ttl_minutes * 60)
 
 
@@ -88,12 +92,21 @@ def me(session: SessionDep, user: CurrentUser) -> MePublic:
 
 @router.post("/me/password")
 def change_password(
-    session: SessionDep, clock: ClockDep, user: CurrentUser, token: Annotated[str, Depends(oauth2_scheme)],
+    session: SessionDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    token: Annotated[str, Depends(oauth2_scheme)],
     body: PasswordChangeIn,
 ) -> PasswordChangedPublic:
     """Change the caller's password; every other token and web session of theirs ends."""
-    revoked = service.password_change(session, user=user, current_password=body.current_password,
-                                      new_password=body.new_password, keep_token=token, now=clock())
+    revoked = service.password_change(
+        session,
+        user=user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        keep_token=token,
+        now=clock(),
+    )
     return PasswordChangedPublic(revoked_tokens=revoked)
 
 

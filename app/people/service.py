@@ -4,12 +4,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from app.config import get_settings
 from app.access import is_row_id
 from app.audit.service import audit_record
+from app.config import get_settings
 from app.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
-from app.notify.events import notice_account_disabled, notice_password_changed
 from app.models import ActivationCode, ApiToken, CourseMember, GroupMembership, ProjectGroup, User
+from app.notify.events import notice_account_disabled, notice_password_changed
 from app.security import digest, hash_password, new_secret, verify_password
 
 MIN_PASSWORD_LENGTH = 8
@@ -96,9 +96,7 @@ def login_issue(session: Session, *, user_id: int, now: datetime, kind: str = "a
 
 
 def _live_token(session: Session, *, secret: str, now: datetime, kind: str) -> ApiToken | None:
-    token = session.exec(
-        select(ApiToken).where(ApiToken.token_hash == digest(secret), ApiToken.kind == kind)
-    ).first()
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(secret), ApiToken.kind == kind)).first()
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
     return token
@@ -123,18 +121,28 @@ def token_revoke(session: Session, *, token: str, now: datetime, kind: str = "ap
 
 def tokens_revoke(session: Session, *, user: User, kind: str, now: datetime, keep: str = "") -> list[ApiToken]:
     """Revoke every live token of this kind the user holds (e.g. their calendar feed) but `keep` (a hash)."""
-    live = list(session.exec(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.kind == kind, col(ApiToken.revoked_at).is_(None),
-                               col(ApiToken.expires_at) > now, ApiToken.token_hash != keep).order_by(col(ApiToken.id))
-    ))
+    live = list(
+        session.exec(
+            select(ApiToken)
+            .where(
+                ApiToken.user_id == user.id,
+                ApiToken.kind == kind,
+                col(ApiToken.revoked_at).is_(None),
+                col(ApiToken.expires_at) > now,
+                ApiToken.token_hash != keep,
+            )
+            .order_by(col(ApiToken.id))
+        )
+    )
     for token in live:
         token.revoked_at = now
         session.add(token)
     return live
 
 
-def password_change(session: Session, *, user: User, current_password: str, new_password: str,
-                    keep_token: str | None, now: datetime) -> int:
+def password_change(
+    session: Session, *, user: User, current_password: str, new_password: str, keep_token: str | None, now: datetime
+) -> int:
     """Set a new password after checking the current one; every other login of the user ends.
 
     `keep_token` is the secret of the session or bearer token making the change, which stays
@@ -152,8 +160,16 @@ def password_change(session: Session, *, user: User, current_password: str, new_
     session.add(user)
     kept = digest(keep_token) if keep_token else ""
     revoked = [t for kind in LOGIN_KINDS for t in tokens_revoke(session, user=user, kind=kind, now=now, keep=kept)]
-    audit_record(session, at=now, actor=user, action="user.password_change", entity="user", entity_id=user.id,
-                 course_id=None, after={"revoked_tokens": len(revoked)})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="user.password_change",
+        entity="user",
+        entity_id=user.id,
+        course_id=None,
+        after={"revoked_tokens": len(revoked)},
+    )
     notice_password_changed(session, user=user, now=now)
     return len(revoked)
 
@@ -175,8 +191,17 @@ def account_set_active(session: Session, *, admin: User, user_id: int, active: b
             tokens_revoke(session, user=target, kind=kind, now=now)
         if before:
             notice_account_disabled(session, user=target, now=now)
-    audit_record(session, at=now, actor=admin, action="user.enable" if active else "user.disable", entity="user",
-                 entity_id=target.id, course_id=None, before={"is_active": before}, after={"is_active": active})
+    audit_record(
+        session,
+        at=now,
+        actor=admin,
+        action="user.enable" if active else "user.disable",
+        entity="user",
+        entity_id=target.id,
+        course_id=None,
+        before={"is_active": before},
+        after={"is_active": active},
+    )
     return target
 
 
@@ -204,7 +229,9 @@ def activate(session: Session, *, code: str, password: str, now: datetime) -> Us
 
 def user_memberships(session: Session, *, user: User) -> tuple[list[CourseMember], list[ProjectGroup]]:
     """The user's course roles and current groups."""
-    roles = list(session.exec(select(CourseMember).where(CourseMember.user_id == user.id).order_by(CourseMember.course_id)))
+    roles = list(
+        session.exec(select(CourseMember).where(CourseMember.user_id == user.id).order_by(CourseMember.course_id))
+    )
     groups = list(
         session.exec(
             select(ProjectGroup)

@@ -44,7 +44,7 @@ def throttle_keys(*, username: str, address: str | None, settings: Settings) -> 
 
 def _lockout(failures: int, max_failures: int, settings: Settings) -> timedelta:
     doublings = min(failures - max_failures, 30)
-    return timedelta(seconds=min(settings.login_lockout_max_s, settings.login_lockout_s * 2 ** doublings))
+    return timedelta(seconds=min(settings.login_lockout_max_s, settings.login_lockout_s * 2**doublings))
 
 
 def _refuse(until: datetime, now: datetime) -> TooManyRequests:
@@ -69,8 +69,9 @@ def _row_for_update(session: Session, key: str, now: datetime) -> LoginThrottle:
     return session.exec(select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()).one()
 
 
-def throttle_reserve(session: Session, *, database: str, keys: list[ThrottleKey], now: datetime,
-                     settings: Settings) -> None:
+def throttle_reserve(
+    session: Session, *, database: str, keys: list[ThrottleKey], now: datetime, settings: Settings
+) -> None:
     """Count this attempt as a failure on every key; 429 (nothing counted) while any key is locked."""
     rows = [(k, _row_for_update(session, k.key, now)) for k in keys]
     for k, row in rows:
@@ -86,9 +87,16 @@ def throttle_reserve(session: Session, *, database: str, keys: list[ThrottleKey]
         if row.failures >= k.max_failures:
             row.locked_until = now + _lockout(row.failures, k.max_failures, settings)
             _known_locks[(database, k.key)] = row.locked_until
-            audit_record(session, at=now, actor=None, action="login.lockout", entity="login_throttle",
-                         entity_id=row.id, course_id=None,
-                         after={"key": k.key, "failures": row.failures, "locked_until": row.locked_until.isoformat()})
+            audit_record(
+                session,
+                at=now,
+                actor=None,
+                action="login.lockout",
+                entity="login_throttle",
+                entity_id=row.id,
+                course_id=None,
+                after={"key": k.key, "failures": row.failures, "locked_until": row.locked_until.isoformat()},
+            )
         session.add(row)
 
 

@@ -53,8 +53,14 @@ def stats_of(scores: Sequence[float]) -> ReviewStats:
     """Aggregate one submission's review scores; the standard deviation is the population one."""
     if not scores:
         return NO_REVIEWS
-    return ReviewStats(count=len(scores), mean=mean_of(scores), median=median_of(scores), stdev=pstdev_of(scores),
-                       min=min(scores), max=max(scores))
+    return ReviewStats(
+        count=len(scores),
+        mean=mean_of(scores),
+        median=median_of(scores),
+        stdev=pstdev_of(scores),
+        min=min(scores),
+        max=max(scores),
+    )
 
 
 def normalise_scores(reviews: Iterable[tuple[int, K, float]]) -> dict[tuple[int, K], float]:

@@ -30,21 +30,31 @@ def review_public(row: service.ReviewRow, view: service.SubmissionReviews) -> Re
     r = row.review
     graded_id = view.graded.submission.id if view.graded else None
     return ReviewPublic(
-        id=r.id or 0, submission_id=r.submission_id, of_version=row.version, current=r.submission_id == graded_id,
-        group_id=view.group_id, milestone=view.milestone.key,
+        id=r.id or 0,
+        submission_id=r.submission_id,
+        of_version=row.version,
+        current=r.submission_id == graded_id,
+        group_id=view.group_id,
+        milestone=view.milestone.key,
         reviewer_id=r.reviewer_id if view.show_reviewers else None,
         reviewer_name=row.reviewer_name if view.show_reviewers else None,
-        points=r.points, score=r.score, comment=r.comment, created_at=r.created_at, updated_at=r.updated_at,
+        points=r.points,
+        score=r.score,
+        comment=r.comment,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
     )
 
 
 def reviews_public(view: service.SubmissionReviews) -> SubmissionReviewsPublic:
     """Every review of a group's milestone work, with the graded version's statistics."""
     return SubmissionReviewsPublic(
-        group_id=view.group_id, milestone=view.milestone.key,
+        group_id=view.group_id,
+        milestone=view.milestone.key,
         graded_submission_id=view.graded.submission.id if view.graded else None,
         graded_version=view.graded.submission.version if view.graded else None,
-        stats=StatsPublic(**vars(view.stats)), reviews=[review_public(row, view) for row in view.rows],
+        stats=StatsPublic(**vars(view.stats)),
+        reviews=[review_public(row, view) for row in view.rows],
     )
 
 
@@ -53,8 +63,9 @@ def set_rubric(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, key: str, body: RubricIn
 ) -> RubricPublic:
     """Set a milestone's rubric (lecturer); refused once it has reviews."""
-    milestone = service.rubric_set(session, user=user, course_id=course_id, key=key, criteria=body.criteria,
-                                   now=clock())
+    milestone = service.rubric_set(
+        session, user=user, course_id=course_id, key=key, criteria=body.criteria, now=clock()
+    )
     return RubricPublic(milestone=milestone.key, criteria=[Criterion(**c) for c in milestone.rubric])
 
 
@@ -81,25 +92,46 @@ def assign_reviewers(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, key: str, body: AssignmentsIn
 ) -> AssignmentsPublic:
     """Spread the milestone's graded versions over the course staff (lecturer); re-running adds only what is missing."""
-    result = service.assignments_create(session, user=user, course_id=course_id, key=key,
-                                        reviewers_per_submission=body.reviewers_per_submission, now=clock())
+    result = service.assignments_create(
+        session,
+        user=user,
+        course_id=course_id,
+        key=key,
+        reviewers_per_submission=body.reviewers_per_submission,
+        now=clock(),
+    )
     return AssignmentsPublic(
-        milestone=result.milestone.key, reviewers_per_submission=result.reviewers_per_submission,
-        created=[AssignmentPublic(submission_id=a.submission_id, group_id=result.group_of[a.submission_id],
-                                  reviewer_id=a.reviewer_id) for a in result.created],
+        milestone=result.milestone.key,
+        reviewers_per_submission=result.reviewers_per_submission,
+        created=[
+            AssignmentPublic(
+                submission_id=a.submission_id, group_id=result.group_of[a.submission_id], reviewer_id=a.reviewer_id
+            )
+            for a in result.created
+        ],
         loads=[ReviewerLoad(reviewer_id=u.id or 0, name=u.name, assigned=n) for u, n in result.loads],
     )
 
 
 @router.get("/me/reviews")
 def my_review_queue(
-    session: SessionDep, user: CurrentUser, course_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
+    session: SessionDep,
+    user: CurrentUser,
+    course_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
 ) -> list[QueueItem]:
     """The caller's review queue: assigned submissions and whether each is reviewed."""
     return [
-        QueueItem(assignment_id=e.assignment.id or 0, course_id=e.milestone.course_id, milestone=e.milestone.key,
-                  group_id=e.group.id or 0, group_name=e.group.name, submission_id=e.submission.id or 0,
-                  version=e.submission.version, received_at=e.submission.received_at, done=e.review is not None,
-                  score=e.review.score if e.review else None)
+        QueueItem(
+            assignment_id=e.assignment.id or 0,
+            course_id=e.milestone.course_id,
+            milestone=e.milestone.key,
+            group_id=e.group.id or 0,
+            group_name=e.group.name,
+            submission_id=e.submission.id or 0,
+            version=e.submission.version,
+            received_at=e.submission.received_at,
+            done=e.review is not None,
+            score=e.review.score if e.review else None,
+        )
         for e in service.review_queue(session, user=user, course_id=course_id)
     ]

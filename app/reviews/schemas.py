@@ -34,7 +34,8 @@ class ReviewIn(StrictInput):
 
     # Strict: JSON numbers only (integers too); true/false or "80" are a client's mistake, not points.
     points: dict[Annotated[str, Field(max_length=40)], Annotated[float, Strict()]] | None = Field(
-        default=None, max_length=50)
+        default=None, max_length=50
+    )
     score: Annotated[float, Strict()] | None = None
     comment: str = Field(default="", max_length=20000)
 

@@ -53,16 +53,27 @@ def rubric_set(
     if new == milestone.rubric:
         return milestone
     reviewed = session.exec(
-        select(Review.id).join(Submission, col(Submission.id) == col(Review.submission_id))
-        .where(Submission.milestone_id == milestone.id).limit(1)
+        select(Review.id)
+        .join(Submission, col(Submission.id) == col(Review.submission_id))
+        .where(Submission.milestone_id == milestone.id)
+        .limit(1)
     ).first()
     if reviewed is not None:
         raise Conflict(ERR_RUBRIC_REVIEWED)
     before = milestone.rubric
     milestone.rubric = new
     session.add(milestone)
-    audit_record(session, at=now, actor=user, action="milestone.rubric", entity="milestone", entity_id=milestone.id,
-                 course_id=course_id, before={"rubric": before}, after={"rubric": new})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="milestone.rubric",
+        entity="milestone",
+        entity_id=milestone.id,
+        course_id=course_id,
+        before={"rubric": before},
+        after={"rubric": new},
+    )
     return milestone
 
 
@@ -120,13 +131,18 @@ def submission_for(session: Session, *, user: User, submission_id: int, members:
         raise Forbidden(ERR_STAFF_REVIEW) from None
     milestone = session.get(Milestone, submission.milestone_id)
     assert milestone is not None
-    return SubmissionContext(submission=submission, group=access.group, course=access.course, milestone=milestone,
-                             is_staff=access.is_staff)
+    return SubmissionContext(
+        submission=submission, group=access.group, course=access.course, milestone=milestone, is_staff=access.is_staff
+    )
 
 
 def _review_snapshot(review: Review) -> dict[str, Any]:
-    return {"submission_id": review.submission_id, "points": review.points, "score": review.score,
-            "comment": review.comment}
+    return {
+        "submission_id": review.submission_id,
+        "points": review.points,
+        "score": review.score,
+        "comment": review.comment,
+    }
 
 
 def review_upsert(
@@ -146,16 +162,32 @@ def review_upsert(
     created = review is None
     before = None if review is None else _review_snapshot(review)
     if review is None:
-        review = Review(submission_id=submission_id, reviewer_id=user.id or 0, points=points, score=score,
-                        comment=data.comment, created_at=now, updated_at=now)
+        review = Review(
+            submission_id=submission_id,
+            reviewer_id=user.id or 0,
+            points=points,
+            score=score,
+            comment=data.comment,
+            created_at=now,
+            updated_at=now,
+        )
     else:
         review.points, review.score, review.comment, review.updated_at = points, score, data.comment, now
     session.add(review)
     session.flush()
     after = _review_snapshot(review)
     if before != after:
-        audit_record(session, at=now, actor=user, action="review.create" if created else "review.update",
-                     entity="review", entity_id=review.id, course_id=ctx.course.id, before=before, after=after)
+        audit_record(
+            session,
+            at=now,
+            actor=user,
+            action="review.create" if created else "review.update",
+            entity="review",
+            entity_id=review.id,
+            course_id=ctx.course.id,
+            before=before,
+            after=after,
+        )
     return review, created
 
 
@@ -196,8 +228,12 @@ def review_list(session: Session, *, user: User, submission_id: int) -> Submissi
     ).all()
     current = [r.score for r, _, _ in rows if graded and r.submission_id == graded.submission.id]
     return SubmissionReviews(
-        group_id=group_id, milestone=ctx.milestone, graded=graded, stats=stats_of(current),
-        rows=[ReviewRow(review=r, version=v, reviewer_name=n) for r, v, n in rows], show_reviewers=ctx.is_staff,
+        group_id=group_id,
+        milestone=ctx.milestone,
+        graded=graded,
+        stats=stats_of(current),
+        rows=[ReviewRow(review=r, version=v, reviewer_name=n) for r, v, n in rows],
+        show_reviewers=ctx.is_staff,
     )
 
 
@@ -262,11 +298,14 @@ def milestone_scores(
 
 def course_staff(session: Session, *, course_id: int) -> list[User]:
     """The course's TAs and lecturers, by id."""
-    return list(session.exec(
-        select(User).join(CourseMember, col(CourseMember.user_id) == col(User.id))
-        .where(CourseMember.course_id == course_id, col(CourseMember.role).in_(sorted(STAFF_ROLES)))
-        .order_by(col(User.id))
-    ))
+    return list(
+        session.exec(
+            select(User)
+            .join(CourseMember, col(CourseMember.user_id) == col(User.id))
+            .where(CourseMember.course_id == course_id, col(CourseMember.role).in_(sorted(STAFF_ROLES)))
+            .order_by(col(User.id))
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -316,26 +355,43 @@ def assignments_create(
         have = {r for r in assigned[group_id] if r in load}
         candidates = sorted((load[r], r) for r in load if r not in have)
         for _, reviewer_id in candidates[: max(0, reviewers_per_submission - len(have))]:
-            assignment = ReviewAssignment(milestone_id=milestone.id or 0, submission_id=submission_id,
-                                          reviewer_id=reviewer_id, created_at=now)
+            assignment = ReviewAssignment(
+                milestone_id=milestone.id or 0, submission_id=submission_id, reviewer_id=reviewer_id, created_at=now
+            )
             session.add(assignment)
             created.append(assignment)
             load[reviewer_id] += 1
     session.flush()
     if created:
-        audit_record(session, at=now, actor=user, action="review.assign", entity="milestone", entity_id=milestone.id,
-                     course_id=course_id, after={"reviewers_per_submission": reviewers_per_submission,
-                                                 "assignments": [[a.submission_id, a.reviewer_id] for a in created]})
-    return AssignmentResult(milestone=milestone, reviewers_per_submission=reviewers_per_submission, created=created,
-                            group_of=group_of, loads=[(u, load[u.id or 0]) for u in staff])
+        audit_record(
+            session,
+            at=now,
+            actor=user,
+            action="review.assign",
+            entity="milestone",
+            entity_id=milestone.id,
+            course_id=course_id,
+            after={
+                "reviewers_per_submission": reviewers_per_submission,
+                "assignments": [[a.submission_id, a.reviewer_id] for a in created],
+            },
+        )
+    return AssignmentResult(
+        milestone=milestone,
+        reviewers_per_submission=reviewers_per_submission,
+        created=created,
+        group_of=group_of,
+        loads=[(u, load[u.id or 0]) for u in staff],
+    )
 
 
 ERR_NOT_STAFF_REVIEWER = "The reviewer must be a TA or lecturer of the course."
 ERR_NOTHING_TO_REVIEW = "This group has no version of this milestone to review yet."
 
 
-def assignment_add(session: Session, *, user: User, course_id: int, key: str, group_id: int, reviewer_id: int,
-                   now: datetime) -> ReviewAssignment:
+def assignment_add(
+    session: Session, *, user: User, course_id: int, key: str, group_id: int, reviewer_id: int, now: datetime
+) -> ReviewAssignment:
     """Assign one reviewer to a group's graded version by hand (lecturer); assigning twice changes nothing."""
     access = course_for(session, course_id=course_id, user=user, roles=frozenset({LECTURER}))
     milestone = milestone_for(session, course_id=course_id, key=key)
@@ -345,19 +401,31 @@ def assignment_add(session: Session, *, user: User, course_id: int, key: str, gr
     if graded is None:
         raise Conflict(ERR_NOTHING_TO_REVIEW)
     existing = session.exec(
-        select(ReviewAssignment).join(Submission, col(Submission.id) == col(ReviewAssignment.submission_id))
-        .where(ReviewAssignment.milestone_id == milestone.id, ReviewAssignment.reviewer_id == reviewer_id,
-               Submission.group_id == group_id)
+        select(ReviewAssignment)
+        .join(Submission, col(Submission.id) == col(ReviewAssignment.submission_id))
+        .where(
+            ReviewAssignment.milestone_id == milestone.id,
+            ReviewAssignment.reviewer_id == reviewer_id,
+            Submission.group_id == group_id,
+        )
     ).first()
     if existing is not None:
         return existing
-    assignment = ReviewAssignment(milestone_id=milestone.id or 0, submission_id=graded.submission.id or 0,
-                                  reviewer_id=reviewer_id, created_at=now)
+    assignment = ReviewAssignment(
+        milestone_id=milestone.id or 0, submission_id=graded.submission.id or 0, reviewer_id=reviewer_id, created_at=now
+    )
     session.add(assignment)
     session.flush()
-    audit_record(session, at=now, actor=user, action="review.assign", entity="milestone", entity_id=milestone.id,
-                 course_id=course_id, after={"by_hand": True,
-                                             "assignments": [[assignment.submission_id, reviewer_id]]})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="review.assign",
+        entity="milestone",
+        entity_id=milestone.id,
+        course_id=course_id,
+        after={"by_hand": True, "assignments": [[assignment.submission_id, reviewer_id]]},
+    )
     return assignment
 
 
@@ -390,8 +458,9 @@ def review_queue(session: Session, *, user: User, course_id: int | None = None) 
     if course_id is not None:
         statement = statement.where(Milestone.course_id == course_id)
     rows = list(session.exec(statement))
-    staff_of = {c for c in {m.course_id for _, m, _ in rows}
-                if course_role(session, course_id=c, user=user) in STAFF_ROLES}
+    staff_of = {
+        c for c in {m.course_id for _, m, _ in rows} if course_role(session, course_id=c, user=user) in STAFF_ROLES
+    }
     rows = [(a, m, g) for a, m, g in rows if m.course_id in staff_of]
     groups_of: dict[int, set[int]] = defaultdict(set)
     milestones: dict[int, Milestone] = {}
@@ -406,9 +475,16 @@ def review_queue(session: Session, *, user: User, course_id: int | None = None) 
         for group_id, gv in graded_versions(session, course=course, milestone=m, group_ids=group_ids).items():
             graded[(milestone_id, group_id)] = gv.submission
     graded_ids = sorted({s.id or 0 for s in graded.values()})
-    mine = {r.submission_id: r for r in session.exec(
-        select(Review).where(Review.reviewer_id == user.id, col(Review.submission_id).in_(graded_ids)))
-    } if graded_ids else {}
+    mine = (
+        {
+            r.submission_id: r
+            for r in session.exec(
+                select(Review).where(Review.reviewer_id == user.id, col(Review.submission_id).in_(graded_ids))
+            )
+        }
+        if graded_ids
+        else {}
+    )
     entries: list[QueueEntry] = []
     seen: set[tuple[int, int]] = set()
     for a, m, g in rows:
@@ -417,6 +493,7 @@ def review_queue(session: Session, *, user: User, course_id: int | None = None) 
             continue
         seen.add(key)
         submission = graded[key]
-        entries.append(QueueEntry(assignment=a, milestone=m, group=g, submission=submission,
-                                  review=mine.get(submission.id or 0)))
+        entries.append(
+            QueueEntry(assignment=a, milestone=m, group=g, submission=submission, review=mine.get(submission.id or 0))
+        )
     return entries

@@ -39,13 +39,17 @@ async def roster_upload(
 
 @router.post("/courses/{course_id}/roster")
 def import_roster(
-    session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int,
+    session: SessionDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    course_id: int,
     data: Annotated[bytes, Depends(roster_upload)],
     email_codes: Annotated[bool, Query(description="also email each new user their activation code")] = False,
 ) -> RosterResultPublic:
     """Import a roster CSV (staff); returns one activation code per user it created. Idempotent."""
-    result = service.roster_import_for(session, user=user, course_id=course_id, data=data, now=clock(),
-                                       email_codes=email_codes)
+    result = service.roster_import_for(
+        session, user=user, course_id=course_id, data=data, now=clock(), email_codes=email_codes
+    )
     return RosterResultPublic(
         created=len(result.codes),
         enrolled_existing=len(result.enrolled_existing),
@@ -62,14 +66,26 @@ def import_roster(
 def list_members(session: SessionDep, user: CurrentUser, course_id: int) -> list[MemberRolePublic]:
     """The course's members with user ids and roles, lecturers first (staff)."""
     _, rows = service.course_members(session, user=user, course_id=course_id)
-    return [MemberRolePublic(user_id=u.id or 0, username=u.username, name=u.name, email=u.email,
-                             student_no=u.student_no, role=m.role, is_active=u.is_active) for m, u in rows]
+    return [
+        MemberRolePublic(
+            user_id=u.id or 0,
+            username=u.username,
+            name=u.name,
+            email=u.email,
+            student_no=u.student_no,
+            role=m.role,
+            is_active=u.is_active,
+        )
+        for m, u in rows
+    ]
 
 
 @router.post("/courses/{course_id}/members/{user_id}/activation", status_code=status.HTTP_201_CREATED)
-def reissue_activation(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int,
-                       user_id: int) -> ActivationCodePublic:
+def reissue_activation(
+    session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, user_id: int
+) -> ActivationCodePublic:
     """A new one-time activation code for a member who lost theirs (staff); earlier unused codes stop working."""
     target, code = service.activation_reissue(session, user=user, course_id=course_id, user_id=user_id, now=clock())
-    return ActivationCodePublic(student_no=target.student_no or "", username=target.username,
-                                email=target.email or "", code=code)
+    return ActivationCodePublic(
+        student_no=target.student_no or "", username=target.username, email=target.email or "", code=code
+    )

@@ -50,8 +50,10 @@ MSG_USERNAME_TAKEN = "The username {username} (from the student number) is taken
 MSG_SAME_USER = "This line matches user {username}, as line {first} does."
 MSG_OTHER_ROLE = "{username} is already enrolled in this course as {role}."
 MSG_UNREADABLE_CSV = "This line cannot be read as CSV: {problem}."
-MSG_NEEDS_ADMIN = ("Course staff cannot import this line: an account outside this course may hold this student "
-                   "number, email or username. Ask an admin to import it.")
+MSG_NEEDS_ADMIN = (
+    "Course staff cannot import this line: an account outside this course may hold this student "
+    "number, email or username. Ask an admin to import it."
+)
 ERR_LECTURER_ROWS = "Only a lecturer of the course enrols lecturers; a TA may import students and TAs (lines {lines})."
 
 
@@ -89,7 +91,7 @@ def _refuse(errors: list[dict[str, object]]) -> None:
 
 def _decode(data: bytes) -> str:
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -193,9 +195,17 @@ def roster_parse(data: bytes) -> list[RosterRow]:
     return rows
 
 
-def roster_import(session: Session, *, course: Course, actor: User | None, data: bytes, now: datetime,
-                  may_enrol_lecturers: bool = True, may_enrol_outsiders: bool = True,
-                  email_codes: bool = False) -> RosterResult:
+def roster_import(
+    session: Session,
+    *,
+    course: Course,
+    actor: User | None,
+    data: bytes,
+    now: datetime,
+    may_enrol_lecturers: bool = True,
+    may_enrol_outsiders: bool = True,
+    email_codes: bool = False,
+) -> RosterResult:
     """Import a roster CSV into `course`: all lines valid, or nothing imported (InvalidInput).
 
     Without `may_enrol_outsiders` (course staff who are not admins), a line that matches an account
@@ -210,12 +220,22 @@ def roster_import(session: Session, *, course: Course, actor: User | None, data:
         raise Forbidden(ERR_LECTURER_ROWS.format(lines=", ".join(lecturer_lines)), code="lecturer_only")
     snos = [r.student_no.lower() for r in rows]
     emails = [r.email for r in rows]
-    by_sno = {u.student_no.lower(): u for u in session.exec(  # type: ignore[union-attr]
-        select(User).where(func.lower(col(User.student_no)).in_(snos)))}
-    by_email = {u.email.lower(): u for u in session.exec(  # type: ignore[union-attr]
-        select(User).where(func.lower(col(User.email)).in_(emails)))}
+    by_sno = {
+        u.student_no.lower(): u
+        for u in session.exec(  # type: ignore[union-attr]
+            select(User).where(func.lower(col(User.student_no)).in_(snos))
+        )
+    }
+    by_email = {
+        u.email.lower(): u
+        for u in session.exec(  # type: ignore[union-attr]
+            select(User).where(func.lower(col(User.email)).in_(emails))
+        )
+    }
     by_username = {u.username: u for u in session.exec(select(User).where(col(User.username).in_(snos)))}
-    roles = dict(session.exec(select(CourseMember.user_id, CourseMember.role).where(CourseMember.course_id == course.id)).all())
+    roles = dict(
+        session.exec(select(CourseMember.user_id, CourseMember.role).where(CourseMember.course_id == course.id)).all()
+    )
 
     errors: list[dict[str, object]] = []
     plan: list[tuple[RosterRow, User | None]] = []
@@ -227,13 +247,18 @@ def roster_import(session: Session, *, course: Course, actor: User | None, data:
             errors.append({"line": row.line, "message": MSG_NEEDS_ADMIN})
             continue
         if a is not None and b is not None and a.id != b.id:
-            errors.append({"line": row.line, "message": MSG_TWO_USERS.format(
-                sno=row.student_no, a=a.username, email=row.email, b=b.username)})
+            errors.append(
+                {
+                    "line": row.line,
+                    "message": MSG_TWO_USERS.format(sno=row.student_no, a=a.username, email=row.email, b=b.username),
+                }
+            )
             continue
         user = a or b
         if user is not None and user.id in matched:
-            errors.append({"line": row.line, "message": MSG_SAME_USER.format(
-                username=user.username, first=matched[user.id or 0])})
+            errors.append(
+                {"line": row.line, "message": MSG_SAME_USER.format(username=user.username, first=matched[user.id or 0])}
+            )
             continue
         if user is not None:
             matched[user.id or 0] = row.line
@@ -241,16 +266,18 @@ def roster_import(session: Session, *, course: Course, actor: User | None, data:
             errors.append({"line": row.line, "message": MSG_USERNAME_TAKEN.format(username=row.username)})
             continue
         if user is not None and roles.get(user.id or 0, row.role) != row.role:
-            errors.append({"line": row.line, "message": MSG_OTHER_ROLE.format(
-                username=user.username, role=roles[user.id or 0])})
+            errors.append(
+                {"line": row.line, "message": MSG_OTHER_ROLE.format(username=user.username, role=roles[user.id or 0])}
+            )
             continue
         plan.append((row, user))
     _refuse(errors)
 
     result = RosterResult()
     new_rows = [row for row, user in plan if user is None]
-    new_users = [User(username=r.username, name=r.name, email=r.email, student_no=r.student_no, created_at=now)
-                 for r in new_rows]
+    new_users = [
+        User(username=r.username, name=r.name, email=r.email, student_no=r.student_no, created_at=now) for r in new_rows
+    ]
     session.add_all(new_users)
     session.flush()
     for row, user in plan:
@@ -268,24 +295,41 @@ def roster_import(session: Session, *, course: Course, actor: User | None, data:
     if email_codes:
         expires_at = now + timedelta(days=get_settings().activation_ttl_days)
         for user, code in result.codes:
-            result.emailed += len(notice_activation(session, course=course, user=user, code=code,
-                                                    expires_at=expires_at, now=now))
-    audit_record(session, at=now, actor=actor, action="roster.import", entity="course", entity_id=course.id,
-                 course_id=course.id, after={
-                     "created": [u.username for u in new_users],
-                     "enrolled_existing": [u.username for u in result.enrolled_existing],
-                     "already_enrolled": len(result.already_enrolled),
-                 })
+            result.emailed += len(
+                notice_activation(session, course=course, user=user, code=code, expires_at=expires_at, now=now)
+            )
+    audit_record(
+        session,
+        at=now,
+        actor=actor,
+        action="roster.import",
+        entity="course",
+        entity_id=course.id,
+        course_id=course.id,
+        after={
+            "created": [u.username for u in new_users],
+            "enrolled_existing": [u.username for u in result.enrolled_existing],
+            "already_enrolled": len(result.already_enrolled),
+        },
+    )
     return result
 
 
-def roster_import_for(session: Session, *, user: User, course_id: int, data: bytes, now: datetime,
-                      email_codes: bool = False) -> RosterResult:
+def roster_import_for(
+    session: Session, *, user: User, course_id: int, data: bytes, now: datetime, email_codes: bool = False
+) -> RosterResult:
     """The roster import as course staff request it through the API."""
     access = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
-    return roster_import(session, course=access.course, actor=user, data=data, now=now,
-                         may_enrol_lecturers=access.is_lecturer, may_enrol_outsiders=user.is_admin,
-                         email_codes=email_codes)
+    return roster_import(
+        session,
+        course=access.course,
+        actor=user,
+        data=data,
+        now=now,
+        may_enrol_lecturers=access.is_lecturer,
+        may_enrol_outsiders=user.is_admin,
+        email_codes=email_codes,
+    )
 
 
 ERR_NOT_A_MEMBER = "No such member of this course."
@@ -298,21 +342,31 @@ def course_members(session: Session, *, user: User, course_id: int) -> tuple[Cou
     access = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
     order = {LECTURER: 0, TA: 1, STUDENT: 2}
     rows = session.exec(
-        select(CourseMember, User).join(User, col(User.id) == col(CourseMember.user_id))
+        select(CourseMember, User)
+        .join(User, col(User.id) == col(CourseMember.user_id))
         .where(CourseMember.course_id == course_id)
     ).all()
     return access.course, sorted(rows, key=lambda r: (order.get(r[0].role, 3), r[1].username))
 
 
-def activation_reissue(session: Session, *, user: User, course_id: int, user_id: int, now: datetime) -> tuple[User, str]:
+def activation_reissue(
+    session: Session, *, user: User, course_id: int, user_id: int, now: datetime
+) -> tuple[User, str]:
     """A new one-time activation code for a member who lost theirs; their earlier unused codes stop working.
 
     Using the code sets a new password, so it hands over the account: a TA resets only students,
     a lecturer students and TAs, and an account that is staff in another course only an admin.
     """
     access = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
-    row = session.exec(select(CourseMember, User).join(User, col(User.id) == col(CourseMember.user_id)).where(
-        CourseMember.course_id == course_id, CourseMember.user_id == user_id)).first() if is_row_id(user_id) else None
+    row = (
+        session.exec(
+            select(CourseMember, User)
+            .join(User, col(User.id) == col(CourseMember.user_id))
+            .where(CourseMember.course_id == course_id, CourseMember.user_id == user_id)
+        ).first()
+        if is_row_id(user_id)
+        else None
+    )
     if row is None:
         raise NotFound(ERR_NOT_A_MEMBER)
     member, target = row
@@ -320,17 +374,33 @@ def activation_reissue(session: Session, *, user: User, course_id: int, user_id:
         allowed = {STUDENT} | ({TA} if access.is_lecturer else set())
         if member.role not in allowed or target.is_admin:
             raise Forbidden(ERR_RESET_STAFF, code="reset_not_allowed")
-        elsewhere = session.exec(select(CourseMember.id).where(
-            CourseMember.user_id == user_id, CourseMember.course_id != course_id,
-            col(CourseMember.role).in_(STAFF_ROLES))).first()
+        elsewhere = session.exec(
+            select(CourseMember.id).where(
+                CourseMember.user_id == user_id,
+                CourseMember.course_id != course_id,
+                col(CourseMember.role).in_(STAFF_ROLES),
+            )
+        ).first()
         if elsewhere is not None:
             raise Forbidden(ERR_RESET_ELSEWHERE, code="reset_not_allowed")
-    for old in session.exec(select(ActivationCode).where(
-            ActivationCode.user_id == user_id, col(ActivationCode.used_at).is_(None),
-            col(ActivationCode.expires_at) > now)):
+    for old in session.exec(
+        select(ActivationCode).where(
+            ActivationCode.user_id == user_id,
+            col(ActivationCode.used_at).is_(None),
+            col(ActivationCode.expires_at) > now,
+        )
+    ):
         old.expires_at = now
         session.add(old)
     code = activation_issue(session, user=target, now=now)
-    audit_record(session, at=now, actor=user, action="activation.reissue", entity="user", entity_id=target.id,
-                 course_id=course_id, after={"username": target.username})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="activation.reissue",
+        entity="user",
+        entity_id=target.id,
+        course_id=course_id,
+        after={"username": target.username},
+    )
     return target, code

@@ -47,8 +47,13 @@ def _key(c: Candidate) -> tuple[int, float, float, datetime, int]:
     assert c.received_at is not None
     if not c.scores:
         return (1, 0.0, 0.0, c.received_at, c.group_id)
-    return (0, -round(mean_of(c.scores), _EPSILON_DIGITS), -round(median_of(c.scores), _EPSILON_DIGITS),
-            c.received_at, c.group_id)
+    return (
+        0,
+        -round(mean_of(c.scores), _EPSILON_DIGITS),
+        -round(median_of(c.scores), _EPSILON_DIGITS),
+        c.received_at,
+        c.group_id,
+    )
 
 
 def _deciding_level(a: tuple[int, float, float, datetime, int], b: tuple[int, float, float, datetime, int]) -> int:
@@ -71,12 +76,31 @@ def rank_reports(candidates: Sequence[Candidate], *, slots: int) -> list[RankRow
         rule = TIE_BREAKS[max(levels, default=0)]
         if not c.scores and rule == "score":
             rule = UNREVIEWED
-        rows.append(RankRow(
-            rank=i + 1, group_id=c.group_id, group_name=c.group_name,
-            score=mean_of(c.scores) if c.scores else None, median=median_of(c.scores) if c.scores else None,
-            reviews=len(c.scores), received_at=c.received_at, tie_break=rule, presenting=i < slots,
-        ))
+        rows.append(
+            RankRow(
+                rank=i + 1,
+                group_id=c.group_id,
+                group_name=c.group_name,
+                score=mean_of(c.scores) if c.scores else None,
+                median=median_of(c.scores) if c.scores else None,
+                reviews=len(c.scores),
+                received_at=c.received_at,
+                tie_break=rule,
+                presenting=i < slots,
+            )
+        )
     for c in sorted((c for c in candidates if c.received_at is None), key=lambda c: c.group_id):
-        rows.append(RankRow(rank=None, group_id=c.group_id, group_name=c.group_name, score=None, median=None,
-                            reviews=0, received_at=None, tie_break=NO_REPORT, presenting=False))
+        rows.append(
+            RankRow(
+                rank=None,
+                group_id=c.group_id,
+                group_name=c.group_name,
+                score=None,
+                median=None,
+                reviews=0,
+                received_at=None,
+                tie_break=NO_REPORT,
+                presenting=False,
+            )
+        )
     return rows

@@ -25,11 +25,23 @@ def selection_public(view: service.SelectionView) -> SelectionPublic:
     """A run as returned by the API."""
     run = view.run
     return SelectionPublic(
-        id=run.id or 0, course_id=run.course_id, status=run.status, slots=run.slots, normalise=run.normalise,
-        forced=run.forced, created_by=run.created_by, created_at=run.created_at, published_by=run.published_by,
-        published_at=run.published_at, in_force=run.status == "published", supersedes_id=run.supersedes_id,
-        supersede_reason=run.supersede_reason, superseded_at=run.superseded_at, changed_groups=run.changed_groups,
-        forced_past_deadline=run.forced_past_deadline, presenting=view.presenting,
+        id=run.id or 0,
+        course_id=run.course_id,
+        status=run.status,
+        slots=run.slots,
+        normalise=run.normalise,
+        forced=run.forced,
+        created_by=run.created_by,
+        created_at=run.created_at,
+        published_by=run.published_by,
+        published_at=run.published_at,
+        in_force=run.status == "published",
+        supersedes_id=run.supersedes_id,
+        supersede_reason=run.supersede_reason,
+        superseded_at=run.superseded_at,
+        changed_groups=run.changed_groups,
+        forced_past_deadline=run.forced_past_deadline,
+        presenting=view.presenting,
         ranking=[RankingRowPublic(**vars(r), overridden=r.group_id in view.overridden) for r in view.rows],
         overrides=[OverridePublic.model_validate(o, from_attributes=True) for o in view.overrides],
         inputs=run.inputs,
@@ -41,8 +53,15 @@ def run_selection(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, body: SelectionIn
 ) -> SelectionPublic:
     """Rank the reports and store a new draft run (lecturer); 409 listing unreviewed reports unless forced."""
-    run = service.selection_run(session, user=user, course_id=course_id, slots=body.slots, normalise=body.normalise,
-                                force=body.force, now=clock())
+    run = service.selection_run(
+        session,
+        user=user,
+        course_id=course_id,
+        slots=body.slots,
+        normalise=body.normalise,
+        force=body.force,
+        now=clock(),
+    )
     return selection_public(service.selection_get(session, user=user, selection_id=run.id or 0))
 
 
@@ -63,9 +82,17 @@ def override_selection(
     session: SessionDep, clock: ClockDep, user: CurrentUser, selection_id: int, body: OverrideIn
 ) -> SelectionPublic:
     """Swap one group in and one out with a reason (lecturer; draft runs only)."""
-    return selection_public(service.selection_override(
-        session, user=user, selection_id=selection_id, add_group_id=body.add_group_id,
-        remove_group_id=body.remove_group_id, reason=body.reason, now=clock()))
+    return selection_public(
+        service.selection_override(
+            session,
+            user=user,
+            selection_id=selection_id,
+            add_group_id=body.add_group_id,
+            remove_group_id=body.remove_group_id,
+            reason=body.reason,
+            now=clock(),
+        )
+    )
 
 
 @router.get("/courses/{course_id}/selections/in-force")
@@ -80,7 +107,11 @@ def selection_in_force(session: SessionDep, user: CurrentUser, course_id: int) -
 
 @router.post("/selections/{selection_id}/publish")
 def publish_selection(
-    session: SessionDep, clock: ClockDep, user: CurrentUser, store: StoreDep, selection_id: int,
+    session: SessionDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    store: StoreDep,
+    selection_id: int,
     body: Annotated[PublishIn | None, Body()] = None,
 ) -> SelectionPublic:
     """Put the run in force (lecturer); idempotent. Replacing the run in force needs `supersedes` and a reason.
@@ -90,7 +121,14 @@ def publish_selection(
     change needs `force`. Poster boards are assigned to the poster groups.
     """
     options = body or PublishIn()
-    outcome = selection_publish_flow(session, user=user, selection_id=selection_id, now=clock(),
-                                     supersedes=options.supersedes, reason=options.reason, force=options.force,
-                                     store=store)
+    outcome = selection_publish_flow(
+        session,
+        user=user,
+        selection_id=selection_id,
+        now=clock(),
+        supersedes=options.supersedes,
+        reason=options.reason,
+        force=options.force,
+        store=store,
+    )
     return selection_public(outcome.view)

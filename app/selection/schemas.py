@@ -29,8 +29,9 @@ class PublishIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    supersedes: StrictInt | None = Field(default=None, ge=1, le=2**31 - 1,
-                                         description="The id of the run in force; required when one is.")
+    supersedes: StrictInt | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="The id of the run in force; required when one is."
+    )
     reason: str = Field(default="", max_length=2000, description="Required when superseding or forcing.")
     force: StrictBool = Field(default=False, description="Change deliverables after the week-16 deadline.")
 

@@ -30,12 +30,13 @@ ERR_ADD_NOT_ELIGIBLE = "The group to add is not in this run or already presents.
 ERR_REMOVE_NOT_PRESENTING = "The group to remove does not present in this run."
 ERR_REASON = "Give a reason for the override."
 ERR_SUPERSEDED = "This run was superseded and can never be published again; start a new run."
-ERR_IN_FORCE = ("Run {run} is in force. Publishing another run replaces it: name it in 'supersedes' and give a "
-                "reason.")
+ERR_IN_FORCE = "Run {run} is in force. Publishing another run replaces it: name it in 'supersedes' and give a reason."
 ERR_NOTHING_IN_FORCE = "No run is in force, so there is nothing to supersede; publish without 'supersedes'."
 ERR_SUPERSEDE_REASON = "Give a reason for replacing the run in force."
-ERR_DELIVERABLES_LOCKED = ("The week-16 deadline has passed: the deliverable of {groups} would change. "
-                           "Force it with a reason if this is intended.")
+ERR_DELIVERABLES_LOCKED = (
+    "The week-16 deadline has passed: the deliverable of {groups} would change. "
+    "Force it with a reason if this is intended."
+)
 ERR_FORCE_REASON = "Give a reason for changing deliverables after the week-16 deadline."
 FINAL_RULESET = "final"
 ERR_NOT_READY = "Every report needs at least {required} review(s) before the selection runs (or force it)."
@@ -67,15 +68,28 @@ def _lock_course(session: Session, course_id: int) -> None:
 
 
 def _row_json(row: RankRow) -> dict[str, Any]:
-    return {"rank": row.rank, "group_id": row.group_id, "group_name": row.group_name, "score": row.score,
-            "median": row.median, "reviews": row.reviews,
-            "received_at": row.received_at.isoformat() if row.received_at else None,
-            "tie_break": row.tie_break, "presenting": row.presenting}
+    return {
+        "rank": row.rank,
+        "group_id": row.group_id,
+        "group_name": row.group_name,
+        "score": row.score,
+        "median": row.median,
+        "reviews": row.reviews,
+        "received_at": row.received_at.isoformat() if row.received_at else None,
+        "tie_break": row.tie_break,
+        "presenting": row.presenting,
+    }
 
 
 def selection_run(
-    session: Session, *, user: User, course_id: int, slots: int | None = None, normalise: bool = False,
-    force: bool = False, now: datetime,
+    session: Session,
+    *,
+    user: User,
+    course_id: int,
+    slots: int | None = None,
+    normalise: bool = False,
+    force: bool = False,
+    now: datetime,
 ) -> SelectionRun:
     """Rank every group's graded report by quality score and store a new draft run (lecturer).
 
@@ -85,39 +99,74 @@ def selection_run(
     course = course_for(session, course_id=course_id, user=user, roles=LECTURERS).course
     milestone = milestone_for(session, course_id=course_id, key=REPORT_KEY)
     _lock_inputs(session)
-    groups = session.exec(select(ProjectGroup).where(ProjectGroup.course_id == course_id)
-                          .order_by(col(ProjectGroup.id))).all()
+    groups = session.exec(
+        select(ProjectGroup).where(ProjectGroup.course_id == course_id).order_by(col(ProjectGroup.id))
+    ).all()
     scores = milestone_scores(session, course=course, milestone=milestone, normalise=normalise)
-    short = [(g.name, len(scores[g.id or 0].scores)) for g in groups
-             if g.id in scores and len(scores[g.id or 0].scores) < course.required_reviews]
+    short = [
+        (g.name, len(scores[g.id or 0].scores))
+        for g in groups
+        if g.id in scores and len(scores[g.id or 0].scores) < course.required_reviews
+    ]
     missing = [g.name for g in groups if g.id not in scores]
     if (short or missing) and not force:
         raise Conflict(not_ready_detail(required=course.required_reviews, short=short, missing=missing))
     candidates = [
-        Candidate(group_id=g.id or 0, group_name=g.name,
-                  scores=scores[g.id].scores if g.id in scores else [],
-                  received_at=scores[g.id].graded.submission.received_at if g.id in scores else None)
+        Candidate(
+            group_id=g.id or 0,
+            group_name=g.name,
+            scores=scores[g.id].scores if g.id in scores else [],
+            received_at=scores[g.id].graded.submission.received_at if g.id in scores else None,
+        )
         for g in groups
     ]
     k = course.presentation_slots if slots is None else slots
     ranking = rank_reports(candidates, slots=k)
     inputs = {
-        "milestone": milestone.key, "required_reviews": course.required_reviews, "normalise": normalise,
+        "milestone": milestone.key,
+        "required_reviews": course.required_reviews,
+        "normalise": normalise,
         "reports": [
-            {"group_id": gid, "submission_id": s.graded.submission.id, "version": s.graded.submission.version,
-             "received_at": s.graded.submission.received_at.isoformat(),
-             "reviews": [[reviewer_id, score] for reviewer_id, score in s.reviews]}
+            {
+                "group_id": gid,
+                "submission_id": s.graded.submission.id,
+                "version": s.graded.submission.version,
+                "received_at": s.graded.submission.received_at.isoformat(),
+                "reviews": [[reviewer_id, score] for reviewer_id, score in s.reviews],
+            }
             for gid, s in sorted(scores.items())
         ],
-        "short_of_reviews": [name for name, _ in short], "no_report": missing,
+        "short_of_reviews": [name for name, _ in short],
+        "no_report": missing,
     }
-    run = SelectionRun(course_id=course_id, created_by=user.id, created_at=now, slots=k, normalise=normalise,
-                       forced=force, status="draft", inputs=inputs, ranking=[_row_json(r) for r in ranking])
+    run = SelectionRun(
+        course_id=course_id,
+        created_by=user.id,
+        created_at=now,
+        slots=k,
+        normalise=normalise,
+        forced=force,
+        status="draft",
+        inputs=inputs,
+        ranking=[_row_json(r) for r in ranking],
+    )
     session.add(run)
     session.flush()
-    audit_record(session, at=now, actor=user, action="selection.run", entity="selection_run", entity_id=run.id,
-                 course_id=course_id, after={"slots": k, "normalise": normalise, "forced": force,
-                                             "presenting": [r.group_id for r in ranking if r.presenting]})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="selection.run",
+        entity="selection_run",
+        entity_id=run.id,
+        course_id=course_id,
+        after={
+            "slots": k,
+            "normalise": normalise,
+            "forced": force,
+            "presenting": [r.group_id for r in ranking if r.presenting],
+        },
+    )
     return run
 
 
@@ -144,8 +193,11 @@ def _views(session: Session, runs: list[SelectionRun]) -> list[SelectionView]:
     # One query for every run's overrides, however many runs the course has accumulated.
     by_run: dict[int, list[SelectionOverride]] = {run.id or 0: [] for run in runs}
     if by_run:
-        for o in session.exec(select(SelectionOverride).where(col(SelectionOverride.run_id).in_(sorted(by_run)))
-                              .order_by(col(SelectionOverride.id))):
+        for o in session.exec(
+            select(SelectionOverride)
+            .where(col(SelectionOverride.run_id).in_(sorted(by_run)))
+            .order_by(col(SelectionOverride.id))
+        ):
             by_run[o.run_id].append(o)
     return [_view_of(run, by_run[run.id or 0]) for run in runs]
 
@@ -158,17 +210,25 @@ def _view_of(run: SelectionRun, overrides: list[SelectionOverride]) -> Selection
         if o.add_group_id is not None:
             effective.add(o.add_group_id)
     rows = [
-        RankRow(rank=r["rank"], group_id=r["group_id"], group_name=r["group_name"], score=r["score"],
-                median=r["median"], reviews=r["reviews"],
-                received_at=datetime.fromisoformat(r["received_at"]) if r["received_at"] else None,
-                tie_break=r["tie_break"], presenting=r["group_id"] in effective)
+        RankRow(
+            rank=r["rank"],
+            group_id=r["group_id"],
+            group_name=r["group_name"],
+            score=r["score"],
+            median=r["median"],
+            reviews=r["reviews"],
+            received_at=datetime.fromisoformat(r["received_at"]) if r["received_at"] else None,
+            tie_break=r["tie_break"],
+            presenting=r["group_id"] in effective,
+        )
         for r in run.ranking
     ]
     return SelectionView(run=run, overrides=overrides, rows=rows, overridden=base ^ effective)
 
 
-def _run_for(session: Session, *, user: User, selection_id: int, roles: frozenset[str], lock: bool = False
-             ) -> SelectionRun:
+def _run_for(
+    session: Session, *, user: User, selection_id: int, roles: frozenset[str], lock: bool = False
+) -> SelectionRun:
     run = session.get(SelectionRun, selection_id) if is_row_id(selection_id) else None
     if run is None:
         raise NotFound(ERR_NO_SELECTION)
@@ -193,13 +253,20 @@ def selection_get(session: Session, *, user: User, selection_id: int) -> Selecti
 def selection_list(session: Session, *, user: User, course_id: int) -> list[SelectionView]:
     """The course's runs, newest first (staff)."""
     course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
-    runs = session.exec(select(SelectionRun).where(SelectionRun.course_id == course_id)
-                        .order_by(col(SelectionRun.id).desc())).all()
+    runs = session.exec(
+        select(SelectionRun).where(SelectionRun.course_id == course_id).order_by(col(SelectionRun.id).desc())
+    ).all()
     return _views(session, list(runs))
 
 
 def selection_override(
-    session: Session, *, user: User, selection_id: int, add_group_id: int, remove_group_id: int, reason: str,
+    session: Session,
+    *,
+    user: User,
+    selection_id: int,
+    add_group_id: int,
+    remove_group_id: int,
+    reason: str,
     now: datetime,
 ) -> SelectionView:
     """Swap a group into the presenting set and one out, with a reason (lecturer; draft runs only)."""
@@ -215,13 +282,26 @@ def selection_override(
         raise InvalidInput(ERR_ADD_NOT_ELIGIBLE, field="add_group_id")
     if remove_group_id not in presenting:
         raise InvalidInput(ERR_REMOVE_NOT_PRESENTING, field="remove_group_id")
-    override = SelectionOverride(run_id=run.id or 0, add_group_id=add_group_id, remove_group_id=remove_group_id,
-                                 reason=reason.strip(), created_by=user.id, created_at=now)
+    override = SelectionOverride(
+        run_id=run.id or 0,
+        add_group_id=add_group_id,
+        remove_group_id=remove_group_id,
+        reason=reason.strip(),
+        created_by=user.id,
+        created_at=now,
+    )
     session.add(override)
     session.flush()
-    audit_record(session, at=now, actor=user, action="selection.override", entity="selection_run",
-                 entity_id=run.id, course_id=run.course_id,
-                 after={"add_group_id": add_group_id, "remove_group_id": remove_group_id, "reason": override.reason})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="selection.override",
+        entity="selection_run",
+        entity_id=run.id,
+        course_id=run.course_id,
+        after={"add_group_id": add_group_id, "remove_group_id": remove_group_id, "reason": override.reason},
+    )
     return _view(session, run)
 
 
@@ -241,18 +321,19 @@ class PublishOutcome:
 
 def selection_in_force(session: Session, *, course_id: int) -> SelectionRun | None:
     """The course's published run, if any (at most one: a partial unique index guarantees it)."""
-    return session.exec(select(SelectionRun).where(SelectionRun.course_id == course_id,
-                                                   SelectionRun.status == "published")).first()
+    return session.exec(
+        select(SelectionRun).where(SelectionRun.course_id == course_id, SelectionRun.status == "published")
+    ).first()
 
 
 def selection_in_force_id(session: Session, *, course_id: int) -> int | None:
     """The id of the course's run in force (without loading its ranking)."""
-    return session.exec(select(SelectionRun.id).where(SelectionRun.course_id == course_id,
-                                                      SelectionRun.status == "published")).first()
+    return session.exec(
+        select(SelectionRun.id).where(SelectionRun.course_id == course_id, SelectionRun.status == "published")
+    ).first()
 
 
-def _check_supersede(run: SelectionRun, in_force: SelectionRun | None, *, supersedes: int | None,
-                     reason: str) -> None:
+def _check_supersede(run: SelectionRun, in_force: SelectionRun | None, *, supersedes: int | None, reason: str) -> None:
     if run.status == "superseded":
         raise Conflict(ERR_SUPERSEDED, code="selection_superseded")
     if in_force is None:
@@ -266,16 +347,19 @@ def _check_supersede(run: SelectionRun, in_force: SelectionRun | None, *, supers
 
 
 def _final_deadline_passed(session: Session, *, course: Course, now: datetime) -> bool:
-    final = session.exec(select(Milestone).where(Milestone.course_id == course.id,
-                                                 Milestone.ruleset == FINAL_RULESET)).first()
+    final = session.exec(
+        select(Milestone).where(Milestone.course_id == course.id, Milestone.ruleset == FINAL_RULESET)
+    ).first()
     return final is not None and now > milestone_deadline(course, final)
 
 
-def _recheck_changed(session: Session, *, course: Course, groups: list[ProjectGroup], store: FileStore,
-                     now: datetime) -> list[int]:
+def _recheck_changed(
+    session: Session, *, course: Course, groups: list[ProjectGroup], store: FileStore, now: datetime
+) -> list[int]:
     """Check each changed group's graded week-16 version under its new rule set and flag the group."""
-    final = session.exec(select(Milestone).where(Milestone.course_id == course.id,
-                                                 Milestone.ruleset == FINAL_RULESET)).first()
+    final = session.exec(
+        select(Milestone).where(Milestone.course_id == course.id, Milestone.ruleset == FINAL_RULESET)
+    ).first()
     if final is None or not groups:
         return []
     by_id = {g.id or 0: g for g in groups}
@@ -284,8 +368,15 @@ def _recheck_changed(session: Session, *, course: Course, groups: list[ProjectGr
     rechecked = []
     for group_id, version in sorted(graded.items()):
         group = by_id[group_id]
-        submission_recheck(session, submission=version.submission, course=course, ruleset=group.deliverable or "",
-                           store=store, settings=settings, now=now)
+        submission_recheck(
+            session,
+            submission=version.submission,
+            course=course,
+            ruleset=group.deliverable or "",
+            store=store,
+            settings=settings,
+            now=now,
+        )
         group.deliverable_changed_at = now
         session.add(group)
         rechecked.append(version.submission.id or 0)
@@ -293,8 +384,15 @@ def _recheck_changed(session: Session, *, course: Course, groups: list[ProjectGr
 
 
 def selection_publish(
-    session: Session, *, user: User, selection_id: int, now: datetime, supersedes: int | None = None,
-    reason: str = "", force: bool = False, store: FileStore | None = None,
+    session: Session,
+    *,
+    user: User,
+    selection_id: int,
+    now: datetime,
+    supersedes: int | None = None,
+    reason: str = "",
+    force: bool = False,
+    store: FileStore | None = None,
 ) -> PublishOutcome:
     """Put a run in force (lecturer): every group gets slides or a poster; publishing again changes nothing.
 
@@ -314,8 +412,13 @@ def selection_publish(
     assert course is not None
     presenting = set(view.presenting)
     # Columns and two UPDATE statements, not ORM rows: a course may have a thousand groups.
-    groups = list(session.exec(select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.deliverable)
-                               .where(ProjectGroup.course_id == run.course_id).order_by(col(ProjectGroup.id))))
+    groups = list(
+        session.exec(
+            select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.deliverable)
+            .where(ProjectGroup.course_id == run.course_id)
+            .order_by(col(ProjectGroup.id))
+        )
+    )
     names = {gid or 0: name for gid, name, _ in groups}
     before = {gid or 0: deliverable for gid, _, deliverable in groups}
     after = {gid: ("slides" if gid in presenting else "poster") for gid in before}
@@ -334,8 +437,9 @@ def selection_publish(
     ids = sorted(presenting)
     in_course = col(ProjectGroup.course_id) == run.course_id
     session.execute(update(ProjectGroup).where(in_course, col(ProjectGroup.id).in_(ids)).values(deliverable="slides"))
-    session.execute(update(ProjectGroup).where(in_course, col(ProjectGroup.id).not_in(ids))
-                    .values(deliverable="poster"))
+    session.execute(
+        update(ProjectGroup).where(in_course, col(ProjectGroup.id).not_in(ids)).values(deliverable="poster")
+    )
     run.status, run.published_at, run.published_by = "published", now, user.id
     run.supersedes_id = in_force.id if in_force else None
     run.supersede_reason = reason or None
@@ -344,21 +448,37 @@ def selection_publish(
     session.flush()
     changed_rows = list(session.exec(select(ProjectGroup).where(col(ProjectGroup.id).in_(changed)))) if changed else []
     rechecked = _recheck_changed(session, course=course, groups=changed_rows, store=store or get_store(), now=now)
-    audit_record(session, at=now, actor=user, action="selection.supersede" if in_force else "selection.publish",
-                 entity="selection_run", entity_id=run.id, course_id=run.course_id,
-                 before={"deliverables": {str(k): v for k, v in before.items()},
-                         "in_force": in_force.id if in_force else None},
-                 after={"deliverables": {str(k): v for k, v in after.items()}, "changed_groups": changed,
-                        "supersedes": run.supersedes_id, "reason": run.supersede_reason,
-                        "forced_past_deadline": locked, "rechecked_submissions": rechecked})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="selection.supersede" if in_force else "selection.publish",
+        entity="selection_run",
+        entity_id=run.id,
+        course_id=run.course_id,
+        before={"deliverables": {str(k): v for k, v in before.items()}, "in_force": in_force.id if in_force else None},
+        after={
+            "deliverables": {str(k): v for k, v in after.items()},
+            "changed_groups": changed,
+            "supersedes": run.supersedes_id,
+            "reason": run.supersede_reason,
+            "forced_past_deadline": locked,
+            "rechecked_submissions": rechecked,
+        },
+    )
     # Told: every group on a first publication; on a replacement, the groups whose deliverable is new to them.
     told = sorted(before) if in_force is None else [g for g in sorted(after) if before[g] != after[g]]
     if told:
-        notice_selection_published(session, course=course, now=now, superseded=in_force is not None,
-                                   groups=session.exec(select(ProjectGroup).where(col(ProjectGroup.id).in_(told))
-                                                       .order_by(col(ProjectGroup.id))).all())
-    return PublishOutcome(view=replace(view, run=run), superseded=in_force, changed_groups=changed,
-                          rechecked=rechecked)
+        notice_selection_published(
+            session,
+            course=course,
+            now=now,
+            superseded=in_force is not None,
+            groups=session.exec(
+                select(ProjectGroup).where(col(ProjectGroup.id).in_(told)).order_by(col(ProjectGroup.id))
+            ).all(),
+        )
+    return PublishOutcome(view=replace(view, run=run), superseded=in_force, changed_groups=changed, rechecked=rechecked)
 
 
 def selection_histogram(view: SelectionView) -> list[HistogramBin]:

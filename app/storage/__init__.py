@@ -368,8 +368,10 @@ def _store_for(location: str, options: tuple[tuple[str, Any], ...]) -> FileStore
 def store_from_settings(settings: Settings) -> FileStore:
     """The store the settings name (one per process and configuration: S3 clients are reused)."""
     options = (
-        ("endpoint_url", settings.s3_endpoint_url), ("addressing_style", settings.s3_addressing_style),
-        ("url_ttl_s", settings.s3_url_ttl_s), ("multipart_threshold_mb", settings.s3_multipart_threshold_mb),
+        ("endpoint_url", settings.s3_endpoint_url),
+        ("addressing_style", settings.s3_addressing_style),
+        ("url_ttl_s", settings.s3_url_ttl_s),
+        ("multipart_threshold_mb", settings.s3_multipart_threshold_mb),
         ("staging_dir", str(settings.staging_dir or Path(tempfile.gettempdir()) / "tracker-staging")),
     )
     return _store_for(settings.storage_location, options)

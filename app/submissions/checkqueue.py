@@ -32,8 +32,10 @@ ERR_CLIENT_GONE = "The connection closed while the file waited for its check; no
 
 def err_too_many_checks(limit: int) -> str:
     """The 429 message for a per-user limit."""
-    return (f"You already have {limit} format check{'s' if limit != 1 else ''} in progress; "
-            "wait for one to finish, then send this file again.")
+    return (
+        f"You already have {limit} format check{'s' if limit != 1 else ''} in progress; "
+        "wait for one to finish, then send this file again."
+    )
 
 
 class CheckQueue:
@@ -70,8 +72,9 @@ class CheckQueue:
         """Count one check against the user; 429 when they already have `per_user` queued or running."""
         with self._lock:
             if self._users[user_id] >= self.per_user:
-                raise TooManyRequests(err_too_many_checks(self.per_user), retry_after=self.retry_after,
-                                      code="too_many_checks")
+                raise TooManyRequests(
+                    err_too_many_checks(self.per_user), retry_after=self.retry_after, code="too_many_checks"
+                )
             self._users[user_id] += 1
 
     def leave(self, user_id: int) -> None:
@@ -90,8 +93,15 @@ class CheckQueue:
         finally:
             self.leave(user_id)
 
-    async def run(self, work: Callable[..., T], /, *, priority: int,
-                  gone: Callable[[], Awaitable[bool]] | None = None, **kwargs: Any) -> T:
+    async def run(
+        self,
+        work: Callable[..., T],
+        /,
+        *,
+        priority: int,
+        gone: Callable[[], Awaitable[bool]] | None = None,
+        **kwargs: Any,
+    ) -> T:
         """Wait for a worker (on the event loop), then run `work(**kwargs)` in a thread.
 
         `gone()` is asked once a worker is free: a client that stopped waiting (a timeout under
@@ -170,5 +180,8 @@ def _grant(future: "asyncio.Future[None]") -> None:
 def get_check_queue() -> CheckQueue:
     """The process-wide check queue, sized by TRACKER_CHECK_WORKERS and TRACKER_CHECK_PER_USER."""
     settings = get_settings()
-    return CheckQueue(workers=settings.check_workers, per_user=settings.check_per_user,
-                      retry_after=math.ceil(settings.check_time_limit_s))
+    return CheckQueue(
+        workers=settings.check_workers,
+        per_user=settings.check_per_user,
+        retry_after=math.ceil(settings.check_time_limit_s),
+    )

@@ -26,8 +26,9 @@ class GradedVersion:
 
 def milestone_deadline(course: Course, milestone: Milestone) -> datetime:
     """The milestone's deadline for groups without an extension."""
-    return milestone_due_at(start_date=course.start_date, week=milestone.week, timezone=course.timezone,
-                            override=milestone.due_at_override)
+    return milestone_due_at(
+        start_date=course.start_date, week=milestone.week, timezone=course.timezone, override=milestone.due_at_override
+    )
 
 
 def group_deadlines(
@@ -74,8 +75,12 @@ def graded_versions(
         result[group_id] = GradedVersion(
             submission=chosen,
             deadline=deadline,
-            lateness=lateness(received_at=chosen.received_at, deadline=deadline, grace_seconds=course.grace_seconds,
-                              tiers=course.late_tiers),
+            lateness=lateness(
+                received_at=chosen.received_at,
+                deadline=deadline,
+                grace_seconds=course.grace_seconds,
+                tiers=course.late_tiers,
+            ),
             pinned=group_id in pinned,
         )
     return result

@@ -109,68 +109,101 @@ def submission_target(session: Session, *, user: User, group_id: int, key: str, 
 
 def quota_check(session: Session, *, course: Course, group_id: int, milestone_id: int, incoming: int) -> None:
     """Refuse an upload beyond the group's quotas: versions per milestone (409) and stored bytes (413)."""
-    versions = session.exec(select(func.count()).select_from(Submission).where(
-        Submission.group_id == group_id, Submission.milestone_id == milestone_id)).one()
+    versions = session.exec(
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.group_id == group_id, Submission.milestone_id == milestone_id)
+    ).one()
     if versions >= course.max_versions_per_milestone:
         raise Conflict(ERR_VERSION_QUOTA.format(limit=course.max_versions_per_milestone), code="version_quota")
-    stored = session.exec(select(func.coalesce(func.sum(Submission.size_bytes), 0))
-                          .where(Submission.group_id == group_id)).one()
+    stored = session.exec(
+        select(func.coalesce(func.sum(Submission.size_bytes), 0)).where(Submission.group_id == group_id)
+    ).one()
     limit = course.max_group_storage_mb * 1024 * 1024
     if stored + incoming > limit or (incoming == 0 and stored >= limit):
         raise PayloadTooLarge(ERR_STORAGE_QUOTA.format(limit=course.max_group_storage_mb), code="storage_quota")
 
 
-def format_check(staged: StagedFile, *, ruleset: str, course: Course | None, milestone: Milestone | None,
-                 settings: Settings, dry_run: bool = False) -> CheckReport:
+def format_check(
+    staged: StagedFile,
+    *,
+    ruleset: str,
+    course: Course | None,
+    milestone: Milestone | None,
+    settings: Settings,
+    dry_run: bool = False,
+) -> CheckReport:
     """The format report of a staged upload (its local file) under the course's sections and the page limit.
 
     A dry run's worker runs at a lower CPU priority, so a burst of dry runs gives way to uploads.
     """
-    return file_check(staged.path, ruleset=ruleset, course=course, milestone=milestone, settings=settings,
-                      dry_run=dry_run)
+    return file_check(
+        staged.path, ruleset=ruleset, course=course, milestone=milestone, settings=settings, dry_run=dry_run
+    )
 
 
-def file_check(path: Path, *, ruleset: str, course: Course | None, milestone: Milestone | None,
-               settings: Settings, dry_run: bool = False) -> CheckReport:
+def file_check(
+    path: Path,
+    *,
+    ruleset: str,
+    course: Course | None,
+    milestone: Milestone | None,
+    settings: Settings,
+    dry_run: bool = False,
+) -> CheckReport:
     """The format report of a local file under the course's sections and the milestone's page limit."""
     paper = ruleset in ("proposal", "report") and course is not None
     options: dict[str, Any] = {
         "required_sections": course.required_sections.get(ruleset) if paper and course else None,
         "synonyms": course.section_synonyms if paper and course else None,
         "page_limit": milestone.page_limit if paper and milestone is not None else None,
-        "time_limit": settings.check_time_limit_s, "memory_limit_mb": settings.check_memory_limit_mb,
+        "time_limit": settings.check_time_limit_s,
+        "memory_limit_mb": settings.check_memory_limit_mb,
     }
     try:
-        return check_pdf_isolated(str(path), ruleset, pool=default_pool(settings.check_workers),
-                                  nice=DRY_RUN_NICE if dry_run else 0, **options)
+        return check_pdf_isolated(
+            str(path),
+            ruleset,
+            pool=default_pool(settings.check_workers),
+            nice=DRY_RUN_NICE if dry_run else 0,
+            **options,
+        )
     except CheckOverloaded:
         raise ServiceUnavailable(ERR_CHECK_BUSY, code="check_busy", retry_after=CHECK_BUSY_RETRY_S) from None
 
 
 def submission_check(*, target: UploadTarget, staged: StagedFile, settings: Settings) -> CheckReport:
     """Check an upload; 422 when the milestone makes format errors blocking and there are some."""
-    report = format_check(staged, ruleset=target.ruleset, course=target.course, milestone=target.milestone,
-                          settings=settings)
+    report = format_check(
+        staged, ruleset=target.ruleset, course=target.course, milestone=target.milestone, settings=settings
+    )
     _refuse_blocking_errors(target, report)
     return report
 
 
 def _refuse_blocking_errors(target: UploadTarget, report: CheckReport) -> None:
     if target.milestone.errors_block and report.errors:
-        raise InvalidInput(f"{ERR_FORMAT_BLOCKS}: {', '.join(report.error_codes)}.", field="file",
-                           code="format_errors")
+        raise InvalidInput(f"{ERR_FORMAT_BLOCKS}: {', '.join(report.error_codes)}.", field="file", code="format_errors")
 
 
-def _views(session: Session, *, course: Course, milestone: Milestone, group_id: int,
-           versions: list[Submission]) -> list[VersionView]:
+def _views(
+    session: Session, *, course: Course, milestone: Milestone, group_id: int, versions: list[Submission]
+) -> list[VersionView]:
     graded = graded_versions(session, course=course, milestone=milestone, group_ids=[group_id]).get(group_id)
     deadline = group_deadlines(session, course=course, milestone=milestone, group_ids=[group_id]).get(
-        group_id, milestone_deadline(course, milestone))
+        group_id, milestone_deadline(course, milestone)
+    )
     return [
         VersionView(
-            submission=s, milestone=milestone, deadline=deadline,
-            lateness=lateness(received_at=s.received_at, deadline=deadline, grace_seconds=course.grace_seconds,
-                              tiers=course.late_tiers),
+            submission=s,
+            milestone=milestone,
+            deadline=deadline,
+            lateness=lateness(
+                received_at=s.received_at,
+                deadline=deadline,
+                grace_seconds=course.grace_seconds,
+                tiers=course.late_tiers,
+            ),
             graded=graded is not None and graded.submission.id == s.id,
             pinned=graded is not None and graded.pinned and graded.submission.id == s.id,
         )
@@ -179,24 +212,41 @@ def _views(session: Session, *, course: Course, milestone: Milestone, group_id: 
 
 
 def submission_create(
-    session: Session, *, user: User, group_id: int, key: str, staged: StagedFile, filename: str,
-    report: CheckReport, now: datetime,
+    session: Session,
+    *,
+    user: User,
+    group_id: int,
+    key: str,
+    staged: StagedFile,
+    filename: str,
+    report: CheckReport,
+    now: datetime,
 ) -> VersionView:
     """Store an uploaded version: rules re-checked under the group lock, next number, row, then the file."""
     target = submission_target(session, user=user, group_id=group_id, key=key, lock=True)
     if target.ruleset != report.ruleset:
         raise Conflict(ERR_RULES_CHANGED, code="rules_changed")
     _refuse_blocking_errors(target, report)
-    quota_check(session, course=target.course, group_id=group_id, milestone_id=target.milestone.id or 0,
-                incoming=staged.size)
+    quota_check(
+        session, course=target.course, group_id=group_id, milestone_id=target.milestone.id or 0, incoming=staged.size
+    )
     latest = session.exec(
-        select(func.max(Submission.version)).where(Submission.group_id == group_id,
-                                                    Submission.milestone_id == target.milestone.id)
+        select(func.max(Submission.version)).where(
+            Submission.group_id == group_id, Submission.milestone_id == target.milestone.id
+        )
     ).one()
     submission = Submission(
-        group_id=group_id, milestone_id=target.milestone.id or 0, version=(latest or 0) + 1, uploader_id=user.id,
-        received_at=now, filename=filename, size_bytes=staged.size, sha256=staged.sha256, ruleset=target.ruleset,
-        verdict=report.verdict, format_report=report.to_dict(),
+        group_id=group_id,
+        milestone_id=target.milestone.id or 0,
+        version=(latest or 0) + 1,
+        uploader_id=user.id,
+        received_at=now,
+        filename=filename,
+        size_bytes=staged.size,
+        sha256=staged.sha256,
+        ruleset=target.ruleset,
+        verdict=report.verdict,
+        format_report=report.to_dict(),
     )
     session.add(submission)
     if target.milestone.ruleset == "final" and target.group.deliverable_changed_at is not None:
@@ -204,32 +254,68 @@ def submission_create(
         target.group.deliverable_changed_at = None
         session.add(target.group)
     session.flush()
-    audit_record(session, at=now, actor=user, action="submission.create", entity="submission",
-                 entity_id=submission.id, course_id=target.course.id,
-                 after={"group_id": group_id, "milestone": key, "version": submission.version,
-                        "sha256": submission.sha256, "size_bytes": submission.size_bytes,
-                        "verdict": submission.verdict})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="submission.create",
+        entity="submission",
+        entity_id=submission.id,
+        course_id=target.course.id,
+        after={
+            "group_id": group_id,
+            "milestone": key,
+            "version": submission.version,
+            "sha256": submission.sha256,
+            "size_bytes": submission.size_bytes,
+            "verdict": submission.verdict,
+        },
+    )
     # Under the hash's lock until the row commits, so `gc` cannot delete the file in between.
     stored_file_lock(session, sha256=staged.sha256)
     staged.commit()  # in the store before the session commits the row
-    view = _views(session, course=target.course, milestone=target.milestone, group_id=group_id,
-                  versions=[submission])[0]
-    notice_upload_receipt(session, course=target.course, group=target.group, milestone=target.milestone,
-                          submission=submission, deadline=view.deadline, lateness=view.lateness, now=now)
+    view = _views(session, course=target.course, milestone=target.milestone, group_id=group_id, versions=[submission])[
+        0
+    ]
+    notice_upload_receipt(
+        session,
+        course=target.course,
+        group=target.group,
+        milestone=target.milestone,
+        submission=submission,
+        deadline=view.deadline,
+        lateness=view.lateness,
+        now=now,
+    )
     return view
 
 
-def submission_recheck(session: Session, *, submission: Submission, course: Course, ruleset: str,
-                       store: FileStore, settings: Settings, now: datetime) -> CheckReport:
+def submission_recheck(
+    session: Session,
+    *,
+    submission: Submission,
+    course: Course,
+    ruleset: str,
+    store: FileStore,
+    settings: Settings,
+    now: datetime,
+) -> CheckReport:
     """Check a stored version again under another rule set; the result is stored beside its upload report."""
     if store.exists(submission.sha256):
         with store.local_copy(submission.sha256) as path:
             report = file_check(path, ruleset=ruleset, course=course, milestone=None, settings=settings)
     else:
         # The file is gone from the store (restored database, lost volume): say so instead of guessing.
-        report = CheckReport.from_dict({"ruleset": ruleset, "verdict": "reject", "pages": 0, "facts": {},
-                                        "warnings": [], "errors": [{"code": "unreadable", "pages": [],
-                                                                    "message": ERR_FILE_MISSING}]})
+        report = CheckReport.from_dict(
+            {
+                "ruleset": ruleset,
+                "verdict": "reject",
+                "pages": 0,
+                "facts": {},
+                "warnings": [],
+                "errors": [{"code": "unreadable", "pages": [], "message": ERR_FILE_MISSING}],
+            }
+        )
     submission.recheck_report, submission.rechecked_at = report.to_dict(), now
     session.add(submission)
     return report
@@ -239,12 +325,16 @@ def submission_list(session: Session, *, user: User, group_id: int, key: str) ->
     """Every version of the group's work for a milestone, oldest first (members and staff)."""
     access = group_for(session, group_id=group_id, user=user)
     milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
-    versions = list(session.exec(
-        select(Submission).where(Submission.group_id == group_id, Submission.milestone_id == milestone.id)
-        .order_by(col(Submission.version))
-    ))
-    return access.course, _views(session, course=access.course, milestone=milestone, group_id=group_id,
-                                 versions=versions)
+    versions = list(
+        session.exec(
+            select(Submission)
+            .where(Submission.group_id == group_id, Submission.milestone_id == milestone.id)
+            .order_by(col(Submission.version))
+        )
+    )
+    return access.course, _views(
+        session, course=access.course, milestone=milestone, group_id=group_id, versions=versions
+    )
 
 
 def submission_get(session: Session, *, user: User, submission_id: int) -> Submission:
@@ -263,8 +353,7 @@ def graded_pin(
     session: Session, *, user: User, group_id: int, key: str, submission_id: int, now: datetime
 ) -> tuple[Course, VersionView]:
     """Pin the version to grade instead of the latest (staff); audited."""
-    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key,
-                                              refusal=ERR_STAFF_ONLY)
+    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key, refusal=ERR_STAFF_ONLY)
     submission = session.get(Submission, submission_id) if is_row_id(submission_id) else None
     if submission is None or submission.group_id != group_id or submission.milestone_id != milestone.id:
         raise InvalidInput(ERR_OTHER_MILESTONE, field="submission_id")
@@ -273,32 +362,50 @@ def graded_pin(
     ).first()
     before = {"submission_id": pin.submission_id} if pin else None
     if pin is None:
-        pin = GradedPin(group_id=group_id, milestone_id=milestone.id or 0, submission_id=submission_id,
-                        pinned_by=user.id, pinned_at=now)
+        pin = GradedPin(
+            group_id=group_id,
+            milestone_id=milestone.id or 0,
+            submission_id=submission_id,
+            pinned_by=user.id,
+            pinned_at=now,
+        )
     else:
         pin.submission_id, pin.pinned_by, pin.pinned_at = submission_id, user.id, now
     session.add(pin)
     session.flush()
-    audit_record(session, at=now, actor=user, action="submission.pin", entity="graded_pin", entity_id=pin.id,
-                 course_id=access.course.id, before=before,
-                 after={"group_id": group_id, "milestone": key, "submission_id": submission_id,
-                        "version": submission.version})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="submission.pin",
+        entity="graded_pin",
+        entity_id=pin.id,
+        course_id=access.course.id,
+        before=before,
+        after={"group_id": group_id, "milestone": key, "submission_id": submission_id, "version": submission.version},
+    )
     view = _views(session, course=access.course, milestone=milestone, group_id=group_id, versions=[submission])[0]
     return access.course, view
 
 
 def graded_unpin(session: Session, *, user: User, group_id: int, key: str, now: datetime) -> None:
     """Remove the pin, so the latest version is graded again (staff); audited."""
-    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key,
-                                              refusal=ERR_STAFF_ONLY)
+    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key, refusal=ERR_STAFF_ONLY)
     pin = session.exec(
         select(GradedPin).where(GradedPin.group_id == group_id, GradedPin.milestone_id == milestone.id)
     ).first()
     if pin is None:
         raise NotFound(ERR_NOT_PINNED)
-    audit_record(session, at=now, actor=user, action="submission.unpin", entity="graded_pin", entity_id=pin.id,
-                 course_id=access.course.id, before={"group_id": group_id, "milestone": key,
-                                                     "submission_id": pin.submission_id})
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="submission.unpin",
+        entity="graded_pin",
+        entity_id=pin.id,
+        course_id=access.course.id,
+        before={"group_id": group_id, "milestone": key, "submission_id": pin.submission_id},
+    )
     session.delete(pin)
 
 

@@ -83,12 +83,19 @@ async def receive_pdf(request: Request, staged: StagedFile, *, max_bytes: int) -
     part = _FilePart(staged)
     try:
         # Inside the try: the parser refuses some boundaries (longer than 256 bytes) when it is built.
-        parser = MultipartParser(params[b"boundary"], {  # type: ignore[arg-type]
-            "on_part_begin": part.on_part_begin, "on_part_data": part.on_part_data, "on_part_end": part.on_part_end,
-            "on_header_field": part.on_header_field, "on_header_value": part.on_header_value,
-            "on_header_end": part.on_header_end, "on_headers_finished": part.on_headers_finished,
-            "on_end": part.on_end,
-        })
+        parser = MultipartParser(
+            params[b"boundary"],
+            {  # type: ignore[arg-type]
+                "on_part_begin": part.on_part_begin,
+                "on_part_data": part.on_part_data,
+                "on_part_end": part.on_part_end,
+                "on_header_field": part.on_header_field,
+                "on_header_value": part.on_header_value,
+                "on_header_end": part.on_header_end,
+                "on_headers_finished": part.on_headers_finished,
+                "on_end": part.on_end,
+            },
+        )
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()

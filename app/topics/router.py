@@ -22,14 +22,24 @@ def get_topic(session: SessionDep, user: CurrentUser, group_id: int) -> TopicPub
 
 
 @router.put("/groups/{group_id}/topic")
-def propose_topic(session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, body: TopicProposal) -> TopicPublic:
+def propose_topic(
+    session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, body: TopicProposal
+) -> TopicPublic:
     """Propose or re-propose the group's topic (members); the status becomes "proposed"."""
-    return topic_public(service.topic_propose(session, user=user, group_id=group_id, title=body.title,
-                                              area=body.area, summary=body.summary, now=clock()))
+    return topic_public(
+        service.topic_propose(
+            session, user=user, group_id=group_id, title=body.title, area=body.area, summary=body.summary, now=clock()
+        )
+    )
 
 
 @router.post("/groups/{group_id}/topic/decision")
-def decide_topic(session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, body: TopicDecision) -> TopicPublic:
+def decide_topic(
+    session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, body: TopicDecision
+) -> TopicPublic:
     """Approve or reject the group's topic with a comment (staff)."""
-    return topic_public(service.topic_decide(session, user=user, group_id=group_id, decision=body.decision,
-                                             comment=body.comment, now=clock()))
+    return topic_public(
+        service.topic_decide(
+            session, user=user, group_id=group_id, decision=body.decision, comment=body.comment, now=clock()
+        )
+    )

@@ -22,8 +22,13 @@ ERR_REJECT_NEEDS_COMMENT = "Say why the topic is rejected: a rejection needs a c
 
 
 def _snapshot(topic: Topic) -> dict[str, Any]:
-    return {"title": topic.title, "area": topic.area, "summary": topic.summary, "status": topic.status,
-            "decision_comment": topic.decision_comment}
+    return {
+        "title": topic.title,
+        "area": topic.area,
+        "summary": topic.summary,
+        "status": topic.status,
+        "decision_comment": topic.decision_comment,
+    }
 
 
 def topic_area_normalise(area: str) -> str:
@@ -74,14 +79,21 @@ def topic_propose(
     topic.updated_at = now
     session.add(topic)
     session.flush()
-    audit_record(session, at=now, actor=user, action="topic.propose", entity="topic", entity_id=topic.id,
-                 course_id=access.course.id, before=before, after=_snapshot(topic))
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action="topic.propose",
+        entity="topic",
+        entity_id=topic.id,
+        course_id=access.course.id,
+        before=before,
+        after=_snapshot(topic),
+    )
     return topic
 
 
-def topic_decide(
-    session: Session, *, user: User, group_id: int, decision: str, comment: str, now: datetime
-) -> Topic:
+def topic_decide(session: Session, *, user: User, group_id: int, decision: str, comment: str, now: datetime) -> Topic:
     """Staff approve or reject the group's topic, with a comment (required to reject)."""
     access = group_for(session, group_id=group_id, user=user)
     if not access.is_staff:
@@ -99,7 +111,16 @@ def topic_decide(
     topic.decided_at = now
     session.add(topic)
     session.flush()
-    audit_record(session, at=now, actor=user, action=f"topic.{decision}", entity="topic", entity_id=topic.id,
-                 course_id=access.course.id, before=before, after=_snapshot(topic))
+    audit_record(
+        session,
+        at=now,
+        actor=user,
+        action=f"topic.{decision}",
+        entity="topic",
+        entity_id=topic.id,
+        course_id=access.course.id,
+        before=before,
+        after=_snapshot(topic),
+    )
     notice_topic_decision(session, course=access.course, group=access.group, topic=topic, now=now)
     return topic

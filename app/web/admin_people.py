@@ -113,8 +113,15 @@ def _imported(
 
 def _refused(session: Session, *, request: Request, user: User, course_id: int, exc: AppError) -> Response:
     problems = getattr(exc, "errors", None) or []
-    return people_page(request, session, user=user, course_id=course_id, errors={"file": exc.detail},
-                       problems=problems, status_code=exc.status_code)
+    return people_page(
+        request,
+        session,
+        user=user,
+        course_id=course_id,
+        errors={"file": exc.detail},
+        problems=problems,
+        status_code=exc.status_code,
+    )
 
 
 @router.post("/courses/{course_id}/roster")
@@ -135,13 +142,23 @@ async def import_roster(
         if len(data) > limit:
             raise PayloadTooLarge(f"The roster is larger than {get_settings().max_upload_mb} MiB.")
         # An async route: its units of work end in the worker thread that ran them, never on the event loop.
-        return await run_in_threadpool(run_transaction, session, _imported, write=True, request=request, user=user,
-                                       course_id=course_id, data=data, now=clock())
+        return await run_in_threadpool(
+            run_transaction,
+            session,
+            _imported,
+            write=True,
+            request=request,
+            user=user,
+            course_id=course_id,
+            data=data,
+            now=clock(),
+        )
     except AppError as exc:
         if exc.status_code == 404:
             raise
-        return await run_in_threadpool(run_transaction, session, _refused, write=False, request=request, user=user,
-                                       course_id=course_id, exc=exc)
+        return await run_in_threadpool(
+            run_transaction, session, _refused, write=False, request=request, user=user, course_id=course_id, exc=exc
+        )
 
 
 @router.post("/courses/{course_id}/members/{user_id}/activation")

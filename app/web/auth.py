@@ -23,8 +23,8 @@ from app.web.deps import (
     WebSessionDep,
     csrf_token_for,
     csrf_valid,
-    secure_cookies,
     safe_next,
+    secure_cookies,
 )
 from app.web.templating import render
 
@@ -33,15 +33,19 @@ PASSWORD_SAVED = "Your password is changed. Every other session and token of you
 ERR_REPEAT = "The two new passwords differ; type the same one twice."
 
 
-def _login_page(request: Request, *, next_url: str, error: str | None = None, username: str = "",
-                status_code: int = 200) -> Response:
+def _login_page(
+    request: Request, *, next_url: str, error: str | None = None, username: str = "", status_code: int = 200
+) -> Response:
     binding = request.cookies.get(PRELOGIN_COOKIE) or new_secret(16)
-    response = render(request, "login.html",
-                      {"next_url": next_url, "error": error, "username": username,
-                       "csrf_token": csrf_token_for(binding)},
-                      status_code=status_code)
-    response.set_cookie(PRELOGIN_COOKIE, binding, httponly=True, samesite="lax", secure=secure_cookies(request),
-                        path="/ui")
+    response = render(
+        request,
+        "login.html",
+        {"next_url": next_url, "error": error, "username": username, "csrf_token": csrf_token_for(binding)},
+        status_code=status_code,
+    )
+    response.set_cookie(
+        PRELOGIN_COOKIE, binding, httponly=True, samesite="lax", secure=secure_cookies(request), path="/ui"
+    )
     return response
 
 
@@ -65,18 +69,30 @@ async def login_submit(
         return _login_page(request, next_url=safe_next(next), error=ERR_CSRF, username=username, status_code=403)
     settings = get_settings()
     try:
-        secret, _ = await login_bounded(username=username, password=password, address=client_address(request),
-                                        now=clock(), settings=settings, kind="web")
+        secret, _ = await login_bounded(
+            username=username,
+            password=password,
+            address=client_address(request),
+            now=clock(),
+            settings=settings,
+            kind="web",
+        )
     except NotAuthenticated as exc:
-        return _login_page(request, next_url=safe_next(next), error=exc.detail, username=username,
-                           status_code=401)
+        return _login_page(request, next_url=safe_next(next), error=exc.detail, username=username, status_code=401)
     except TooManyRequests as exc:
         page = _login_page(request, next_url=safe_next(next), error=exc.detail, username=username, status_code=429)
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, secret, max_age=settings.token_ttl_minutes * 60, httponly=True,
-                        samesite="lax", secure=secure_cookies(request), path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=settings.token_ttl_minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
     response.delete_cookie(PRELOGIN_COOKIE, path="/ui")
     return response
 
@@ -94,14 +110,27 @@ def logout(request: Request, session: WebSessionDep, clock: ClockDep, user: Csrf
 def home(request: Request, session: WebSessionDep, user: CurrentWebUser, saved: str | None = None) -> Response:
     """The user's courses (staff) and own groups (students)."""
     roles, groups = user_memberships(session, user=user)
-    staff_courses = [course_for(session, course_id=r.course_id, user=user).course
-                     for r in roles if r.role in STAFF_ROLES or user.is_admin]
+    staff_courses = [
+        course_for(session, course_id=r.course_id, user=user).course
+        for r in roles
+        if r.role in STAFF_ROLES or user.is_admin
+    ]
     grouped = {g.course_id for g in groups}
-    groupless = [course_for(session, course_id=r.course_id, user=user).course
-                 for r in roles if r.role == STUDENT and r.course_id not in grouped]
-    return render(request, "home.html", {"staff_courses": staff_courses, "groups": groups, "groupless": groupless,
-                                         "saved": PASSWORD_SAVED if saved == "password" else None})
-
+    groupless = [
+        course_for(session, course_id=r.course_id, user=user).course
+        for r in roles
+        if r.role == STUDENT and r.course_id not in grouped
+    ]
+    return render(
+        request,
+        "home.html",
+        {
+            "staff_courses": staff_courses,
+            "groups": groups,
+            "groupless": groupless,
+            "saved": PASSWORD_SAVED if saved == "password" else None,
+        },
+    )
 
 
 def _account_page(request: Request, *, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
@@ -116,29 +145,45 @@ def account(request: Request, user: CurrentWebUser) -> Response:
 
 @router.post("/account/password")
 def change_password(
-    request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser,
-    current_password: Annotated[str, Form()] = "", new_password: Annotated[str, Form()] = "",
+    request: Request,
+    session: WebSessionDep,
+    clock: ClockDep,
+    user: CsrfUser,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
     repeat_password: Annotated[str, Form()] = "",
 ) -> Response:
     """Set a new password; this session goes on, every other session and token ends."""
     if new_password != repeat_password:
         return _account_page(request, errors={"repeat_password": ERR_REPEAT}, status_code=422)
     try:
-        password_change(session, user=user, current_password=current_password[:200], new_password=new_password[:200],
-                        keep_token=request.cookies.get(SESSION_COOKIE), now=clock())
+        password_change(
+            session,
+            user=user,
+            current_password=current_password[:200],
+            new_password=new_password[:200],
+            keep_token=request.cookies.get(SESSION_COOKIE),
+            now=clock(),
+        )
     except InvalidInput as exc:
         session.rollback()
         return _account_page(request, errors={exc.field or "new_password": exc.detail}, status_code=422)
     return RedirectResponse("/ui?saved=password", status_code=303)
 
 
-def _activate_page(request: Request, *, errors: dict[str, str] | None = None, done: bool = False,
-                   status_code: int = 200) -> Response:
+def _activate_page(
+    request: Request, *, errors: dict[str, str] | None = None, done: bool = False, status_code: int = 200
+) -> Response:
     binding = request.cookies.get(PRELOGIN_COOKIE) or new_secret(16)
-    response = render(request, "activate.html", {"errors": errors or {}, "done": done, "title": "Activate your account",
-                                                 "csrf_token": csrf_token_for(binding)}, status_code=status_code)
-    response.set_cookie(PRELOGIN_COOKIE, binding, httponly=True, samesite="lax", secure=secure_cookies(request),
-                        path="/ui")
+    response = render(
+        request,
+        "activate.html",
+        {"errors": errors or {}, "done": done, "title": "Activate your account", "csrf_token": csrf_token_for(binding)},
+        status_code=status_code,
+    )
+    response.set_cookie(
+        PRELOGIN_COOKIE, binding, httponly=True, samesite="lax", secure=secure_cookies(request), path="/ui"
+    )
     return response
 
 
@@ -150,8 +195,12 @@ def activate_form(request: Request) -> Response:
 
 @router.post("/activate")
 def activate_submit(
-    request: Request, session: WebSessionDep, clock: ClockDep, code: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+    request: Request,
+    session: WebSessionDep,
+    clock: ClockDep,
+    code: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Set the password with the one-time code; then the user logs in."""
     if not csrf_valid(request.cookies.get(PRELOGIN_COOKIE), csrf_token):

@@ -44,9 +44,26 @@ SORTS: dict[str, Callable[[DashboardRowPublic], Any]] = {
     "reviews": lambda r: r.reviews,
     "mean": lambda r: r.mean_score,
 }
-CSV_COLUMNS = ["group_id", "group", "members", "topic", "topic_status", "status", "deadline", "extended", "version",
-               "pinned", "received_at", "late_by_hours", "multiplier", "verdict", "error_codes", "warning_codes",
-               "reviews", "mean_score"]
+CSV_COLUMNS = [
+    "group_id",
+    "group",
+    "members",
+    "topic",
+    "topic_status",
+    "status",
+    "deadline",
+    "extended",
+    "version",
+    "pinned",
+    "received_at",
+    "late_by_hours",
+    "multiplier",
+    "verdict",
+    "error_codes",
+    "warning_codes",
+    "reviews",
+    "mean_score",
+]
 
 
 @dataclass(frozen=True)
@@ -65,8 +82,11 @@ class MilestoneSummary:
 
 def _mine_to_review(session: Session, *, user: User, course: Course, milestone: Milestone) -> set[int]:
     """Submission ids assigned to the user for this milestone that the user has not reviewed yet."""
-    return {e.submission.id or 0 for e in review_queue(session, user=user, course_id=course.id)
-            if e.milestone.id == milestone.id and e.review is None}
+    return {
+        e.submission.id or 0
+        for e in review_queue(session, user=user, course_id=course.id)
+        if e.milestone.id == milestone.id and e.review is None
+    }
 
 
 def _keep(row: DashboardRowPublic, name: str, mine: set[int]) -> bool:
@@ -83,8 +103,9 @@ def _keep(row: DashboardRowPublic, name: str, mine: set[int]) -> bool:
     return True
 
 
-def shown_rows(rows: list[DashboardRowPublic], *, filter_name: str, sort: str, order: str,
-               mine: set[int]) -> list[DashboardRowPublic]:
+def shown_rows(
+    rows: list[DashboardRowPublic], *, filter_name: str, sort: str, order: str, mine: set[int]
+) -> list[DashboardRowPublic]:
     """The rows the filter keeps, in the chosen order (rows lacking the sorted figure last)."""
     if filter_name not in FILTERS:
         raise InvalidInput(f"Unknown filter {filter_name!r}.", field="filter")
@@ -96,14 +117,23 @@ def shown_rows(rows: list[DashboardRowPublic], *, filter_name: str, sort: str, o
     return with_value + [r for r in kept if key(r) is None]
 
 
-def _dashboard(session: Session, *, user: User, course_id: int, key: str, filter_name: str, sort: str,
-               order: str) -> tuple[Course, Milestone, list[DashboardRowPublic], int]:
+def _dashboard(
+    session: Session, *, user: User, course_id: int, key: str, filter_name: str, sort: str, order: str
+) -> tuple[Course, Milestone, list[DashboardRowPublic], int]:
     access = staff_course(session, user=user, course_id=course_id)
     milestone = milestone_for(session, course_id=course_id, key=key)
-    rows = [row_public(access.course, r)
-            for r in dashboard_rows(session, course=access.course, milestone=milestone)]
-    mine = _mine_to_review(session, user=user, course=access.course, milestone=milestone) if filter_name == "mine" else set()
-    return access.course, milestone, shown_rows(rows, filter_name=filter_name, sort=sort, order=order, mine=mine), len(rows)
+    rows = [row_public(access.course, r) for r in dashboard_rows(session, course=access.course, milestone=milestone)]
+    mine = (
+        _mine_to_review(session, user=user, course=access.course, milestone=milestone)
+        if filter_name == "mine"
+        else set()
+    )
+    return (
+        access.course,
+        milestone,
+        shown_rows(rows, filter_name=filter_name, sort=sort, order=order, mine=mine),
+        len(rows),
+    )
 
 
 @router.get("/courses/{course_id}")
@@ -116,30 +146,65 @@ def course_overview(request: Request, session: WebSessionDep, user: CurrentWebUs
     summaries = []
     for m in milestones:
         rows = dashboard_rows(session, course=course, milestone=m)
-        summaries.append(MilestoneSummary(
-            milestone=m, deadline=milestone_deadline(course, m), groups=len(rows),
-            on_time=sum(r.status == ON_TIME for r in rows), late=sum(r.status == LATE for r in rows),
-            missing=sum(r.status == MISSING for r in rows),
-            format_errors=sum(bool(r.graded and r.graded.submission.format_report.get("errors")) for r in rows),
-            reviewed=sum(r.review_count >= needed for r in rows),
-        ))
-    return render(request, "course.html", {"course": course, "summaries": summaries, "needed": needed,
-                                           "is_lecturer": access.is_lecturer, "title": course.code})
+        summaries.append(
+            MilestoneSummary(
+                milestone=m,
+                deadline=milestone_deadline(course, m),
+                groups=len(rows),
+                on_time=sum(r.status == ON_TIME for r in rows),
+                late=sum(r.status == LATE for r in rows),
+                missing=sum(r.status == MISSING for r in rows),
+                format_errors=sum(bool(r.graded and r.graded.submission.format_report.get("errors")) for r in rows),
+                reviewed=sum(r.review_count >= needed for r in rows),
+            )
+        )
+    return render(
+        request,
+        "course.html",
+        {
+            "course": course,
+            "summaries": summaries,
+            "needed": needed,
+            "is_lecturer": access.is_lecturer,
+            "title": course.code,
+        },
+    )
 
 
 @router.get("/courses/{course_id}/milestones/{key}")
-def milestone_dashboard(request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int, key: str,
-                        filter: str = "all", sort: str = "group", order: str = "asc") -> Response:  # noqa: A002
+def milestone_dashboard(
+    request: Request,
+    session: WebSessionDep,
+    user: CurrentWebUser,
+    course_id: int,
+    key: str,
+    filter: str = "all",
+    sort: str = "group",
+    order: str = "asc",
+) -> Response:
     """One row per group with the dashboard API's figures; filterable and sortable."""
-    course, milestone, rows, total = _dashboard(session, user=user, course_id=course_id, key=key,
-                                                filter_name=filter, sort=sort, order=order)
+    course, milestone, rows, total = _dashboard(
+        session, user=user, course_id=course_id, key=key, filter_name=filter, sort=sort, order=order
+    )
     _, milestones = milestone_list(session, user=user, course_id=course_id)
-    return render(request, "dashboard.html", {
-        "course": course, "milestone": milestone, "milestones": milestones, "rows": rows, "total": total,
-        "deadline": milestone_deadline(course, milestone), "filters": FILTERS, "filter": filter, "sort": sort,
-        "order": order, "late_by": lambda s: timedelta(seconds=s) if s is not None else None,
-        "title": f"{course.code} · {milestone.title}",
-    })
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "course": course,
+            "milestone": milestone,
+            "milestones": milestones,
+            "rows": rows,
+            "total": total,
+            "deadline": milestone_deadline(course, milestone),
+            "filters": FILTERS,
+            "filter": filter,
+            "sort": sort,
+            "order": order,
+            "late_by": lambda s: timedelta(seconds=s) if s is not None else None,
+            "title": f"{course.code} · {milestone.title}",
+        },
+    )
 
 
 def _yes_no(value: bool) -> str:
@@ -156,24 +221,49 @@ def _hours(seconds: float | None) -> str:
 
 
 @router.get("/courses/{course_id}/milestones/{key}/dashboard.csv")
-def milestone_dashboard_csv(session: WebSessionDep, user: CurrentWebUser, course_id: int, key: str,
-                            filter: str = "all", sort: str = "group", order: str = "asc") -> Response:  # noqa: A002
+def milestone_dashboard_csv(
+    session: WebSessionDep,
+    user: CurrentWebUser,
+    course_id: int,
+    key: str,
+    filter: str = "all",
+    sort: str = "group",
+    order: str = "asc",
+) -> Response:
     """The same rows as the page (same filter and order) as CSV."""
-    course, milestone, rows, _ = _dashboard(session, user=user, course_id=course_id, key=key,
-                                            filter_name=filter, sort=sort, order=order)
+    course, milestone, rows, _ = _dashboard(
+        session, user=user, course_id=course_id, key=key, filter_name=filter, sort=sort, order=order
+    )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
-        writer.writerow([
-            r.group_id, text_cell(r.group_name), text_cell("; ".join(m.name for m in r.members)),
-            text_cell(r.topic_title or ""), r.topic_status or "",
-            r.status, _instant(r.deadline), _yes_no(r.extended), r.version or "", _yes_no(r.pinned),
-            _instant(r.received_at), _hours(r.late_by_seconds), "" if r.multiplier is None else f"{r.multiplier:.2f}",
-            r.verdict or "", " ".join(r.error_codes),
-            " ".join(r.warning_codes), r.reviews, "" if r.mean_score is None else f"{r.mean_score:.2f}",
-        ])
+        writer.writerow(
+            [
+                r.group_id,
+                text_cell(r.group_name),
+                text_cell("; ".join(m.name for m in r.members)),
+                text_cell(r.topic_title or ""),
+                r.topic_status or "",
+                r.status,
+                _instant(r.deadline),
+                _yes_no(r.extended),
+                r.version or "",
+                _yes_no(r.pinned),
+                _instant(r.received_at),
+                _hours(r.late_by_seconds),
+                "" if r.multiplier is None else f"{r.multiplier:.2f}",
+                r.verdict or "",
+                " ".join(r.error_codes),
+                " ".join(r.warning_codes),
+                r.reviews,
+                "" if r.mean_score is None else f"{r.mean_score:.2f}",
+            ]
+        )
     filename = f"{course.code}-{milestone.key}-dashboard.csv"
     # The byte-order mark makes spreadsheet programs read the file as UTF-8 (names with accents).
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

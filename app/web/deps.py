@@ -140,10 +140,16 @@ def form_model(model: type[M], **values: Any) -> M:
 def error_page(request: Request, exc: AppError) -> Response:
     """An AppError as a page with its status; 'not found' says nothing about why."""
     titles = {403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Please check the form"}
-    return render(request, "error.html",
-                  {"title": titles.get(exc.status_code, "Something went wrong"), "message": exc.detail,
-                   "status": exc.status_code},
-                  status_code=exc.status_code)
+    return render(
+        request,
+        "error.html",
+        {
+            "title": titles.get(exc.status_code, "Something went wrong"),
+            "message": exc.detail,
+            "status": exc.status_code,
+        },
+        status_code=exc.status_code,
+    )
 
 
 class WebRoute(TransactionRoute):
@@ -170,9 +176,13 @@ class WebRoute(TransactionRoute):
                 fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
                 return error_page(request, InvalidInput(f"Some fields are missing or malformed: {fields}."))
             except IntegrityError:
-                return error_page(request, Conflict("The change conflicts with the current state; reload and try again."))
+                return error_page(
+                    request, Conflict("The change conflicts with the current state; reload and try again.")
+                )
             except DataError:
-                return error_page(request, InvalidInput(
-                    "A value cannot be stored: it holds a NUL character or a number out of range."))
+                return error_page(
+                    request,
+                    InvalidInput("A value cannot be stored: it holds a NUL character or a number out of range."),
+                )
 
         return page_handler

@@ -8,18 +8,19 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from app.deps import StoreDep
+from app.downloads import stored_file_response
 from app.errors import InvalidInput
 from app.groups.service import group_get
 from app.milestones.schemas import ExtensionIn
 from app.milestones.service import extension_grant, extension_list, milestone_for, milestone_list
 from app.reviews.schemas import ReviewIn
 from app.reviews.service import review_list, review_upsert, submission_for
-from app.deps import StoreDep
-from app.downloads import stored_file_response
 from app.submissions.grading import graded_versions, milestone_deadline
+from app.submissions.service import graded_pin, graded_unpin, submission_get, submission_list
 from app.topics.schemas import TopicDecision
 from app.topics.service import topic_decide, topic_of
-from app.submissions.service import graded_pin, graded_unpin, submission_get, submission_list
+from app.web.dashboard import FILTERS, SORTS
 from app.web.deps import (
     ClockDep,
     CsrfUser,
@@ -30,7 +31,6 @@ from app.web.deps import (
     form_model,
     staff_group,
 )
-from app.web.dashboard import FILTERS, SORTS
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -69,51 +69,92 @@ def group_url(group_id: int, milestone: str, saved: str | None = None) -> str:
 
 
 @router.get("/groups/{group_id}")
-def group_page(request: Request, session: WebSessionDep, user: CurrentWebUser, group_id: int,
-               milestone: str | None = None, saved: str | None = None, filter: str = "all",  # noqa: A002
-               sort: str = "group", order: str = "asc") -> Response:
+def group_page(
+    request: Request,
+    session: WebSessionDep,
+    user: CurrentWebUser,
+    group_id: int,
+    milestone: str | None = None,
+    saved: str | None = None,
+    filter: str = "all",  # noqa: A002
+    sort: str = "group",
+    order: str = "asc",
+) -> Response:
     """Everything staff need about one group for one milestone (the link back keeps the dashboard's view)."""
     access = staff_group(session, user=user, group_id=group_id)
     course = access.course
     view = group_get(session, user=user, group_id=group_id)
     _, milestones = milestone_list(session, user=user, course_id=course.id or 0)
     current = milestone_for(session, course_id=course.id or 0, key=milestone) if milestone else milestones[0]
-    extension = next((e for e, m in extension_list(session, user=user, group_id=group_id)[1] if m.id == current.id),
-                     None)
+    extension = next(
+        (e for e, m in extension_list(session, user=user, group_id=group_id)[1] if m.id == current.id), None
+    )
     graded = graded_versions(session, course=course, milestone=current, group_ids=[group_id]).get(group_id)
     _, versions = submission_list(session, user=user, group_id=group_id, key=current.key)
     reviews = review_list(session, user=user, submission_id=graded.submission.id or 0) if graded else None
     mine = None
     if reviews and graded:
-        mine = next((r.review for r in reviews.rows
-                     if r.review.reviewer_id == user.id and r.review.submission_id == graded.submission.id), None)
-    return render(request, "group.html", {
-        "course": course, "group": access.group, "members": view.members,
-        "topic": topic_of(session, group_id=group_id), "milestones": milestones,
-        "milestone": current, "deadline": milestone_deadline(course, current), "extension": extension,
-        "graded": graded, "versions": versions, "reviews": reviews, "mine": mine, "saved": SAVED.get(saved or ""),
-        "title": f"{access.group.name} · {current.title}",
-        "dashboard_view": dashboard_view(filter, sort, order),
-    })
+        mine = next(
+            (
+                r.review
+                for r in reviews.rows
+                if r.review.reviewer_id == user.id and r.review.submission_id == graded.submission.id
+            ),
+            None,
+        )
+    return render(
+        request,
+        "group.html",
+        {
+            "course": course,
+            "group": access.group,
+            "members": view.members,
+            "topic": topic_of(session, group_id=group_id),
+            "milestones": milestones,
+            "milestone": current,
+            "deadline": milestone_deadline(course, current),
+            "extension": extension,
+            "graded": graded,
+            "versions": versions,
+            "reviews": reviews,
+            "mine": mine,
+            "saved": SAVED.get(saved or ""),
+            "title": f"{access.group.name} · {current.title}",
+            "dashboard_view": dashboard_view(filter, sort, order),
+        },
+    )
 
 
 @router.post("/groups/{group_id}/extension")
 def grant_extension(
-    session: WebSessionDep, clock: ClockDep, user: CsrfUser, group_id: int,
-    milestone: Annotated[str, Form()], due_at: Annotated[str, Form()], reason: Annotated[str, Form()] = "",
+    session: WebSessionDep,
+    clock: ClockDep,
+    user: CsrfUser,
+    group_id: int,
+    milestone: Annotated[str, Form()],
+    due_at: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
 ) -> Response:
     """Grant or change the group's extension for a milestone."""
     access = staff_group(session, user=user, group_id=group_id)
-    data = form_model(ExtensionIn, milestone=milestone, reason=reason.strip(),
-                      due_at=parse_local(due_at, access.course.timezone, "due_at"))
+    data = form_model(
+        ExtensionIn,
+        milestone=milestone,
+        reason=reason.strip(),
+        due_at=parse_local(due_at, access.course.timezone, "due_at"),
+    )
     extension_grant(session, user=user, group_id=group_id, data=data, now=clock())
     return RedirectResponse(group_url(group_id, milestone, "extension"), status_code=303)
 
 
 @router.post("/groups/{group_id}/topic")
 def decide_topic(
-    session: WebSessionDep, clock: ClockDep, user: CsrfUser, group_id: int,
-    decision: Annotated[str, Form()] = "", comment: Annotated[str, Form()] = "",
+    session: WebSessionDep,
+    clock: ClockDep,
+    user: CsrfUser,
+    group_id: int,
+    decision: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
     milestone: Annotated[str, Form()] = "",
 ) -> Response:
     """Approve or reject the group's topic, with a comment (required to reject)."""
@@ -125,8 +166,12 @@ def decide_topic(
 
 @router.post("/groups/{group_id}/graded")
 def choose_graded_version(
-    session: WebSessionDep, clock: ClockDep, user: CsrfUser, group_id: int,
-    milestone: Annotated[str, Form()], submission_id: Annotated[str, Form()] = "",
+    session: WebSessionDep,
+    clock: ClockDep,
+    user: CsrfUser,
+    group_id: int,
+    milestone: Annotated[str, Form()],
+    submission_id: Annotated[str, Form()] = "",
 ) -> Response:
     """Pin the version to grade, or (no version given) grade the latest again."""
     staff_group(session, user=user, group_id=group_id)
@@ -142,8 +187,9 @@ def choose_graded_version(
 
 
 @router.post("/submissions/{submission_id}/review")
-def write_review(session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm,
-                 submission_id: int) -> Response:
+def write_review(
+    session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm, submission_id: int
+) -> Response:
     """Create or update the signed-in reviewer's review: points per rubric criterion and a comment."""
     points: dict[str, float] = {}
     for name, value in form.multi_items():
@@ -152,8 +198,9 @@ def write_review(session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: 
             try:
                 points[criterion] = float(value)
             except ValueError:
-                raise InvalidInput(f"Criterion {criterion!r} needs a number of points.",
-                                   field=f"points.{criterion}") from None
+                raise InvalidInput(
+                    f"Criterion {criterion!r} needs a number of points.", field=f"points.{criterion}"
+                ) from None
     comment = form.get("comment")
     data = form_model(ReviewIn, points=points, comment=comment if isinstance(comment, str) else "")
     ctx = submission_for(session, user=user, submission_id=submission_id, members=False)

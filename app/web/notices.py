@@ -21,24 +21,35 @@ from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessio
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-SAVED = {"preferences": "Your email preferences are saved.",
-         "retry": "The notice is queued again; the sender delivers it on its next round."}
+SAVED = {
+    "preferences": "Your email preferences are saved.",
+    "retry": "The notice is queued again; the sender delivers it on its next round.",
+}
 
 
 @router.get("/account/notices")
-def account_notices(request: Request, session: WebSessionDep, user: CurrentWebUser,
-                    saved: str | None = None) -> Response:
+def account_notices(
+    request: Request, session: WebSessionDep, user: CurrentWebUser, saved: str | None = None
+) -> Response:
     """The user's choice of optional emails, and every notice sent to them."""
-    return render(request, "account_notices.html", {
-        "preferences": notice_preferences(session, user=user), "labels": OPTIONAL_LABELS,
-        "notices": my_notices(session, user=user), "saved": SAVED.get(saved or ""),
-        "no_smtp": None if get_settings().smtp_url else MSG_NO_SMTP, "title": "Email notices",
-    })
+    return render(
+        request,
+        "account_notices.html",
+        {
+            "preferences": notice_preferences(session, user=user),
+            "labels": OPTIONAL_LABELS,
+            "notices": my_notices(session, user=user),
+            "saved": SAVED.get(saved or ""),
+            "no_smtp": None if get_settings().smtp_url else MSG_NO_SMTP,
+            "title": "Email notices",
+        },
+    )
 
 
 @router.post("/account/notices")
-def save_preferences(session: WebSessionDep, clock: ClockDep, user: CsrfUser,
-                     kinds: Annotated[list[str] | None, Form()] = None) -> Response:
+def save_preferences(
+    session: WebSessionDep, clock: ClockDep, user: CsrfUser, kinds: Annotated[list[str] | None, Form()] = None
+) -> Response:
     """Keep the optional kinds whose boxes are ticked; turn the others off."""
     chosen = set(kinds or [])
     unknown = chosen - set(OPTIONAL_LABELS)
@@ -49,17 +60,32 @@ def save_preferences(session: WebSessionDep, clock: ClockDep, user: CsrfUser,
 
 
 @router.get("/courses/{course_id}/outbox")
-def outbox_page(request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int,
-                status: str | None = None, saved: str | None = None) -> Response:
+def outbox_page(
+    request: Request,
+    session: WebSessionDep,
+    user: CurrentWebUser,
+    course_id: int,
+    status: str | None = None,
+    saved: str | None = None,
+) -> Response:
     """The course's notices, pending, sent, failed with their error (staff), and a retry for failed ones."""
     course = staff_course(session, user=user, course_id=course_id).course
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"Unknown status {status!r}.")
     page = outbox_list(session, user=user, course_id=course_id, status=status)
-    return render(request, "outbox.html", {
-        "course": course, "page": page, "status": status, "statuses": STATUSES, "saved": SAVED.get(saved or ""),
-        "no_smtp": None if get_settings().smtp_url else MSG_NO_SMTP, "title": f"{course.code} · outbox",
-    })
+    return render(
+        request,
+        "outbox.html",
+        {
+            "course": course,
+            "page": page,
+            "status": status,
+            "statuses": STATUSES,
+            "saved": SAVED.get(saved or ""),
+            "no_smtp": None if get_settings().smtp_url else MSG_NO_SMTP,
+            "title": f"{course.code} · outbox",
+        },
+    )
 
 
 @router.post("/notices/{notice_id}/retry")

@@ -4,7 +4,19 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 from app.errors import NotFound
-from app.web import admin, admin_marks, admin_people, auth, dashboard, groups, notices, programme, selection, student, upload
+from app.web import (
+    admin,
+    admin_marks,
+    admin_people,
+    auth,
+    dashboard,
+    groups,
+    notices,
+    programme,
+    selection,
+    student,
+    upload,
+)
 from app.web.deps import CurrentWebUser, WebRoute
 from app.web.templating import STATIC_DIR
 
@@ -20,8 +32,20 @@ def page_not_found(request: Request, rest: str, user: CurrentWebUser) -> None:
     raise NotFound("There is no such page.")
 
 
-PAGE_ROUTERS = (auth.router, admin.router, admin_marks.router, admin_people.router, dashboard.router, groups.router,
-                notices.router, selection.router, programme.router, student.router, upload.router, fallback)
+PAGE_ROUTERS = (
+    auth.router,
+    admin.router,
+    admin_marks.router,
+    admin_people.router,
+    dashboard.router,
+    groups.router,
+    notices.router,
+    selection.router,
+    programme.router,
+    student.router,
+    upload.router,
+    fallback,
+)
 
 
 def mount_web(app: FastAPI) -> None:

@@ -46,6 +46,8 @@ environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
 def stored_picture(submission: Any) -> Callable[[int], str | None]:
     """The address of a stored version's page pictures, for the format report's findings."""
     pages = int((submission.format_report or {}).get("pages") or 0)
@@ -56,8 +58,9 @@ environment.filters.update(local_time=local_time, local_input=local_input, durat
 environment.globals.update(stored_picture=stored_picture, picture_pages=finding_pages)
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
-           status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
     """Render a page; the signed-in user and the form's CSRF token come from the request state."""
     values = {
         "request": request,

@@ -51,7 +51,13 @@ def _poster(session: Session, *, request: Request, clock: Clock, csrf_token: str
 
 
 def _page(
-    session: Session, *, request: Request, user: User, group_id: int, clock: Clock, state: PageState,
+    session: Session,
+    *,
+    request: Request,
+    user: User,
+    group_id: int,
+    clock: Clock,
+    state: PageState,
     status_code: int = 200,
 ) -> Response:
     return status_page(
@@ -65,8 +71,16 @@ async def _refused(
     """The group's page with the refusal next to the file field, read in its own transaction."""
     state = PageState(errors={f"file-{key}": exc.detail})
     return await run_in_threadpool(
-        run_transaction, session, _page, write=False, request=request, user=user, group_id=group_id, clock=clock,
-        state=state, status_code=exc.status_code,
+        run_transaction,
+        session,
+        _page,
+        write=False,
+        request=request,
+        user=user,
+        group_id=group_id,
+        clock=clock,
+        state=state,
+        status_code=exc.status_code,
     )
 
 
@@ -149,7 +163,14 @@ async def check_file(
         return await _refused(request, session, user=user, group_id=group_id, key=key, exc=exc, clock=clock)
     state = PageState(check={"key": key, "filename": filename, "report": data, "pictures": pictures})
     return await run_in_threadpool(
-        run_transaction, session, _page, write=False, request=request, user=user, group_id=group_id, clock=clock,
+        run_transaction,
+        session,
+        _page,
+        write=False,
+        request=request,
+        user=user,
+        group_id=group_id,
+        clock=clock,
         state=state,
     )
 

@@ -32,8 +32,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_login_throttle_key")),
     )
     with op.batch_alter_table("course", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("max_versions_per_milestone", sa.Integer(), nullable=False,
-                                      server_default="20"))
+        batch_op.add_column(sa.Column("max_versions_per_milestone", sa.Integer(), nullable=False, server_default="20"))
         batch_op.add_column(sa.Column("max_group_storage_mb", sa.Integer(), nullable=False, server_default="200"))
 
 

@@ -9,9 +9,11 @@ from sqlmodel import Session
 
 from app.dashboard.service import ERR_STAFF_ONLY
 from app.models import Course
+from tests.factories import REPORT_DUE as DEADLINE
 from tests.factories import (
     auth,
     make_course,
+    make_extension,
     make_group,
     make_review,
     make_staff,
@@ -20,8 +22,6 @@ from tests.factories import (
     make_topic,
     member_ids,
 )
-from tests.factories import REPORT_DUE as DEADLINE
-from tests.factories import make_extension
 
 
 def test_dashboard_rows(client: TestClient, session: Session) -> None:
@@ -34,8 +34,14 @@ def test_dashboard_rows(client: TestClient, session: Session) -> None:
     owls = make_group(session, course, members=[ada, bob, cy], name="Owls")
     make_topic(session, owls, status="approved", title="Seeing in the dark")
     make_submission(session, owls, "report", received_at=DEADLINE - timedelta(hours=3))
-    late = make_submission(session, owls, "report", received_at=DEADLINE + timedelta(hours=25),
-                           verdict="reject", errors=["page-limit", "columns"])
+    late = make_submission(
+        session,
+        owls,
+        "report",
+        received_at=DEADLINE + timedelta(hours=25),
+        verdict="reject",
+        errors=["page-limit", "columns"],
+    )
     make_review(session, late, ta, 80.0)
     make_review(session, late, other_ta, 70.0)
     bats = make_group(session, course, size=3, name="Bats")
@@ -47,23 +53,61 @@ def test_dashboard_rows(client: TestClient, session: Session) -> None:
     bats_members = body["rows"][0].pop("members")
     assert [m["user_id"] for m in bats_members] == member_ids(bats, session)
     assert body == {
-        "course_id": course.id, "milestone": "report", "deadline": "2026-12-20T23:59:00+08:00",
+        "course_id": course.id,
+        "milestone": "report",
+        "deadline": "2026-12-20T23:59:00+08:00",
         "rows": [
-            {"group_id": bats.id, "group_name": "Bats", "topic_status": "proposed", "topic_title": "Bat sonar",
-             "status": "missing", "deadline": "2026-12-22T23:59:00+08:00", "extended": True, "submission_id": None,
-             "version": None, "pinned": False, "received_at": None, "late_by_seconds": None, "multiplier": None,
-             "verdict": None, "error_codes": [], "warning_codes": [], "reviews": 0, "mean_score": None,
-             "deliverable": None, "deliverable_changed_at": None, "recheck_verdict": None},
-            {"group_id": owls.id, "group_name": "Owls",
-             "members": [{"user_id": ada.id, "name": "Ada", "student_no": "S1"},
-                         {"user_id": bob.id, "name": "Bob", "student_no": "S2"},
-                         {"user_id": cy.id, "name": "Cy", "student_no": "S3"}],
-             "topic_status": "approved", "topic_title": "Seeing in the dark", "status": "late",
-             "deadline": "2026-12-20T23:59:00+08:00", "extended": False, "submission_id": late.id, "version": 2,
-             "pinned": False, "received_at": "2026-12-22T00:59:00+08:00", "late_by_seconds": 25 * 3600.0,
-             "multiplier": 0.7, "verdict": "reject", "error_codes": ["page-limit", "columns"], "warning_codes": [],
-             "reviews": 2, "mean_score": 75.0, "deliverable": None, "deliverable_changed_at": None,
-             "recheck_verdict": None},
+            {
+                "group_id": bats.id,
+                "group_name": "Bats",
+                "topic_status": "proposed",
+                "topic_title": "Bat sonar",
+                "status": "missing",
+                "deadline": "2026-12-22T23:59:00+08:00",
+                "extended": True,
+                "submission_id": None,
+                "version": None,
+                "pinned": False,
+                "received_at": None,
+                "late_by_seconds": None,
+                "multiplier": None,
+                "verdict": None,
+                "error_codes": [],
+                "warning_codes": [],
+                "reviews": 0,
+                "mean_score": None,
+                "deliverable": None,
+                "deliverable_changed_at": None,
+                "recheck_verdict": None,
+            },
+            {
+                "group_id": owls.id,
+                "group_name": "Owls",
+                "members": [
+                    {"user_id": ada.id, "name": "Ada", "student_no": "S1"},
+                    {"user_id": bob.id, "name": "Bob", "student_no": "S2"},
+                    {"user_id": cy.id, "name": "Cy", "student_no": "S3"},
+                ],
+                "topic_status": "approved",
+                "topic_title": "Seeing in the dark",
+                "status": "late",
+                "deadline": "2026-12-20T23:59:00+08:00",
+                "extended": False,
+                "submission_id": late.id,
+                "version": 2,
+                "pinned": False,
+                "received_at": "2026-12-22T00:59:00+08:00",
+                "late_by_seconds": 25 * 3600.0,
+                "multiplier": 0.7,
+                "verdict": "reject",
+                "error_codes": ["page-limit", "columns"],
+                "warning_codes": [],
+                "reviews": 2,
+                "mean_score": 75.0,
+                "deliverable": None,
+                "deliverable_changed_at": None,
+                "recheck_verdict": None,
+            },
         ],
     }
 

@@ -33,11 +33,7 @@ MM = 72 / 25.4
 A0 = (841 * MM, 1189 * MM)
 A1 = (594 * MM, 841 * MM)
 
-_WORDS = (
-    "deep learning models learn representations from data and we study how training choices "
-    "affect accuracy robustness and cost across several benchmark datasets with careful ablations "
-    "our results show consistent gains when the network is pretrained and the schedule is tuned"
-).split()
+_WORDS = ["deep", "learning", "models", "learn", "representations", "from", "data", "and", "we", "study", "how", "training", "choices", "affect", "accuracy", "robustness", "and", "cost", "across", "several", "benchmark", "datasets", "with", "careful", "ablations", "our", "results", "show", "consistent", "gains", "when", "the", "network", "is", "pretrained", "and", "the", "schedule", "is", "tuned"]
 
 
 def words(n: int, seed: int = 0) -> str:
@@ -398,7 +394,10 @@ def text_page_pdf(pages: int, *, size: tuple[float, float] = LETTER, text: bytes
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
         stream(content),
     ]
-    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>" % size
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+        % size
+    )
     objects += [page] * pages
     return raw_pdf(objects)
 

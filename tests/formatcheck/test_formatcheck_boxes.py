@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pypdfium2 as pdfium
+
+from app.formatcheck import CheckReport, Finding, check_pdf, check_pdf_isolated
 from tests.formatcheck.formatcheck_pdfs import (
     _WORDS,
     A0,
@@ -17,8 +19,6 @@ from tests.formatcheck.formatcheck_pdfs import (
     filler,
     words,
 )
-
-from app.formatcheck import CheckReport, Finding, check_pdf, check_pdf_isolated
 
 PAGE_1 = [Heading("Abstract", size=10), *filler(2, 1), Heading("1 Introduction"), *filler(3, 2), PageBreak()]
 PAGE_2 = [Heading("2 Related Work"), *filler(3, 4), Heading("3 Plan"), *filler(1, 5)]

@@ -10,9 +10,17 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.formatcheck.formatcheck_pdfs import A4, ColumnBreak, Heading, PageBreak, Paper, References, build_paper, filler
-
 from app.formatcheck.cli import run_check_command
+from tests.formatcheck.formatcheck_pdfs import (
+    A4,
+    ColumnBreak,
+    Heading,
+    PageBreak,
+    Paper,
+    References,
+    build_paper,
+    filler,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 BLOCKS = [

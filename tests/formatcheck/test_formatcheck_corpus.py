@@ -6,9 +6,9 @@ import csv
 from pathlib import Path
 
 import pytest
-from tests.formatcheck.formatcheck_pdfs import corpus_dir
 
 from app.formatcheck import check_pdf
+from tests.formatcheck.formatcheck_pdfs import corpus_dir
 
 
 def _rows() -> list[dict[str, str]]:

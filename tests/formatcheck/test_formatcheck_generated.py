@@ -11,9 +11,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from tests.formatcheck.tex_papers import CACHE, make_corpus, require_tex
 
 from app.formatcheck import check_pdf
+from tests.formatcheck.tex_papers import CACHE, make_corpus, require_tex
 
 SAMPLE_SEED = 2026
 SAMPLE_SIZE = 64

@@ -7,6 +7,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
+from app.formatcheck import check_pdf, check_pdf_isolated
+from app.formatcheck.isolate import WorkerPool
 from tests.formatcheck.formatcheck_pdfs import (
     A4,
     ColumnBreak,
@@ -21,9 +24,6 @@ from tests.formatcheck.formatcheck_pdfs import (
     slow_pdf,
     text_page_pdf,
 )
-
-from app.formatcheck import check_pdf, check_pdf_isolated
-from app.formatcheck.isolate import WorkerPool
 
 BLOCKS = [
     Heading("Abstract", size=10),
@@ -169,7 +169,9 @@ def test_five_thousand_pages_get_page_limit_quickly() -> None:
 
     # Pages 1, 3 and 4 settle the verdict; the rest of the first 40 are only skimmed for headings.
     assert error_codes(report) == [("page-limit", list(range(4, 5001))), ("body-pages", [3, 4])]
-    assert report.errors[0].message == "The proposal has 5000 pages; at most 3 are allowed (page 3 only for references)."
+    assert (
+        report.errors[0].message == "The proposal has 5000 pages; at most 3 are allowed (page 3 only for references)."
+    )
     assert report.errors[1].message == (
         "Pages 3–4 hold body text; only references may follow page 2. "
         "(Only the first 40 pages were read, pages 2 and 5–40 only skimmed for headings.)"

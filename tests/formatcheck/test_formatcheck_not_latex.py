@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.formatcheck.formatcheck_pdfs import Paper, build_paper, plain, proposal_blocks
 
 from app.formatcheck import check_pdf
+from tests.formatcheck.formatcheck_pdfs import Paper, build_paper, plain, proposal_blocks
 
 WORD_MESSAGE = (
     "This PDF was made with Microsoft Word (“Microsoft® Word for Microsoft 365”), not with LaTeX; the lecture asks "
@@ -24,7 +24,9 @@ def xmp(producer: str, creator_tool: str) -> str:
 
 def test_a_word_export_gets_not_latex_naming_word() -> None:
     data = build_paper(
-        Paper(proposal_blocks(), producer="Microsoft® Word for Microsoft 365", creator="Microsoft® Word for Microsoft 365")
+        Paper(
+            proposal_blocks(), producer="Microsoft® Word for Microsoft 365", creator="Microsoft® Word for Microsoft 365"
+        )
     )
 
     report = check_pdf(data, "proposal")

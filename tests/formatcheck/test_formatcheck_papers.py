@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+
+from app.formatcheck import (
+    DEFAULT_PAGE_LIMITS,
+    DEFAULT_REQUIRED_SECTIONS,
+    DEFAULT_SYNONYMS,
+    RULESETS,
+    check_pdf,
+)
 from tests.formatcheck.formatcheck_pdfs import (
-    plain,
     A4,
     ColumnBreak,
     Figure,
@@ -16,17 +23,10 @@ from tests.formatcheck.formatcheck_pdfs import (
     RunIn,
     build_paper,
     filler,
+    plain,
     rotate_pages,
     with_user_unit,
     words,
-)
-
-from app.formatcheck import (
-    DEFAULT_PAGE_LIMITS,
-    DEFAULT_REQUIRED_SECTIONS,
-    DEFAULT_SYNONYMS,
-    RULESETS,
-    check_pdf,
 )
 
 LETTER_PAGE = [612, 792]
@@ -189,7 +189,9 @@ def test_a4_pages_are_rejected_with_their_size() -> None:
     assert report.facts["columns_per_page"] == [2, 2]
 
 
-@pytest.mark.parametrize(("size", "accepted"), [((616.0, 796.0), True), ((608.0, 788.0), True), ((617.0, 792.0), False)])
+@pytest.mark.parametrize(
+    ("size", "accepted"), [((616.0, 796.0), True), ((608.0, 788.0), True), ((617.0, 792.0), False)]
+)
 def test_letter_size_tolerance_is_four_points(size: tuple[float, float], accepted: bool) -> None:
     data = build_paper(Paper([*PAGE_1, *PAGE_2, ColumnBreak(), References(10)], page_size=size))
 

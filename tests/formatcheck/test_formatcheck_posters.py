@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from tests.formatcheck.formatcheck_pdfs import A0, A1, MM, LETTER, PageBreak, Paper, build_paper, filler, plain, rotate_pages
 
 from app.formatcheck import check_pdf
+from tests.formatcheck.formatcheck_pdfs import (
+    A0,
+    A1,
+    LETTER,
+    MM,
+    PageBreak,
+    Paper,
+    build_paper,
+    filler,
+    plain,
+    rotate_pages,
+)
 
 
 def poster(size: tuple[float, float], pages: int = 1) -> bytes:
@@ -71,7 +82,7 @@ def test_a0_tolerance_is_three_millimetres(delta_pt: float, accepted: bool) -> N
     report = check_pdf(poster((A0[0] + delta_pt, A0[1] - delta_pt)), "poster")
 
     assert findings(report) == ([] if accepted else [("poster-size", [1])])
-    assert 3 * MM == pytest.approx(8.504, abs=0.001)
+    assert pytest.approx(8.504, abs=0.001) == 3 * MM
 
 
 def test_a0_landscape_sheet_rotated_to_portrait_is_accepted() -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from app.formatcheck import check_pdf
 from tests.formatcheck.formatcheck_pdfs import Heading, Paper, References, build_paper, filler
 from tests.formatcheck.tex_papers import compiled
-
-from app.formatcheck import check_pdf
 
 PROPOSAL = ["Introduction", "Related Work", "Project Plan"]
 REPORT = ["Introduction", "Related Work", "Proposed Method", "Experiments", "Conclusion"]
@@ -16,8 +15,17 @@ def test_full_width_floats_and_appendix_pages_of_equations_leave_a_two_column_pa
     # Two full-width tables of body-size text, a full-width figure, and an appendix page of wide
     # equations and an algorithm set across the gutter.
     path, built = compiled(
-        name="wide-floats", seed=101, body_paragraphs=14, sections=REPORT, covers=COVERS, references=10,
-        wide_floats=3, big_tables=True, table_size="normalsize", after_references=["appendix"], wide_equations=True,
+        name="wide-floats",
+        seed=101,
+        body_paragraphs=14,
+        sections=REPORT,
+        covers=COVERS,
+        references=10,
+        wide_floats=3,
+        big_tables=True,
+        table_size="normalsize",
+        after_references=["appendix"],
+        wide_equations=True,
     )
 
     # A longer page limit, so that only the columns are judged.
@@ -42,8 +50,12 @@ def test_a_paper_set_in_one_column_still_gets_columns() -> None:
 def test_a_references_subsection_of_instructions_is_not_the_bibliography() -> None:
     # An author kit's instructions: a subsection "References" followed by prose full of citations.
     path, _ = compiled(
-        name="kit-references", seed=103, body_paragraphs=8, sections=["Introduction", "\\kitreferences", "Project Plan"],
-        covers=["abstract", "introduction", "plan"], references=0,
+        name="kit-references",
+        seed=103,
+        body_paragraphs=8,
+        sections=["Introduction", "\\kitreferences", "Project Plan"],
+        covers=["abstract", "introduction", "plan"],
+        references=0,
     )
 
     report = check_pdf(path, "proposal")
@@ -54,23 +66,41 @@ def test_a_references_subsection_of_instructions_is_not_the_bibliography() -> No
 
 def test_line_numbers_page_numbers_and_running_heads_are_not_margins_or_headings() -> None:
     path, _ = compiled(
-        name="review-mode", seed=104, body_paragraphs=12, sections=REPORT, covers=COVERS, references=10,
-        lineno=True, numbering="arabic", running="heads",
+        name="review-mode",
+        seed=104,
+        body_paragraphs=12,
+        sections=REPORT,
+        covers=COVERS,
+        references=10,
+        lineno=True,
+        numbering="arabic",
+        running="heads",
     )
 
     report = check_pdf(path, "report")
 
     assert (report.error_codes, report.warning_codes) == ([], [])
     assert report.facts["headings"] == [
-        "Abstract", "1 Introduction", "2 Related Work", "3 Proposed Method", "4 Experiments", "5 Conclusion",
+        "Abstract",
+        "1 Introduction",
+        "2 Related Work",
+        "3 Proposed Method",
+        "4 Experiments",
+        "5 Conclusion",
         "6 References",
     ]
 
 
 def test_page_numbers_below_the_text_are_not_outside_the_margins() -> None:
     path, _ = compiled(
-        name="page-numbers", seed=105, body_paragraphs=12, sections=REPORT, covers=COVERS, references=10,
-        running="numbers", lineno=True,
+        name="page-numbers",
+        seed=105,
+        body_paragraphs=12,
+        sections=REPORT,
+        covers=COVERS,
+        references=10,
+        running="numbers",
+        lineno=True,
     )
 
     assert check_pdf(path, "report").warning_codes == []
@@ -97,12 +127,24 @@ def test_the_lectures_questions_count_as_headings_of_their_sections() -> None:
 def test_a_word_made_aaai_paper_has_its_abstract() -> None:
     # Word's AAAI template sets "Abstract" centred in the body face, not bold and not larger.
     centred, _ = compiled(
-        name="word-centred", seed=106, body_paragraphs=8, sections=PROPOSAL, covers=COVERS, references=8,
-        abstract="centred", word=True,
+        name="word-centred",
+        seed=106,
+        body_paragraphs=8,
+        sections=PROPOSAL,
+        covers=COVERS,
+        references=8,
+        abstract="centred",
+        word=True,
     )
     run_in, _ = compiled(
-        name="word-run-in", seed=107, body_paragraphs=8, sections=PROPOSAL, covers=COVERS, references=8,
-        abstract="runin", word=True,
+        name="word-run-in",
+        seed=107,
+        body_paragraphs=8,
+        sections=PROPOSAL,
+        covers=COVERS,
+        references=8,
+        abstract="runin",
+        word=True,
     )
 
     assert check_pdf(centred, "proposal").warning_codes == ["not-latex"]
@@ -113,13 +155,28 @@ def test_a_word_made_aaai_paper_has_its_abstract() -> None:
 def test_font_size_is_that_of_the_running_body_text_not_of_tables() -> None:
     # A results-heavy paper: many table rows in 7 pt outweigh the 10 pt paragraphs.
     small_tables, small_built = compiled(
-        name="tables-7pt", seed=108, body_paragraphs=8, sections=REPORT, covers=COVERS, references=6,
-        wide_floats=5, big_tables=True, table_size="scriptsize",
+        name="tables-7pt",
+        seed=108,
+        body_paragraphs=8,
+        sections=REPORT,
+        covers=COVERS,
+        references=6,
+        wide_floats=5,
+        big_tables=True,
+        table_size="scriptsize",
     )
     # And a 12 pt paper whose 11 pt tables outweigh its paragraphs is still a 12 pt paper.
     large_body, large_built = compiled(
-        name="body-12pt", seed=109, body_paragraphs=8, sections=REPORT, covers=COVERS, references=6,
-        body_size=12, wide_floats=5, big_tables=True, table_size="small",
+        name="body-12pt",
+        seed=109,
+        body_paragraphs=8,
+        sections=REPORT,
+        covers=COVERS,
+        references=6,
+        body_size=12,
+        wide_floats=5,
+        big_tables=True,
+        table_size="small",
     )
 
     small = check_pdf(small_tables, "report")
@@ -128,7 +185,11 @@ def test_font_size_is_that_of_the_running_body_text_not_of_tables() -> None:
     assert (small.facts["body_font_size"], small.warning_codes) == (10.0, [])
     assert (large.facts["body_font_size"], large.warning_codes) == (12.0, ["font-size"])
     # The pages of tables after the bibliography do not hide it.
-    assert (small.facts["references_start_page"], large.facts["references_start_page"]) == (
-        small_built.references_page,
-        large_built.references_page,
-    ) == (3, 4)
+    assert (
+        (small.facts["references_start_page"], large.facts["references_start_page"])
+        == (
+            small_built.references_page,
+            large_built.references_page,
+        )
+        == (3, 4)
+    )

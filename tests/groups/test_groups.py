@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
@@ -22,8 +23,6 @@ from app.models import AuditEvent, GroupMembership, ProjectGroup
 from tests.conftest import FakeClock
 from tests.factories import T0, auth, make_course, make_group, make_staff, make_student, make_user, member_ids
 
-import pytest
-
 
 def test_create_group_makes_the_creator_a_member_and_returns_a_join_code(
     client: TestClient, session: Session, clock: FakeClock
@@ -37,13 +36,21 @@ def test_create_group_makes_the_creator_a_member_and_returns_a_join_code(
     body = response.json()
     group = session.exec(select(ProjectGroup)).one()
     assert body == {
-        "id": group.id, "course_id": course.id, "name": "Owls", "join_code": group.join_code, "deliverable": None,
+        "id": group.id,
+        "course_id": course.id,
+        "name": "Owls",
+        "join_code": group.join_code,
+        "deliverable": None,
         "created_at": "2026-09-01T09:00:00Z",
         "members": [{"user_id": student.id, "username": "ada", "name": "Ada", "joined_at": "2026-09-01T09:00:00Z"}],
     }
     assert len(group.join_code) == 8 and group.join_code.isalnum() and group.join_code.isupper()
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "group.create")).one()
-    assert (event.actor_id, event.entity_id, event.after) == (student.id, group.id, {"name": "Owls", "members": [student.id]})
+    assert (event.actor_id, event.entity_id, event.after) == (
+        student.id,
+        group.id,
+        {"name": "Owls", "members": [student.id]},
+    )
 
 
 def test_join_by_code_case_insensitive(client: TestClient, session: Session) -> None:
@@ -51,8 +58,9 @@ def test_join_by_code_case_insensitive(client: TestClient, session: Session) -> 
     group = make_group(session, course, size=2)
     joiner = make_student(session, course)
     headers = auth(session, joiner)
-    response = client.post(f"/api/v1/courses/{course.id}/groups/join", json={"code": group.join_code.lower()},
-                           headers=headers)
+    response = client.post(
+        f"/api/v1/courses/{course.id}/groups/join", json={"code": group.join_code.lower()}, headers=headers
+    )
     assert response.status_code == 200
     assert [m["user_id"] for m in response.json()["members"]][-1] == joiner.id
     assert len(member_ids(group, session)) == 3
@@ -125,7 +133,9 @@ def test_group_names_are_unique_per_course(client: TestClient, session: Session)
     assert response.json() == {"error": "conflict", "detail": ERR_NAME_TAKEN}
 
 
-def test_leaving_keeps_the_history_and_allows_a_new_group(client: TestClient, session: Session, clock: FakeClock) -> None:
+def test_leaving_keeps_the_history_and_allows_a_new_group(
+    client: TestClient, session: Session, clock: FakeClock
+) -> None:
     course = make_course(session)
     student = make_student(session, course)
     group = make_group(session, course, members=[student], size=2)
@@ -212,8 +222,18 @@ def test_staff_add_respects_the_size_and_one_group_rules(client: TestClient, ses
     cases = [
         (full.id, loner.id, 409, {"error": "group_full", "detail": ERR_GROUP_FULL}),
         (open_group.id, grouped.id, 409, {"error": "already_in_group", "detail": ERR_TARGET_IN_GROUP}),
-        (open_group.id, ta_elsewhere.id, 422, {"error": "invalid", "detail": ERR_NOT_A_STUDENT_OF_COURSE, "field": "user_id"}),
-        (open_group.id, outsider.id, 422, {"error": "invalid", "detail": ERR_NOT_A_STUDENT_OF_COURSE, "field": "user_id"}),
+        (
+            open_group.id,
+            ta_elsewhere.id,
+            422,
+            {"error": "invalid", "detail": ERR_NOT_A_STUDENT_OF_COURSE, "field": "user_id"},
+        ),
+        (
+            open_group.id,
+            outsider.id,
+            422,
+            {"error": "invalid", "detail": ERR_NOT_A_STUDENT_OF_COURSE, "field": "user_id"},
+        ),
     ]
     for group_id, user_id, status, body in cases:
         response = client.post(f"/api/v1/groups/{group_id}/members", json={"user_id": user_id}, headers=staff)
@@ -251,9 +271,16 @@ def test_staff_read_group_changes_in_the_audit_log(client: TestClient, session: 
     created = client.post(f"/api/v1/courses/{course.id}/groups", json={"name": "Owls"}, headers=auth(session, student))
     group_id = created.json()["id"]
     events = client.get(f"/api/v1/courses/{course.id}/audit", headers=auth(session, lecturer)).json()
-    assert events[0] == {"id": events[0]["id"], "at": "2026-09-01T11:00:00Z", "actor_id": student.id,
-                         "action": "group.create", "entity": "group", "entity_id": group_id, "before": None,
-                         "after": {"name": "Owls", "members": [student.id]}}
+    assert events[0] == {
+        "id": events[0]["id"],
+        "at": "2026-09-01T11:00:00Z",
+        "actor_id": student.id,
+        "action": "group.create",
+        "entity": "group",
+        "entity_id": group_id,
+        "before": None,
+        "after": {"name": "Owls", "members": [student.id]},
+    }
 
 
 def test_ids_beyond_the_id_column_are_404_not_a_crash(client: TestClient, session: Session) -> None:
@@ -278,7 +305,13 @@ def test_a_nul_character_is_a_422_naming_the_field(client: TestClient, session: 
     headers = auth(session, make_student(session, course))
     response = client.post(f"/api/v1/courses/{course.id}/groups", json={"name": "Owls\u0000"}, headers=headers)
     message = "Value error, must not contain control characters"
-    assert (response.status_code, response.json()) == (422, {
-        "error": "invalid", "detail": f"name: {message}", "field": "name",
-        "errors": [{"field": "name", "message": message}]})
+    assert (response.status_code, response.json()) == (
+        422,
+        {
+            "error": "invalid",
+            "detail": f"name: {message}",
+            "field": "name",
+            "errors": [{"field": "name", "message": message}],
+        },
+    )
     assert session.exec(select(ProjectGroup)).all() == []

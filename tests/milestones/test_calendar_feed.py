@@ -52,9 +52,11 @@ def _feed_audit(session: Session) -> list[tuple[str, int | None, int | None, dic
 
 
 def _feed_tokens(session: Session, user: User) -> list[ApiToken]:
-    rows = list(session.exec(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.kind == "feed").order_by(col(ApiToken.id))
-    ))
+    rows = list(
+        session.exec(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.kind == "feed").order_by(col(ApiToken.id))
+        )
+    )
     session.commit()
     return rows
 
@@ -70,12 +72,22 @@ def test_feed_serves_every_course_of_the_user_without_headers(
     owls = make_group(session, dl, members=[user], size=2, name="Owls")
     larks = make_group(session, ml, size=3, name="Larks")
     headers = auth(session, user)
-    assert client.post(f"/api/v1/groups/{owls.id}/extensions", headers=auth(session, ta),
-                       json={"milestone": "report", "due_at": "2026-12-23T12:00:00+08:00", "reason": "illness"}
-                       ).status_code == 200
-    assert client.post(f"/api/v1/groups/{larks.id}/extensions", headers=headers,
-                       json={"milestone": "proposal", "due_at": "2026-11-04T12:00:00+01:00", "reason": "flood"}
-                       ).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/groups/{owls.id}/extensions",
+            headers=auth(session, ta),
+            json={"milestone": "report", "due_at": "2026-12-23T12:00:00+08:00", "reason": "illness"},
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"/api/v1/groups/{larks.id}/extensions",
+            headers=headers,
+            json={"milestone": "proposal", "due_at": "2026-11-04T12:00:00+01:00", "reason": "flood"},
+        ).status_code
+        == 200
+    )
 
     url = _issue(client, headers)
     response = client.get(url)  # no Authorization header, no cookie: what a calendar app sends
@@ -84,17 +96,27 @@ def test_feed_serves_every_course_of_the_user_without_headers(
     assert response.headers["content-type"] == "text/calendar; charset=utf-8"
     events = _events(response.content)
     assert events == {
-        "DL2026: Proposal due": (f"course-{dl.id}-milestone-proposal@tracker",
-                                 datetime(2026, 11, 1, 23, 59, tzinfo=SHANGHAI)),
-        "DL2026: Report due (extended for Owls)": (f"course-{dl.id}-milestone-report-group-{owls.id}@tracker",
-                                                   datetime(2026, 12, 23, 12, 0, tzinfo=SHANGHAI)),
-        "DL2026: Presentation or poster due": (f"course-{dl.id}-milestone-final@tracker",
-                                               datetime(2026, 12, 27, 23, 59, tzinfo=SHANGHAI)),
-        "ML: Proposal due": (f"course-{ml.id}-milestone-proposal@tracker",
-                             datetime(2026, 11, 1, 23, 59, tzinfo=BERLIN)),
+        "DL2026: Proposal due": (
+            f"course-{dl.id}-milestone-proposal@tracker",
+            datetime(2026, 11, 1, 23, 59, tzinfo=SHANGHAI),
+        ),
+        "DL2026: Report due (extended for Owls)": (
+            f"course-{dl.id}-milestone-report-group-{owls.id}@tracker",
+            datetime(2026, 12, 23, 12, 0, tzinfo=SHANGHAI),
+        ),
+        "DL2026: Presentation or poster due": (
+            f"course-{dl.id}-milestone-final@tracker",
+            datetime(2026, 12, 27, 23, 59, tzinfo=SHANGHAI),
+        ),
+        "ML: Proposal due": (
+            f"course-{ml.id}-milestone-proposal@tracker",
+            datetime(2026, 11, 1, 23, 59, tzinfo=BERLIN),
+        ),
         "ML: Report due": (f"course-{ml.id}-milestone-report@tracker", datetime(2026, 12, 20, 23, 59, tzinfo=BERLIN)),
-        "ML: Presentation or poster due": (f"course-{ml.id}-milestone-final@tracker",
-                                           datetime(2026, 12, 27, 23, 59, tzinfo=BERLIN)),
+        "ML: Presentation or poster due": (
+            f"course-{ml.id}-milestone-final@tracker",
+            datetime(2026, 12, 27, 23, 59, tzinfo=BERLIN),
+        ),
     }
     report = events["DL2026: Report due (extended for Owls)"][1]
     assert report.astimezone(ZoneInfo("UTC")) == datetime(2026, 12, 23, 4, 0, tzinfo=ZoneInfo("UTC"))
@@ -115,7 +137,11 @@ def test_feed_serves_every_course_of_the_user_without_headers(
 
     token = _feed_tokens(session, user)[0]
     assert (token.token_hash, token.created_at, token.expires_at, token.revoked_at) == (
-        digest(_secret(url)), clock.now, clock.now + timedelta(days=365), None)
+        digest(_secret(url)),
+        clock.now,
+        clock.now + timedelta(days=365),
+        None,
+    )
 
 
 def test_feed_lives_a_year(client: TestClient, session: Session, clock: FakeClock) -> None:
@@ -188,8 +214,12 @@ def test_feed_secret_is_not_a_bearer_token_and_back(client: TestClient, session:
 
     as_bearer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     assert (as_bearer.status_code, as_bearer.json()) == (401, {"error": "not_authenticated", "detail": ERR_BAD_TOKEN})
-    assert client.get(f"/api/v1/courses/{course.id}/calendar.ics",
-                      headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert (
+        client.get(
+            f"/api/v1/courses/{course.id}/calendar.ics", headers={"Authorization": f"Bearer {secret}"}
+        ).status_code
+        == 401
+    )
 
     bearer = headers["Authorization"].removeprefix("Bearer ")
     as_feed = client.get(f"/api/v1/calendar/{bearer}.ics")
@@ -202,7 +232,10 @@ def test_anonymous_callers_get_no_feed(client: TestClient, session: Session) -> 
     for method in ("POST", "DELETE"):
         response = client.request(method, FEED)
         assert (response.status_code, response.json()["error"], response.headers["www-authenticate"]) == (
-            401, "not_authenticated", "Bearer")
+            401,
+            "not_authenticated",
+            "Bearer",
+        )
     assert session.exec(select(ApiToken).where(ApiToken.kind == "feed")).all() == []
     session.commit()
 

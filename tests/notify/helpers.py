@@ -28,12 +28,17 @@ class Cast:
 
 def cast(session: Session, *, code: str = "DL2026") -> Cast:
     """A course with a lecturer, a TA and one group of three students, everyone with an email address."""
-    lecturer = make_user(session, username=f"lena-{code}", name="Lena Lecturer", email=f"lena@{code.lower()}.example.edu",
-                         admin=True)
+    lecturer = make_user(
+        session, username=f"lena-{code}", name="Lena Lecturer", email=f"lena@{code.lower()}.example.edu", admin=True
+    )
     course = make_course(session, lecturer=lecturer, code=code)
-    ta = make_staff(session, course, username=f"tess-{code}", name="Tess Assistant", email=f"tess@{code.lower()}.example.edu")
-    students = [make_student(session, course, name=name, email=f"{name.split()[0].lower()}@{code.lower()}.example.edu")
-                for name in ("Ann Alpha", "Ben Beta", "Cai Gamma")]
+    ta = make_staff(
+        session, course, username=f"tess-{code}", name="Tess Assistant", email=f"tess@{code.lower()}.example.edu"
+    )
+    students = [
+        make_student(session, course, name=name, email=f"{name.split()[0].lower()}@{code.lower()}.example.edu")
+        for name in ("Ann Alpha", "Ben Beta", "Cai Gamma")
+    ]
     group = make_group(session, course, members=students, name="Night Owls")
     session.commit()
     return Cast(course=course, group=group, students=students, ta=ta, lecturer=lecturer)

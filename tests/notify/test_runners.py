@@ -23,11 +23,13 @@ def _far_course_group(session: Session) -> None:
     course = make_course(session)
     course.start_date = date(2099, 9, 7)
     session.add(course)
-    group = make_group(session, course, members=[make_student(session, course, email=f"p{i}@example.edu")
-                                                 for i in range(3)])
+    group = make_group(
+        session, course, members=[make_student(session, course, email=f"p{i}@example.edu") for i in range(3)]
+    )
     group.deliverable = "slides"
-    notice_programme_placed(session, course=course, group=group, place="Slot 1", starts_at=None,
-                            now=datetime(2026, 9, 1, tzinfo=UTC))
+    notice_programme_placed(
+        session, course=course, group=group, place="Slot 1", starts_at=None, now=datetime(2026, 9, 1, tzinfo=UTC)
+    )
     session.commit()
 
 
@@ -36,12 +38,17 @@ def test_tracker_notify_run_once_delivers_the_outbox(session: Session, smtp: Smt
     result = CliRunner().invoke(cli, ["notify", "run", "--once"])
     assert result.exit_code == 0, result.output
     assert result.output == "reminders written 0, digests written 0; sent 3, to retry 0, failed 0\n"
-    assert sorted(r for m in smtp.messages for r in m.rcpt_tos) == ["p0@example.edu", "p1@example.edu",
-                                                                     "p2@example.edu"]
+    assert sorted(r for m in smtp.messages for r in m.rcpt_tos) == [
+        "p0@example.edu",
+        "p1@example.edu",
+        "p2@example.edu",
+    ]
 
 
 def test_tracker_notify_run_says_when_smtp_is_unset_or_wrong(
-    session: Session, db_url: str, monkeypatch: pytest.MonkeyPatch,
+    session: Session,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _far_course_group(session)
     result = CliRunner().invoke(cli, ["notify", "run", "--once"])
@@ -55,8 +62,9 @@ def test_tracker_notify_run_says_when_smtp_is_unset_or_wrong(
     assert [n.status for n in session.exec(select(Notice))] == ["pending"] * 3
 
 
-def test_the_sender_loop_delivers_until_stopped(session: Session, smtp: SmtpServer, clock: FakeClock,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_sender_loop_delivers_until_stopped(
+    session: Session, smtp: SmtpServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TRACKER_NOTIFY_INTERVAL_S", "0.05")
     get_settings.cache_clear()
     _far_course_group(session)

@@ -12,7 +12,7 @@ from app.config import get_settings
 from app.db import get_engine
 from app.models import Notice, Topic
 from app.notify.events import notice_programme_placed
-from app.notify.sender import BACKOFF_CAP, MAX_ATTEMPTS, backoff, notices_deliver, smtp_target, SmtpTarget
+from app.notify.sender import BACKOFF_CAP, MAX_ATTEMPTS, SmtpTarget, backoff, notices_deliver, smtp_target
 from app.topics.service import topic_decide
 from tests.conftest import FakeClock
 from tests.factories import auth, make_course, make_group, make_student, make_topic
@@ -28,7 +28,9 @@ def _statuses(session: Session) -> list[tuple[str, int]]:
 
 
 def test_a_rolled_back_change_sends_nothing_and_a_committed_one_everything(
-    session: Session, smtp: SmtpServer, clock: FakeClock,
+    session: Session,
+    smtp: SmtpServer,
+    clock: FakeClock,
 ) -> None:
     c = cast(session)
     make_topic(session, c.group, status="proposed")
@@ -48,14 +50,18 @@ def test_a_rolled_back_change_sends_nothing_and_a_committed_one_everything(
     assert sorted(m.subject for m in smtp.messages) == ["DL2026: topic approved for Night Owls"] * 3
 
 
-def test_a_failed_request_rolls_its_notices_back(client: TestClient, session: Session, smtp: SmtpServer,
-                                                 clock: FakeClock) -> None:
+def test_a_failed_request_rolls_its_notices_back(
+    client: TestClient, session: Session, smtp: SmtpServer, clock: FakeClock
+) -> None:
     c = cast(session)
     make_topic(session, c.group, status="proposed")
     session.commit()
     # Rejecting needs a comment: the service refuses after nothing was written, the request rolls back.
-    response = client.post(f"/api/v1/groups/{c.group.id}/topic/decision", headers=auth(session, c.ta),
-                           json={"decision": "reject", "comment": "  "})
+    response = client.post(
+        f"/api/v1/groups/{c.group.id}/topic/decision",
+        headers=auth(session, c.ta),
+        json={"decision": "reject", "comment": "  "},
+    )
     assert response.status_code == 422
     assert session.exec(select(Notice)).all() == []
     session.rollback()
@@ -63,7 +69,9 @@ def test_a_failed_request_rolls_its_notices_back(client: TestClient, session: Se
 
 
 def test_smtp_down_for_a_while_loses_nothing_and_sends_each_once(
-    session: Session, smtp: SmtpServer, clock: FakeClock,
+    session: Session,
+    smtp: SmtpServer,
+    clock: FakeClock,
 ) -> None:
     c = cast(session)
     c.group.deliverable = "slides"
@@ -84,11 +92,15 @@ def test_smtp_down_for_a_while_loses_nothing_and_sends_each_once(
     assert deliver(clock.advance(seconds=1)).sent == 3
     assert deliver(clock.advance(hours=1)).sent == 0
     assert _statuses(session) == [("sent", 3)] * 3
-    assert sorted(m.notice_id for m in smtp.messages) == [n.id for n in session.exec(select(Notice).order_by(col(Notice.id)))]
+    assert sorted(m.notice_id for m in smtp.messages) == [
+        n.id for n in session.exec(select(Notice).order_by(col(Notice.id)))
+    ]
 
 
 def test_backoff_doubles_up_to_a_cap_and_gives_up_after_the_last_attempt(
-    session: Session, smtp: SmtpServer, clock: FakeClock,
+    session: Session,
+    smtp: SmtpServer,
+    clock: FakeClock,
 ) -> None:
     assert [backoff(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
     assert backoff(20) == BACKOFF_CAP == timedelta(hours=6)
@@ -102,7 +114,10 @@ def test_backoff_doubles_up_to_a_cap_and_gives_up_after_the_last_attempt(
 
 
 def test_a_refused_mailbox_fails_at_once_and_staff_retry_it(
-    client: TestClient, session: Session, smtp: SmtpServer, clock: FakeClock,
+    client: TestClient,
+    session: Session,
+    smtp: SmtpServer,
+    clock: FakeClock,
 ) -> None:
     c = cast(session)
     smtp.recorder.refuse.add("ben@dl2026.example.edu")
@@ -111,8 +126,9 @@ def test_a_refused_mailbox_fails_at_once_and_staff_retry_it(
     session.commit()
     stats = deliver(clock())
     assert (stats.sent, stats.retrying, stats.failed) == (2, 0, 1)
-    outbox = client.get(f"/api/v1/courses/{c.course.id}/outbox", params={"status": "failed"},
-                        headers=auth(session, c.ta)).json()
+    outbox = client.get(
+        f"/api/v1/courses/{c.course.id}/outbox", params={"status": "failed"}, headers=auth(session, c.ta)
+    ).json()
     assert outbox["smtp_configured"] is True
     assert outbox["counts"] == {"pending": 0, "sending": 0, "sent": 2, "failed": 1, "skipped": 0}
     [failed] = outbox["notices"]
@@ -127,14 +143,19 @@ def test_a_refused_mailbox_fails_at_once_and_staff_retry_it(
     assert (retried.json()["status"], retried.json()["attempts"]) == ("pending", 0)
     again = client.post(f"/api/v1/notices/{failed['id']}/retry", headers=auth(session, c.ta))
     assert again.status_code == 409
-    assert again.json() == {"error": "notice_not_failed",
-                            "detail": "Only a failed notice can be retried; this one is pending."}
+    assert again.json() == {
+        "error": "notice_not_failed",
+        "detail": "Only a failed notice can be retried; this one is pending.",
+    }
     assert deliver(clock()).sent == 1
     assert [m.subject for m in smtp.to("ben@dl2026.example.edu")] == ["DL2026: your poster board"]
 
 
 def test_without_an_smtp_url_notices_wait_in_the_outbox(
-    client: TestClient, session: Session, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+    client: TestClient,
+    session: Session,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("TRACKER_SMTP_URL", raising=False)
     get_settings.cache_clear()
@@ -149,9 +170,11 @@ def test_without_an_smtp_url_notices_wait_in_the_outbox(
 
 def test_smtp_urls() -> None:
     assert smtp_target("smtp://me%40uni:p%3Ass@mail.uni.edu:2525") == SmtpTarget(
-        host="mail.uni.edu", port=2525, implicit_tls=False, username="me@uni", password="p:ss")
-    assert smtp_target("smtps://mail.uni.edu") == SmtpTarget(host="mail.uni.edu", port=465, implicit_tls=True,
-                                                              username=None, password=None)
+        host="mail.uni.edu", port=2525, implicit_tls=False, username="me@uni", password="p:ss"
+    )
+    assert smtp_target("smtps://mail.uni.edu") == SmtpTarget(
+        host="mail.uni.edu", port=465, implicit_tls=True, username=None, password=None
+    )
     assert smtp_target("smtp://mail.uni.edu").port == 587
     with pytest.raises(ValueError, match="must start with smtp:// or smtps://"):
         smtp_target("http://mail.uni.edu")
@@ -159,7 +182,10 @@ def test_smtp_urls() -> None:
 
 @pytest.mark.postgres_only
 def test_two_senders_at_once_send_every_notice_exactly_once(
-    session: Session, smtp: SmtpServer, clock: FakeClock, backend: str,
+    session: Session,
+    smtp: SmtpServer,
+    clock: FakeClock,
+    backend: str,
 ) -> None:
     course = make_course(session)
     groups = []

@@ -28,17 +28,23 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -59,11 +65,13 @@ def tls_servers(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     ports = {"starttls": free_port(), "implicit": free_port()}
     auth = {"auth_required": True, "authenticator": _authenticator}
     controllers = [
-        Controller(starttls, hostname="127.0.0.1", port=ports["starttls"], tls_context=context, require_starttls=True,
-                   **auth),
+        Controller(
+            starttls, hostname="127.0.0.1", port=ports["starttls"], tls_context=context, require_starttls=True, **auth
+        ),
         # aiosmtpd does not count a socket that was TLS from the start as TLS for AUTH; it is.
-        Controller(implicit, hostname="127.0.0.1", port=ports["implicit"], ssl_context=context,
-                   auth_require_tls=False, **auth),
+        Controller(
+            implicit, hostname="127.0.0.1", port=ports["implicit"], ssl_context=context, auth_require_tls=False, **auth
+        ),
     ]
     for controller in controllers:
         controller.start()
@@ -84,7 +92,10 @@ def _use(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 @pytest.mark.parametrize("scheme", ["smtp", "smtps"])
 def test_tls_with_a_login_delivers_and_a_wrong_password_retries(
-    session: Session, clock: FakeClock, tls_servers: dict[str, Any], scheme: str,
+    session: Session,
+    clock: FakeClock,
+    tls_servers: dict[str, Any],
+    scheme: str,
 ) -> None:
     c = cast(session)
     notice_password_changed(session, user=c.students[0], now=clock())
@@ -99,5 +110,6 @@ def test_tls_with_a_login_delivers_and_a_wrong_password_retries(
     _use(tls_servers["monkeypatch"], f"{scheme}://tracker:s3cret@127.0.0.1:{port}")
     assert deliver(clock.advance(minutes=1)).sent == 1
     assert [(m.rcpt_tos, m.subject) for m in recorder.messages] == [
-        (["ann@dl2026.example.edu"], "Your password was changed")]
+        (["ann@dl2026.example.edu"], "Your password was changed")
+    ]
     assert session.exec(select(Notice.status, Notice.attempts).order_by(col(Notice.id))).all() == [("sent", 2)]

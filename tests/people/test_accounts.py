@@ -44,11 +44,19 @@ def test_a_wrong_current_password_or_a_weak_new_one_changes_nothing(client: Test
     session.commit()
     headers = _login(client, "ada", OLD)
     cases = [
-        ({"current_password": "not it at all", "new_password": NEW}, "wrong_password", ERR_WRONG_PASSWORD,
-         "current_password"),
+        (
+            {"current_password": "not it at all", "new_password": NEW},
+            "wrong_password",
+            ERR_WRONG_PASSWORD,
+            "current_password",
+        ),
         ({"current_password": OLD, "new_password": OLD}, "invalid", ERR_SAME_PASSWORD, "new_password"),
-        ({"current_password": OLD, "new_password": "short"}, "invalid",
-         "The password needs at least 8 characters.", "new_password"),
+        (
+            {"current_password": OLD, "new_password": "short"},
+            "invalid",
+            "The password needs at least 8 characters.",
+            "new_password",
+        ),
     ]
     for body, code, detail, field in cases:
         response = client.post("/api/v1/me/password", headers=headers, json=body)
@@ -94,10 +102,20 @@ def test_staff_list_members_with_ids_and_students_do_not(client: TestClient, ses
     response = client.get(f"/api/v1/courses/{course.id}/members", headers=auth(session, ta))
     assert response.status_code == 200
     assert [(m["username"], m["role"], m["user_id"]) for m in response.json()] == [
-        ("lena", "lecturer", lecturer.id), ("tess", "ta", ta.id), ("amy", "student", amy.id),
-        ("zoe", "student", zoe.id)]
-    assert response.json()[3] == {"user_id": zoe.id, "username": "zoe", "name": "Zoe", "email": "zoe@example.org",
-                                  "student_no": "S9", "role": "student", "is_active": True}
+        ("lena", "lecturer", lecturer.id),
+        ("tess", "ta", ta.id),
+        ("amy", "student", amy.id),
+        ("zoe", "student", zoe.id),
+    ]
+    assert response.json()[3] == {
+        "user_id": zoe.id,
+        "username": "zoe",
+        "name": "Zoe",
+        "email": "zoe@example.org",
+        "student_no": "S9",
+        "role": "student",
+        "is_active": True,
+    }
     assert client.get(f"/api/v1/courses/{course.id}/members", headers=auth(session, amy)).status_code == 403
 
 
@@ -107,8 +125,10 @@ def test_a_reissued_code_activates_once_and_the_old_code_is_dead(client: TestCli
     ta = make_staff(session, course)
     session.commit()
     roster = client.post(
-        f"/api/v1/courses/{course.id}/roster", headers={**auth(session, ta), "Content-Type": "text/csv"},
-        content=b"student_no,name,email\nS100,Sam,sam@example.org\n")
+        f"/api/v1/courses/{course.id}/roster",
+        headers={**auth(session, ta), "Content-Type": "text/csv"},
+        content=b"student_no,name,email\nS100,Sam,sam@example.org\n",
+    )
     old_code = roster.json()["activation_codes"][0]["code"]
     members = client.get(f"/api/v1/courses/{course.id}/members", headers=auth(session, ta)).json()
     sam_id = next(m["user_id"] for m in members if m["username"] == "s100")
@@ -117,7 +137,10 @@ def test_a_reissued_code_activates_once_and_the_old_code_is_dead(client: TestCli
     assert response.status_code == 201
     body = response.json()
     assert {k: body[k] for k in ("student_no", "username", "email")} == {
-        "student_no": "S100", "username": "s100", "email": "sam@example.org"}
+        "student_no": "S100",
+        "username": "s100",
+        "email": "sam@example.org",
+    }
     assert body["code"] != old_code
     dead = client.post("/api/v1/auth/activate", json={"code": old_code, "password": NEW})
     assert dead.json() == {"error": "bad_activation_code", "detail": ERR_BAD_CODE}

@@ -66,7 +66,11 @@ def test_me_lists_roles_and_groups(client: TestClient, session: Session) -> None
     group = make_group(session, course, members=[student], name="Owls")
     headers = auth(session, student)
     assert client.get("/api/v1/me", headers=headers).json() == {
-        "id": student.id, "username": "stu", "name": "Stu Dent", "email": None, "student_no": "2026001",
+        "id": student.id,
+        "username": "stu",
+        "name": "Stu Dent",
+        "email": None,
+        "student_no": "2026001",
         "is_admin": False,
         "courses": [{"course_id": course.id, "role": "student"}],
         "groups": [{"group_id": group.id, "course_id": course.id, "name": "Owls"}],
@@ -101,6 +105,9 @@ def test_activation_refuses_a_short_password(client: TestClient, session: Sessio
     session.commit()
     response = client.post("/api/v1/auth/activate", json={"code": code, "password": "short"})
     assert response.status_code == 422
-    assert response.json() == {"error": "invalid", "detail": "password: String should have at least 8 characters",
-                               "field": "password",
-                               "errors": [{"field": "password", "message": "String should have at least 8 characters"}]}
+    assert response.json() == {
+        "error": "invalid",
+        "detail": "password: String should have at least 8 characters",
+        "field": "password",
+        "errors": [{"field": "password", "message": "String should have at least 8 characters"}],
+    }

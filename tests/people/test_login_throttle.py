@@ -54,8 +54,9 @@ def test_each_failure_after_a_lockout_doubles_it_and_every_lockout_is_audited(
     clock.advance(seconds=60)
     assert _login(client, "ada", "guess 8").status_code == 401
     assert _login(client, "ada", "guess 9").headers["retry-after"] == "120"
-    events = session.exec(select(AuditEvent).where(AuditEvent.action == "login.lockout")
-                          .order_by(col(AuditEvent.id))).all()
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "login.lockout").order_by(col(AuditEvent.id))
+    ).all()
     assert [(e.after or {}).get("failures") for e in events] == [5, 6, 7]
     assert {(e.after or {}).get("key") for e in events} == {"account:ada"}
 
@@ -107,10 +108,15 @@ def test_unknown_and_inactive_accounts_are_compared_against_the_dummy_hash_outsi
 def test_a_repeated_login_field_is_refused(client: TestClient, session: Session) -> None:
     make_user(session, username="ada", password="correct horse")
     session.commit()
-    response = client.post(TOKEN, content=b"username=ada&username=bob&password=correct+horse",
-                           headers={"content-type": "application/x-www-form-urlencoded"})
-    assert (response.status_code, response.json()) == (422, {
-        "error": "invalid", "detail": "The form field 'username' is given more than once.", "field": "username"})
+    response = client.post(
+        TOKEN,
+        content=b"username=ada&username=bob&password=correct+horse",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert (response.status_code, response.json()) == (
+        422,
+        {"error": "invalid", "detail": "The form field 'username' is given more than once.", "field": "username"},
+    )
 
 
 def test_the_web_login_is_throttled_too(client: TestClient, session: Session) -> None:
@@ -120,7 +126,8 @@ def test_the_web_login_is_throttled_too(client: TestClient, session: Session) ->
         _login(client, "ada", f"guess {n}")
     page = client.get("/ui/login")
     csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    response = client.post("/ui/login", data={"username": "ada", "password": "correct horse", "csrf_token": csrf},
-                           follow_redirects=False)
+    response = client.post(
+        "/ui/login", data={"username": "ada", "password": "correct horse", "csrf_token": csrf}, follow_redirects=False
+    )
     assert (response.status_code, response.headers["retry-after"]) == (429, "30")
     assert "Too many failed logins; try again in 30 s." in response.text

@@ -7,10 +7,12 @@ from app.reviews.aggregate import HistogramBin, ReviewStats, normalise_scores, s
 
 def test_stats_of_four_scores_uses_the_population_deviation() -> None:
     # mean 72.5, deviations -12.5, 7.5, -12.5, 17.5 -> variance (156.25+56.25+156.25+306.25)/4 = 168.75
-    assert stats_of([60, 80, 60, 90]) == ReviewStats(count=4, mean=72.5, median=70.0, stdev=math.sqrt(168.75),
-                                                      min=60, max=90)
-    assert stats_of([60, 70, 80]) == ReviewStats(count=3, mean=70.0, median=70, stdev=math.sqrt(200 / 3),
-                                                 min=60, max=80)
+    assert stats_of([60, 80, 60, 90]) == ReviewStats(
+        count=4, mean=72.5, median=70.0, stdev=math.sqrt(168.75), min=60, max=90
+    )
+    assert stats_of([60, 70, 80]) == ReviewStats(
+        count=3, mean=70.0, median=70, stdev=math.sqrt(200 / 3), min=60, max=80
+    )
 
 
 def test_stats_of_nothing_is_all_none() -> None:

@@ -8,18 +8,19 @@ from sqlmodel import Session, col, select
 from app.models import AuditEvent, Milestone, Review, User
 from app.reviews.aggregate import ReviewStats
 from app.reviews.service import (
+    ERR_NO_SUBMISSION,
     ERR_NOT_GRADED,
     ERR_NOT_RELEASED,
-    ERR_NO_SUBMISSION,
-    ERR_STAFF_REVIEW,
     ERR_POINTS_OR_SCORE,
     ERR_RELEASED,
     ERR_RUBRIC_REVIEWED,
     ERR_SCORE_NEEDS_OVERALL,
+    ERR_STAFF_REVIEW,
     review_stats,
 )
 from tests.conftest import FakeClock
 from tests.factories import (
+    REPORT_DUE,
     auth,
     make_course,
     make_group,
@@ -29,15 +30,16 @@ from tests.factories import (
     make_user,
     member_ids,
 )
-from tests.factories import REPORT_DUE
 
 NOW = datetime(2026, 12, 22, 9, 0, tzinfo=UTC)
-RUBRIC = [{"key": "clarity", "label": "Clarity", "max_points": 10.0},
-          {"key": "method", "label": "Method", "max_points": 20.0},
-          {"key": "results", "label": "Results", "max_points": 10.0}]
+RUBRIC = [
+    {"key": "clarity", "label": "Clarity", "max_points": 10.0},
+    {"key": "method", "label": "Method", "max_points": 20.0},
+    {"key": "results", "label": "Results", "max_points": 10.0},
+]
 
 
-def _setup(session: Session):  # noqa: ANN202
+def _setup(session: Session):
     lecturer = make_user(session, admin=True)
     course = make_course(session, lecturer=lecturer)
     ta = make_staff(session, course, name="Tess A")
@@ -50,27 +52,45 @@ def test_review_with_points_is_scaled_to_100(client: TestClient, session: Sessio
     course, lecturer, ta, group, sub = _setup(session)
     lecturer_h, ta_h = auth(session, lecturer), auth(session, ta)
     clock.set(NOW)
-    response = client.put(f"/api/v1/courses/{course.id}/milestones/report/rubric", headers=lecturer_h,
-                          json={"criteria": RUBRIC})
+    response = client.put(
+        f"/api/v1/courses/{course.id}/milestones/report/rubric", headers=lecturer_h, json={"criteria": RUBRIC}
+    )
     assert response.status_code == 200
     assert response.json() == {"milestone": "report", "criteria": RUBRIC}
-    response = client.post(f"/api/v1/submissions/{sub.id}/reviews", headers=ta_h,
-                           json={"points": {"clarity": 8, "method": 15, "results": 7}, "comment": "Solid."})
+    response = client.post(
+        f"/api/v1/submissions/{sub.id}/reviews",
+        headers=ta_h,
+        json={"points": {"clarity": 8, "method": 15, "results": 7}, "comment": "Solid."},
+    )
     assert response.status_code == 201
     body = response.json()
     assert body == {
-        "id": body["id"], "submission_id": sub.id, "of_version": 1, "current": True, "group_id": group.id,
-        "milestone": "report", "reviewer_id": ta.id, "reviewer_name": "Tess A",
-        "points": {"clarity": 8.0, "method": 15.0, "results": 7.0}, "score": 75.0, "comment": "Solid.",
-        "created_at": "2026-12-22T09:00:00Z", "updated_at": "2026-12-22T09:00:00Z",
+        "id": body["id"],
+        "submission_id": sub.id,
+        "of_version": 1,
+        "current": True,
+        "group_id": group.id,
+        "milestone": "report",
+        "reviewer_id": ta.id,
+        "reviewer_name": "Tess A",
+        "points": {"clarity": 8.0, "method": 15.0, "results": 7.0},
+        "score": 75.0,
+        "comment": "Solid.",
+        "created_at": "2026-12-22T09:00:00Z",
+        "updated_at": "2026-12-22T09:00:00Z",
     }
     # The rubric cannot change under existing reviews, and only the lecturer may set it.
-    response = client.put(f"/api/v1/courses/{course.id}/milestones/report/rubric", headers=lecturer_h,
-                          json={"criteria": RUBRIC[:2]})
+    response = client.put(
+        f"/api/v1/courses/{course.id}/milestones/report/rubric", headers=lecturer_h, json={"criteria": RUBRIC[:2]}
+    )
     assert response.status_code == 409
     assert response.json() == {"error": "conflict", "detail": ERR_RUBRIC_REVIEWED}
-    assert client.put(f"/api/v1/courses/{course.id}/milestones/report/rubric", headers=ta_h,
-                      json={"criteria": RUBRIC}).status_code == 403
+    assert (
+        client.put(
+            f"/api/v1/courses/{course.id}/milestones/report/rubric", headers=ta_h, json={"criteria": RUBRIC}
+        ).status_code
+        == 403
+    )
 
 
 def test_points_out_of_bounds_missing_or_unknown_are_422_naming_the_criterion(
@@ -84,13 +104,22 @@ def test_points_out_of_bounds_missing_or_unknown_are_422_naming_the_criterion(
     headers = auth(session, ta)
     url = f"/api/v1/submissions/{sub.id}/reviews"
     cases = [
-        ({"points": {"clarity": 8, "method": 21, "results": 7}}, "points.method",
-         "Criterion 'method' takes 0 to 20 points."),
-        ({"points": {"clarity": -1, "method": 2, "results": 7}}, "points.clarity",
-         "Criterion 'clarity' takes 0 to 10 points."),
+        (
+            {"points": {"clarity": 8, "method": 21, "results": 7}},
+            "points.method",
+            "Criterion 'method' takes 0 to 20 points.",
+        ),
+        (
+            {"points": {"clarity": -1, "method": 2, "results": 7}},
+            "points.clarity",
+            "Criterion 'clarity' takes 0 to 10 points.",
+        ),
         ({"points": {"clarity": 1, "method": 2}}, "points.results", "Criterion 'results' has no points."),
-        ({"points": {"clarity": 1, "method": 2, "results": 3, "style": 1}}, "points.style",
-         "Unknown criterion 'style'."),
+        (
+            {"points": {"clarity": 1, "method": 2, "results": 3, "style": 1}},
+            "points.style",
+            "Unknown criterion 'style'.",
+        ),
         ({"score": 70}, "score", ERR_SCORE_NEEDS_OVERALL),
         ({"comment": "no points"}, "points", ERR_POINTS_OR_SCORE),
     ]
@@ -114,18 +143,31 @@ def test_score_review_is_upserted_audited_and_frozen_by_release(
     assert second.status_code == 200
     assert second.json()["id"] == first.json()["id"]
     assert (second.json()["score"], second.json()["points"], second.json()["updated_at"]) == (
-        64.5, {"overall": 64.5}, "2026-12-22T11:00:00Z")
+        64.5,
+        {"overall": 64.5},
+        "2026-12-22T11:00:00Z",
+    )
     assert client.post(url, headers=headers, json={"score": 101}).json() == {
-        "error": "invalid", "detail": "score must be from 0 to 100.", "field": "score"}
+        "error": "invalid",
+        "detail": "score must be from 0 to 100.",
+        "field": "score",
+    }
     events = session.exec(
-        select(AuditEvent).where(AuditEvent.course_id == course.id, col(AuditEvent.entity) == "review")
+        select(AuditEvent)
+        .where(AuditEvent.course_id == course.id, col(AuditEvent.entity) == "review")
         .order_by(col(AuditEvent.id))
     ).all()
     assert [(e.action, e.before, e.after) for e in events] == [
-        ("review.create", None, {"submission_id": sub.id, "points": {"overall": 80.0}, "score": 80.0,
-                                 "comment": "Good."}),
-        ("review.update", {"submission_id": sub.id, "points": {"overall": 80.0}, "score": 80.0, "comment": "Good."},
-         {"submission_id": sub.id, "points": {"overall": 64.5}, "score": 64.5, "comment": "Weaker on reflection."}),
+        (
+            "review.create",
+            None,
+            {"submission_id": sub.id, "points": {"overall": 80.0}, "score": 80.0, "comment": "Good."},
+        ),
+        (
+            "review.update",
+            {"submission_id": sub.id, "points": {"overall": 80.0}, "score": 80.0, "comment": "Good."},
+            {"submission_id": sub.id, "points": {"overall": 64.5}, "score": 64.5, "comment": "Weaker on reflection."},
+        ),
     ]
     milestone = session.get(Milestone, sub.milestone_id)
     assert milestone is not None
@@ -151,7 +193,10 @@ def test_a_new_version_leaves_earlier_reviews_as_of_an_older_version(client: Tes
     assert (body["graded_submission_id"], body["graded_version"]) == (v2.id, 2)
     assert body["stats"] == {"count": 1, "mean": 90.0, "median": 90.0, "stdev": 0.0, "min": 90.0, "max": 90.0}
     assert [(r["of_version"], r["current"], r["reviewer_id"], r["score"]) for r in body["reviews"]] == [
-        (2, True, ta.id, 90.0), (1, False, lecturer.id, 60.0), (1, False, ta.id, 50.0)]
+        (2, True, ta.id, 90.0),
+        (1, False, lecturer.id, 60.0),
+        (1, False, ta.id, 50.0),
+    ]
 
 
 def test_students_see_only_their_own_groups_reviews_and_only_after_release(
@@ -175,12 +220,15 @@ def test_students_see_only_their_own_groups_reviews_and_only_after_release(
     session.commit()
     body = client.get(f"/api/v1/submissions/{sub.id}/reviews", headers=headers).json()
     assert [(r["score"], r["comment"], r["reviewer_id"], r["reviewer_name"]) for r in body["reviews"]] == [
-        (72.0, "Clear write-up.", None, None)]
+        (72.0, "Clear write-up.", None, None)
+    ]
     response = client.get(f"/api/v1/submissions/{other_sub.id}/reviews", headers=headers)
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "detail": ERR_NO_SUBMISSION}
     assert client.post(f"/api/v1/submissions/{sub.id}/reviews", headers=headers, json={"score": 100}).json() == {
-        "error": "forbidden", "detail": ERR_STAFF_REVIEW}
+        "error": "forbidden",
+        "detail": ERR_STAFF_REVIEW,
+    }
 
 
 def test_assignment_balances_loads_never_repeats_and_is_idempotent(
@@ -202,18 +250,32 @@ def test_assignment_balances_loads_never_repeats_and_is_idempotent(
     # Least loaded first, ties to the lower id: lecturer < ta1 < ta2 by id.
     l, a, b = lecturer.id, ta1.id, ta2.id
     assert [(c["group_id"], c["reviewer_id"]) for c in body["created"]] == [
-        (groups[0].id, l), (groups[0].id, a), (groups[1].id, b), (groups[1].id, l), (groups[2].id, a),
-        (groups[2].id, b), (groups[3].id, l), (groups[3].id, a), (groups[4].id, b), (groups[4].id, l)]
+        (groups[0].id, l),
+        (groups[0].id, a),
+        (groups[1].id, b),
+        (groups[1].id, l),
+        (groups[2].id, a),
+        (groups[2].id, b),
+        (groups[3].id, l),
+        (groups[3].id, a),
+        (groups[4].id, b),
+        (groups[4].id, l),
+    ]
     assert [c["submission_id"] for c in body["created"][::2]] == [s.id for s in subs]
-    assert body["loads"] == [{"reviewer_id": l, "name": "Lee", "assigned": 4},
-                             {"reviewer_id": a, "name": "Ta One", "assigned": 3},
-                             {"reviewer_id": b, "name": "Ta Two", "assigned": 3}]
+    assert body["loads"] == [
+        {"reviewer_id": l, "name": "Lee", "assigned": 4},
+        {"reviewer_id": a, "name": "Ta One", "assigned": 3},
+        {"reviewer_id": b, "name": "Ta Two", "assigned": 3},
+    ]
     again = client.post(url, headers=headers, json={"reviewers_per_submission": 2}).json()
     assert (again["created"], again["loads"]) == ([], body["loads"])
     response = client.post(url, headers=headers, json={"reviewers_per_submission": 4})
     assert response.status_code == 422
-    assert response.json() == {"error": "invalid", "field": "reviewers_per_submission",
-                               "detail": "reviewers_per_submission exceeds the course's 3 staff members."}
+    assert response.json() == {
+        "error": "invalid",
+        "field": "reviewers_per_submission",
+        "detail": "reviewers_per_submission exceeds the course's 3 staff members.",
+    }
     assert client.post(url, headers=auth(session, ta1), json={"reviewers_per_submission": 1}).status_code == 403
 
     # ta1's queue: groups 0, 2, 3; after one review, that one is done.
@@ -221,11 +283,13 @@ def test_assignment_balances_loads_never_repeats_and_is_idempotent(
     client.post(f"/api/v1/submissions/{subs[2].id}/reviews", headers=ta_headers, json={"score": 66})
     queue = client.get("/api/v1/me/reviews", headers=ta_headers).json()
     assert [(q["group_id"], q["milestone"], q["version"], q["done"], q["score"]) for q in queue] == [
-        (groups[0].id, "report", 1, False, None), (groups[2].id, "report", 1, True, 66.0),
-        (groups[3].id, "report", 1, False, None)]
+        (groups[0].id, "report", 1, False, None),
+        (groups[2].id, "report", 1, True, 66.0),
+        (groups[3].id, "report", 1, False, None),
+    ]
 
 
-def test_review_stats_aggregates_many_submissions_in_one_query(session: Session, count_queries) -> None:  # noqa: ANN001
+def test_review_stats_aggregates_many_submissions_in_one_query(session: Session, count_queries) -> None:
     _course, lecturer, ta, group, sub = _setup(session)
     make_review(session, sub, ta, 70.0)
     make_review(session, sub, lecturer, 85.0)
@@ -244,9 +308,12 @@ def test_scores_and_points_of_the_wrong_type_are_422_not_coerced(client: TestCli
     _course, _lecturer, ta, _group, sub = _setup(session)
     headers = auth(session, ta)
     url = f"/api/v1/submissions/{sub.id}/reviews"
-    for body, field in (({"score": True}, "score"), ({"score": "80"}, "score"),
-                        ({"points": {"overall": False}}, "points.overall"),
-                        ({"score": None, "points": None}, "points")):
+    for body, field in (
+        ({"score": True}, "score"),
+        ({"score": "80"}, "score"),
+        ({"points": {"overall": False}}, "points.overall"),
+        ({"score": None, "points": None}, "points"),
+    ):
         response = client.post(url, headers=headers, json=body)
         assert response.status_code == 422, body
         assert response.json()["field"] == field, body
@@ -275,15 +342,19 @@ def test_an_assignment_follows_its_group_to_a_new_graded_version(
     session.commit()
     queue = client.get("/api/v1/me/reviews", headers=ta_headers).json()
     assert [(q["group_id"], q["submission_id"], q["version"], q["done"]) for q in queue] == [
-        (g1.id, second.id, 2, False)]
+        (g1.id, second.id, 2, False)
+    ]
     # Running the assignment again neither adds a second reviewer for g1 nor counts the TA twice.
     again = client.post(url, headers=headers, json={"reviewers_per_submission": 1}).json()
     assert (again["created"], [load["assigned"] for load in again["loads"]]) == ([], [1, 1])
-    assert client.post(f"/api/v1/submissions/{second.id}/reviews", headers=ta_headers,
-                       json={"score": 70}).status_code == 201
+    assert (
+        client.post(f"/api/v1/submissions/{second.id}/reviews", headers=ta_headers, json={"score": 70}).status_code
+        == 201
+    )
     queue = client.get("/api/v1/me/reviews", headers=ta_headers).json()
     assert [(q["group_id"], q["submission_id"], q["done"], q["score"]) for q in queue] == [
-        (g1.id, second.id, True, 70.0)]
+        (g1.id, second.id, True, 70.0)
+    ]
     assert first.id not in {q["submission_id"] for q in queue}
 
 

@@ -10,9 +10,9 @@ from app.roster.router import ERR_MEDIA_TYPE, ERR_NO_FILE
 from app.roster.service import (
     ERR_BAD_ROSTER,
     MSG_EMPTY,
+    MSG_NEEDS_ADMIN,
     MSG_NO_ROWS,
     MSG_NOT_UTF8,
-    MSG_NEEDS_ADMIN,
     MSG_OTHER_ROLE,
     MSG_TWO_USERS,
     MSG_USERNAME_TAKEN,
@@ -36,8 +36,9 @@ def _users(session: Session) -> int:
 
 def _upload(client: TestClient, course_id: int, headers: dict[str, str], data: bytes | str) -> object:
     raw = data.encode() if isinstance(data, str) else data
-    return client.post(f"/api/v1/courses/{course_id}/roster", files={"file": ("roster.csv", raw, "text/csv")},
-                       headers=headers)
+    return client.post(
+        f"/api/v1/courses/{course_id}/roster", files={"file": ("roster.csv", raw, "text/csv")}, headers=headers
+    )
 
 
 def test_import_creates_users_enrols_them_and_returns_codes(client: TestClient, session: Session) -> None:
@@ -56,11 +57,15 @@ def test_import_creates_users_enrols_them_and_returns_codes(client: TestClient, 
     stored = set(session.exec(select(ActivationCode.code_hash)).all())
     assert stored == {digest(c["code"]) for c in codes}
     roles = session.exec(
-        select(User.username, CourseMember.role).join(CourseMember, CourseMember.user_id == User.id)
+        select(User.username, CourseMember.role)
+        .join(CourseMember, CourseMember.user_id == User.id)
         .where(CourseMember.course_id == course.id)
     ).all()
     assert sorted(r for r in roles if r[0] in {"s2026001", "s2026002", "t900"}) == [
-        ("s2026001", "student"), ("s2026002", "student"), ("t900", "ta")]
+        ("s2026001", "student"),
+        ("s2026002", "student"),
+        ("t900", "ta"),
+    ]
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "roster.import")).one()
     assert event.after == {"created": ["s2026001", "s2026002", "t900"], "enrolled_existing": [], "already_enrolled": 0}
     session.commit()
@@ -78,8 +83,13 @@ def test_reimport_is_idempotent(client: TestClient, session: Session) -> None:
     users, members = _users(session), session.exec(select(func.count()).select_from(CourseMember)).one()
     session.commit()
     again = _upload(client, course.id, headers, GOOD)
-    assert again.json() == {"created": 0, "enrolled_existing": 0, "already_enrolled": 3, "codes_emailed": 0,
-                            "activation_codes": []}
+    assert again.json() == {
+        "created": 0,
+        "enrolled_existing": 0,
+        "already_enrolled": 3,
+        "codes_emailed": 0,
+        "activation_codes": [],
+    }
     assert _users(session) == users
     assert session.exec(select(func.count()).select_from(CourseMember)).one() == members
 
@@ -95,16 +105,18 @@ def test_existing_users_are_matched_by_student_no_or_email_and_enrolled(client: 
     assert [c["username"] for c in body.pop("activation_codes")] == ["t900"]
     assert body == {"created": 1, "enrolled_existing": 2, "already_enrolled": 0, "codes_emailed": 0}
     assert _users(session) == before + 1
-    enrolled = session.exec(select(CourseMember.user_id).where(CourseMember.course_id == course.id,
-                                                               CourseMember.role == "student")).all()
+    enrolled = session.exec(
+        select(CourseMember.user_id).where(CourseMember.course_id == course.id, CourseMember.role == "student")
+    ).all()
     assert sorted(enrolled) == sorted([by_sno.id, by_email.id])
 
 
 def test_a_raw_text_csv_body_is_accepted(client: TestClient, session: Session) -> None:
     course = make_course(session)
     headers = auth(session, make_staff(session, course))
-    response = client.post(f"/api/v1/courses/{course.id}/roster", content=GOOD.encode(),
-                           headers={**headers, "Content-Type": "text/csv"})
+    response = client.post(
+        f"/api/v1/courses/{course.id}/roster", content=GOOD.encode(), headers={**headers, "Content-Type": "text/csv"}
+    )
     assert response.status_code == 200
     assert response.json()["created"] == 3
     other = client.post(f"/api/v1/courses/{course.id}/roster", json={"a": 1}, headers=headers)
@@ -120,22 +132,25 @@ def _refused(client: TestClient, session: Session, data: bytes | str) -> list[di
     body = response.json()
     assert (body["error"], body["detail"]) == ("bad_roster", ERR_BAD_ROSTER)
     assert _users(session) == before  # nothing imported
-    assert session.exec(select(func.count()).select_from(CourseMember).where(CourseMember.course_id == course.id)).one() == 2
+    assert (
+        session.exec(select(func.count()).select_from(CourseMember).where(CourseMember.course_id == course.id)).one()
+        == 2
+    )
     session.commit()
     return body["errors"]
 
 
 def test_every_bad_line_is_reported_by_number(client: TestClient, session: Session) -> None:
     data = (
-        "student_no,name,email\n"          # 1
-        "S1,Ada,ada@uni.example\n"          # 2 fine
-        "S2,Alan\n"                         # 3 missing column
+        "student_no,name,email\n"  # 1
+        "S1,Ada,ada@uni.example\n"  # 2 fine
+        "S2,Alan\n"  # 3 missing column
         "s1,Other Ada,other@uni.example\n"  # 4 duplicate student_no (case-insensitive)
-        "\n"                                # 5 blank: skipped
-        "S3,Grace,not-an-email\n"           # 6 bad email
+        "\n"  # 5 blank: skipped
+        "S3,Grace,not-an-email\n"  # 6 bad email
         "S4,Kurt,kurt@uni.example,extra\n"  # 7 too many values
-        "S5,,emmy@uni.example\n"            # 8 empty name
-        "S6,Emmy,ADA@uni.example\n"         # 9 duplicate email
+        "S5,,emmy@uni.example\n"  # 8 empty name
+        "S6,Emmy,ADA@uni.example\n"  # 9 duplicate email
     )
     assert _refused(client, session, data) == [
         {"line": 3, "message": "Missing value for column(s): email."},
@@ -150,7 +165,10 @@ def test_every_bad_line_is_reported_by_number(client: TestClient, session: Sessi
 def test_unknown_role_is_reported(client: TestClient, session: Session) -> None:
     data = "student_no,name,email,role\nS1,Ada,ada@uni.example,professor\nS2,Alan,alan@uni.example,TA\n"
     assert _refused(client, session, data) == [
-        {"line": 2, "message": "Unknown role 'professor'; use student, ta or lecturer (or leave it empty for student)."},
+        {
+            "line": 2,
+            "message": "Unknown role 'professor'; use student, ta or lecturer (or leave it empty for student).",
+        },
     ]
 
 
@@ -159,9 +177,12 @@ def test_a_missing_header_column_is_reported_on_line_1(client: TestClient, sessi
         {"line": 1, "message": "The header lacks the column(s): email (expected student_no,name,email[,role])."},
     ]
     assert _refused(client, session, "S1,Ada,ada@uni.example\n") == [
-        {"line": 1, "message": "Unknown column(s) in the header: s1, ada, ada@uni.example. "
-                               "The header lacks the column(s): student_no, name, email "
-                               "(expected student_no,name,email[,role])."},
+        {
+            "line": 1,
+            "message": "Unknown column(s) in the header: s1, ada, ada@uni.example. "
+            "The header lacks the column(s): student_no, name, email "
+            "(expected student_no,name,email[,role]).",
+        },
     ]
 
 
@@ -172,9 +193,15 @@ def test_an_empty_file_is_refused(client: TestClient, session: Session) -> None:
 
 
 def test_a_file_that_is_not_utf8_is_refused_with_its_lines(client: TestClient, session: Session) -> None:
-    data = "student_no,name,email\nS1,Ada,ada@uni.example\n".encode() + "S2,Jürgen,j@uni.example\n".encode("latin-1") \
+    data = (
+        b"student_no,name,email\nS1,Ada,ada@uni.example\n"
+        + "S2,Jürgen,j@uni.example\n".encode("latin-1")
         + "S3,Zoë,z@uni.example\n".encode("cp1252")
-    assert _refused(client, session, data) == [{"line": 3, "message": MSG_NOT_UTF8}, {"line": 4, "message": MSG_NOT_UTF8}]
+    )
+    assert _refused(client, session, data) == [
+        {"line": 3, "message": MSG_NOT_UTF8},
+        {"line": 4, "message": MSG_NOT_UTF8},
+    ]
 
 
 def test_a_utf8_bom_and_crlf_are_fine(client: TestClient, session: Session) -> None:
@@ -195,9 +222,9 @@ def test_conflicts_with_existing_users_are_reported(client: TestClient, session:
     session.commit()
     data = (
         "student_no,name,email\n"
-        "S1,Ada,bob@uni.example\n"     # the number is ada's, the email bob's
-        "S3,Sam,sam@uni.example\n"     # new, but the username s3 is taken
-        "S4,Tina,tina@uni.example\n"   # already a TA of this course
+        "S1,Ada,bob@uni.example\n"  # the number is ada's, the email bob's
+        "S3,Sam,sam@uni.example\n"  # new, but the username s3 is taken
+        "S4,Tina,tina@uni.example\n"  # already a TA of this course
     )
     headers = auth(session, make_user(session, admin=True))
     before = _users(session)
@@ -214,8 +241,9 @@ def test_conflicts_with_existing_users_are_reported(client: TestClient, session:
 def test_a_multipart_upload_without_the_file_field_is_422(client: TestClient, session: Session) -> None:
     course = make_course(session)
     headers = auth(session, make_staff(session, course))
-    response = client.post(f"/api/v1/courses/{course.id}/roster", files={"other": ("r.csv", b"x", "text/csv")},
-                           headers=headers)
+    response = client.post(
+        f"/api/v1/courses/{course.id}/roster", files={"other": ("r.csv", b"x", "text/csv")}, headers=headers
+    )
     assert response.status_code == 422
     assert response.json() == {"error": "invalid", "detail": ERR_NO_FILE, "field": "file"}
 
@@ -232,7 +260,9 @@ def test_a_roster_above_the_upload_limit_is_413(
     assert len(data.encode()) > 1024 * 1024
     response = _upload(client, course.id, headers, data)
     assert (response.status_code, response.json()) == (
-        413, {"error": "payload_too_large", "detail": "The upload exceeds the limit of 1 MiB."})
+        413,
+        {"error": "payload_too_large", "detail": "The upload exceeds the limit of 1 MiB."},
+    )
     assert _users(session) == before
 
 
@@ -242,9 +272,13 @@ def test_a_ta_may_not_enrol_a_lecturer(client: TestClient, session: Session) -> 
     before = _users(session)
     data = "student_no,name,email,role\nS1,Ada,ada@uni.example,\nB1,Boss,boss@uni.example,lecturer\n"
     response = _upload(client, course.id, ta_headers, data)
-    assert (response.status_code, response.json()) == (403, {
-        "error": "lecturer_only",
-        "detail": "Only a lecturer of the course enrols lecturers; a TA may import students and TAs (lines 3)."})
+    assert (response.status_code, response.json()) == (
+        403,
+        {
+            "error": "lecturer_only",
+            "detail": "Only a lecturer of the course enrols lecturers; a TA may import students and TAs (lines 3).",
+        },
+    )
     assert _users(session) == before
     lecturer_headers = auth(session, make_staff(session, course, role="lecturer"))
     assert _upload(client, course.id, lecturer_headers, data).json()["created"] == 2
@@ -274,9 +308,9 @@ def test_staff_cannot_enrol_or_probe_accounts_from_outside_their_course(client: 
     session.commit()
     data = (
         "student_no,name,email\n"
-        "S1,Ada,new1@uni.example\n"   # another course's student, by number
-        "S2,Ada,ada@uni.example\n"    # the same, by email
-        "S3,Sam,sam@uni.example\n"    # the username s3 is another account's
+        "S1,Ada,new1@uni.example\n"  # another course's student, by number
+        "S2,Ada,ada@uni.example\n"  # the same, by email
+        "S3,Sam,sam@uni.example\n"  # the username s3 is another account's
         "S4,Tina,tina@uni.example\n"  # already a TA of this course: staff may see that
     )
     before = _users(session)
@@ -284,10 +318,15 @@ def test_staff_cannot_enrol_or_probe_accounts_from_outside_their_course(client: 
         response = _upload(client, course.id, auth(session, make_staff(session, course, role=role)), data)
         assert response.status_code == 422
         assert response.json()["errors"] == [
-            {"line": 2, "message": MSG_NEEDS_ADMIN}, {"line": 3, "message": MSG_NEEDS_ADMIN},
+            {"line": 2, "message": MSG_NEEDS_ADMIN},
+            {"line": 3, "message": MSG_NEEDS_ADMIN},
             {"line": 4, "message": MSG_NEEDS_ADMIN},
             {"line": 5, "message": MSG_OTHER_ROLE.format(username="tina", role="ta")},
         ]
     assert _users(session) == before + 2  # the two staff accounts this test made, nothing else
-    assert session.exec(select(CourseMember).where(CourseMember.course_id == course.id,
-                                                   CourseMember.role == "student")).all() == []
+    assert (
+        session.exec(
+            select(CourseMember).where(CourseMember.course_id == course.id, CourseMember.role == "student")
+        ).all()
+        == []
+    )

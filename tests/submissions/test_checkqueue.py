@@ -11,12 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.errors import BadRequest, TooManyRequests
 from app.config import get_settings
+from app.errors import BadRequest, TooManyRequests
 from app.formatcheck import isolate
 from app.formatcheck.isolate import OVERLOAD_FACTOR, CheckOverloaded, WorkerPool, _Worker, check_pdf_isolated
 from app.models import Submission
-from app.submissions.service import CHECK_BUSY_RETRY_S, ERR_CHECK_BUSY
 from app.submissions.checkqueue import (
     DRY_RUN,
     ERR_CLIENT_GONE,
@@ -25,6 +24,7 @@ from app.submissions.checkqueue import (
     err_too_many_checks,
     get_check_queue,
 )
+from app.submissions.service import CHECK_BUSY_RETRY_S, ERR_CHECK_BUSY
 from tests.factories import auth, make_course, make_group, make_student, make_topic, make_user
 from tests.submissions.pdfs import tiny_pdf
 
@@ -36,7 +36,11 @@ def test_a_user_gets_429_past_their_cap_and_others_are_not_affected() -> None:
     with pytest.raises(TooManyRequests) as refused:
         queue.admit(1)
     assert (refused.value.status_code, refused.value.code, refused.value.detail, refused.value.retry_after) == (
-        429, "too_many_checks", err_too_many_checks(2), 5)
+        429,
+        "too_many_checks",
+        err_too_many_checks(2),
+        5,
+    )
     queue.admit(2)
     queue.leave(1)
     queue.admit(1)
@@ -114,7 +118,9 @@ def test_the_api_refuses_a_third_check_with_429_and_retry_after(client: TestClie
     queue.admit(user.id or 0)
     queue.admit(user.id or 0)
     try:
-        refused = client.post("/api/v1/check", headers=headers, files={"file": ("p.pdf", tiny_pdf(), "application/pdf")})
+        refused = client.post(
+            "/api/v1/check", headers=headers, files={"file": ("p.pdf", tiny_pdf(), "application/pdf")}
+        )
     finally:
         queue.leave(user.id or 0)
         queue.leave(user.id or 0)
@@ -174,8 +180,11 @@ def test_an_upload_starved_twice_is_503_and_nothing_is_stored(
     monkeypatch.setenv("TRACKER_CHECK_TIME_LIMIT_S", "0.1")
     get_settings.cache_clear()
     try:
-        response = client.post(f"/api/v1/groups/{group.id}/milestones/proposal/submissions", headers=headers,
-                               files={"file": ("p.pdf", tiny_pdf(), "application/pdf")})
+        response = client.post(
+            f"/api/v1/groups/{group.id}/milestones/proposal/submissions",
+            headers=headers,
+            files={"file": ("p.pdf", tiny_pdf(), "application/pdf")},
+        )
     finally:
         pool.close()
         get_settings.cache_clear()

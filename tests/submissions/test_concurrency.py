@@ -30,8 +30,9 @@ def three_checks_each(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.postgres_only
 @pytest.mark.usefixtures("three_checks_each")
-def test_concurrent_uploads_keep_every_version(client: TestClient, session: Session, backend: str,
-                                               store: FileStore) -> None:
+def test_concurrent_uploads_keep_every_version(
+    client: TestClient, session: Session, backend: str, store: FileStore
+) -> None:
     course = make_course(session)
     members = [make_student(session, course) for _ in range(4)]
     group = make_group(session, course, members=members)

@@ -22,7 +22,10 @@ def test_the_api_answers_while_a_decompression_bomb_is_checked(client: TestClien
     pool.warm()
     with ThreadPoolExecutor(max_workers=1) as executor:
         hostile = executor.submit(
-            client.post, "/api/v1/check", params={"ruleset": "report"}, headers=headers,
+            client.post,
+            "/api/v1/check",
+            params={"ruleset": "report"},
+            headers=headers,
             files={"file": ("bomb.pdf", bomb_pdf(gigabytes=1), "application/pdf")},
         )
         while len(pool._idle) == pool.size and not hostile.done():  # until a worker has taken the bomb
@@ -35,5 +38,6 @@ def test_the_api_answers_while_a_decompression_bomb_is_checked(client: TestClien
     assert response.status_code == 200
     body = response.json()
     assert (body["verdict"], body["errors"]) == (
-        "reject", [{"code": "unreadable", "message": TOO_MUCH_MEMORY, "pages": [], "boxes": []}]
+        "reject",
+        [{"code": "unreadable", "message": TOO_MUCH_MEMORY, "pages": [], "boxes": []}],
     )

@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent, GradedPin
 from app.submissions.service import ERR_NOT_PINNED, ERR_OTHER_MILESTONE, ERR_STAFF_ONLY
-from tests.factories import auth, make_course, make_group, make_staff, make_student, make_submission, make_user
 from tests.factories import REPORT_DUE as DEADLINE
+from tests.factories import auth, make_course, make_group, make_staff, make_student, make_submission, make_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -20,14 +20,18 @@ def _list(client: TestClient, group_id: int, headers: dict[str, str]) -> list[tu
     return [(v["version"], v["late_by_seconds"], v["multiplier"], v["graded"]) for v in body]
 
 
-@pytest.mark.parametrize(("late", "multiplier"), [
-    (timedelta(0), 1.0),
-    (timedelta(seconds=1), 0.9),
-    (timedelta(hours=24), 0.9),
-    (timedelta(hours=24, seconds=1), 0.7),
-    (timedelta(hours=72), 0.7),
-    (timedelta(hours=72, seconds=1), 0.5),
-], ids=["0s", "1s", "24h", "24h+1s", "72h", "72h+1s"])
+@pytest.mark.parametrize(
+    ("late", "multiplier"),
+    [
+        (timedelta(0), 1.0),
+        (timedelta(seconds=1), 0.9),
+        (timedelta(hours=24), 0.9),
+        (timedelta(hours=24, seconds=1), 0.7),
+        (timedelta(hours=72), 0.7),
+        (timedelta(hours=72, seconds=1), 0.5),
+    ],
+    ids=["0s", "1s", "24h", "24h+1s", "72h", "72h+1s"],
+)
 def test_tier_edges(client: TestClient, session: Session, late: timedelta, multiplier: float) -> None:
     course = make_course(session)
     ta = make_staff(session, course)
@@ -35,8 +39,13 @@ def test_tier_edges(client: TestClient, session: Session, late: timedelta, multi
     make_submission(session, group, "report", received_at=DEADLINE + late)
     body = client.get(f"/api/v1/groups/{group.id}/milestones/report/submissions", headers=auth(session, ta)).json()
     assert [(v["deadline"], v["received_at"], v["late_by_seconds"], v["multiplier"]) for v in body] == [
-        ("2026-12-20T23:59:00+08:00", (DEADLINE + late).astimezone(SHANGHAI).isoformat(), late.total_seconds(),
-         multiplier)]
+        (
+            "2026-12-20T23:59:00+08:00",
+            (DEADLINE + late).astimezone(SHANGHAI).isoformat(),
+            late.total_seconds(),
+            multiplier,
+        )
+    ]
 
 
 def test_grace_period_forgives_then_counts_from_its_end(client: TestClient, session: Session) -> None:
@@ -48,7 +57,11 @@ def test_grace_period_forgives_then_counts_from_its_end(client: TestClient, sess
     make_submission(session, group, "report", received_at=DEADLINE + timedelta(hours=24, seconds=300))
     make_submission(session, group, "report", received_at=DEADLINE + timedelta(hours=24, seconds=301))
     assert _list(client, group.id or 0, auth(session, ta)) == [
-        (1, 0.0, 1.0, False), (2, 1.0, 0.9, False), (3, 86400.0, 0.9, False), (4, 86401.0, 0.7, True)]
+        (1, 0.0, 1.0, False),
+        (2, 1.0, 0.9, False),
+        (3, 86400.0, 0.9, False),
+        (4, 86401.0, 0.7, True),
+    ]
 
 
 def test_extension_turns_a_late_version_on_time_and_back(client: TestClient, session: Session) -> None:
@@ -60,13 +73,19 @@ def test_extension_turns_a_late_version_on_time_and_back(client: TestClient, ses
     make_submission(session, other, "report", received_at=DEADLINE + timedelta(hours=30))
     headers = auth(session, ta)
     assert _list(client, group.id or 0, headers) == [(1, 30 * 3600.0, 0.7, True)]
-    granted = client.post(f"/api/v1/groups/{group.id}/extensions", headers=headers,
-                          json={"milestone": "report", "due_at": "2026-12-22T23:59:00+08:00", "reason": "illness"})
+    granted = client.post(
+        f"/api/v1/groups/{group.id}/extensions",
+        headers=headers,
+        json={"milestone": "report", "due_at": "2026-12-22T23:59:00+08:00", "reason": "illness"},
+    )
     assert granted.status_code == 200
     assert _list(client, group.id or 0, headers) == [(1, 0.0, 1.0, True)]
     assert _list(client, other.id or 0, headers) == [(1, 30 * 3600.0, 0.7, True)]
-    shorter = client.post(f"/api/v1/groups/{group.id}/extensions", headers=headers,
-                          json={"milestone": "report", "due_at": "2026-12-21T23:00:00+08:00", "reason": "less"})
+    shorter = client.post(
+        f"/api/v1/groups/{group.id}/extensions",
+        headers=headers,
+        json={"milestone": "report", "due_at": "2026-12-21T23:00:00+08:00", "reason": "less"},
+    )
     assert shorter.status_code == 200
     assert _list(client, group.id or 0, headers) == [(1, 6 * 3600 + 59 * 60.0, 0.9, True)]
     assert client.delete(f"/api/v1/groups/{group.id}/extensions/report", headers=headers).status_code == 204
@@ -81,13 +100,17 @@ def test_a_deadline_moved_after_submission_changes_every_figure(client: TestClie
     make_submission(session, group, "report", received_at=DEADLINE + timedelta(hours=2))
     headers = auth(session, lecturer)
     assert _list(client, group.id or 0, headers) == [(1, 0.0, 1.0, False), (2, 7200.0, 0.9, True)]
-    moved = client.patch(f"/api/v1/courses/{course.id}/milestones/report", headers=headers,
-                         json={"due_at": "2026-12-20T20:00:00+08:00"})
+    moved = client.patch(
+        f"/api/v1/courses/{course.id}/milestones/report", headers=headers, json={"due_at": "2026-12-20T20:00:00+08:00"}
+    )
     assert moved.status_code == 200
-    assert _list(client, group.id or 0, headers) == [(1, 2 * 3600 + 59 * 60.0, 0.9, False),
-                                                     (2, 5 * 3600 + 59 * 60.0, 0.9, True)]
-    later = client.patch(f"/api/v1/courses/{course.id}/milestones/report", headers=headers,
-                         json={"due_at": "2026-12-24T00:00:00+08:00"})
+    assert _list(client, group.id or 0, headers) == [
+        (1, 2 * 3600 + 59 * 60.0, 0.9, False),
+        (2, 5 * 3600 + 59 * 60.0, 0.9, True),
+    ]
+    later = client.patch(
+        f"/api/v1/courses/{course.id}/milestones/report", headers=headers, json={"due_at": "2026-12-24T00:00:00+08:00"}
+    )
     assert later.status_code == 200
     assert _list(client, group.id or 0, headers) == [(1, 0.0, 1.0, False), (2, 0.0, 1.0, True)]
 
@@ -108,8 +131,10 @@ def test_staff_pin_an_older_version_and_unpin_audited(client: TestClient, sessio
     assert (pinned.json()["version"], pinned.json()["graded"], pinned.json()["pinned"]) == (1, True, True)
     assert _list(client, group.id or 0, headers) == [(1, 0.0, 1.0, True), (2, 50 * 3600.0, 0.7, False)]
     wrong = client.post(url, headers=headers, json={"submission_id": proposal.id})
-    assert (wrong.status_code, wrong.json()) == (422, {"error": "invalid", "detail": ERR_OTHER_MILESTONE,
-                                                       "field": "submission_id"})
+    assert (wrong.status_code, wrong.json()) == (
+        422,
+        {"error": "invalid", "detail": ERR_OTHER_MILESTONE, "field": "submission_id"},
+    )
     by_student = client.post(url, headers=auth(session, student), json={"submission_id": first.id})
     assert (by_student.status_code, by_student.json()) == (403, {"error": "forbidden", "detail": ERR_STAFF_ONLY})
     assert client.delete(url, headers=headers).status_code == 204

@@ -5,15 +5,15 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pypdfium2 as pdfium
 from fastapi.testclient import TestClient
 from fpdf import FPDF
-import pypdfium2 as pdfium
 from PIL import Image
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.models import Course, Submission, User
 from app.formatcheck import RenderFailed, render_page_isolated
+from app.models import Course, Submission, User
 from app.storage import get_store
 from tests.factories import auth, make_course, make_group, make_staff, make_student, make_submission, make_topic
 from tests.formatcheck.formatcheck_pdfs import Paper, References, build_paper, filler, proposal_blocks
@@ -75,17 +75,25 @@ def test_a_box_on_another_page_is_not_drawn_and_a_missing_page_is_refused(tmp_pa
         raise AssertionError("page 2 of a one-page file was drawn")
 
 
-def _stored_version(session: Session, pdf: bytes, *,
-                    boxes: list[dict[str, float]]) -> tuple[Course, User, Submission]:
+def _stored_version(session: Session, pdf: bytes, *, boxes: list[dict[str, float]]) -> tuple[Course, User, Submission]:
     course = make_course(session)
     member = make_student(session, course)
     group = make_group(session, course, members=[member, make_student(session, course), make_student(session, course)])
     sha = hashlib.sha256(pdf).hexdigest()
-    sub = make_submission(session, group, "report", received_at=datetime(2026, 12, 1, tzinfo=UTC), sha256=sha,
-                          verdict="reject", errors=["margins"])
-    sub.format_report = {**sub.format_report, "pages": 1,
-                         "errors": [{"code": "margins", "message": "Text outside the margins.", "pages": [1],
-                                     "boxes": boxes}]}
+    sub = make_submission(
+        session,
+        group,
+        "report",
+        received_at=datetime(2026, 12, 1, tzinfo=UTC),
+        sha256=sha,
+        verdict="reject",
+        errors=["margins"],
+    )
+    sub.format_report = {
+        **sub.format_report,
+        "pages": 1,
+        "errors": [{"code": "margins", "message": "Text outside the margins.", "pages": [1], "boxes": boxes}],
+    }
     session.add(sub)
     staged = get_store().stage(max_bytes=len(pdf))
     staged.write(pdf)
@@ -117,8 +125,10 @@ def test_only_those_who_may_see_a_version_get_its_pictures(client: TestClient, s
         assert (response.status_code, response.headers["content-type"]) == (200, "image/png")
         left, top, right, bottom = red_bounds(response.content)
         scale = 600 / 612  # pictures are 600 px wide
-        assert all(abs(a - b) <= 2 for a, b in zip((left, top, right, bottom),
-                                                   (400 * scale, 100 * scale, 500 * scale, 140 * scale)))
+        assert all(
+            abs(a - b) <= 2
+            for a, b in zip((left, top, right, bottom), (400 * scale, 100 * scale, 500 * scale, 140 * scale))
+        )
     assert len(list(cache.iterdir())) == 1  # drawn once, then served from the cache
     missing = client.get(f"/api/v1/submissions/{sub.id}/pages/2.png", headers=auth(session, member))
     assert (missing.status_code, missing.json()["detail"]) == (404, "This version has no such page.")
@@ -144,8 +154,11 @@ def test_the_outline_lies_over_the_body_text_past_the_page_limit(client: TestCli
     make_topic(session, group)
     session.commit()
     headers = auth(session, members[0])
-    stored = client.post(f"/api/v1/groups/{group.id}/milestones/proposal/submissions", headers=headers,
-                         files={"file": ("proposal.pdf", pdf, "application/pdf")}).json()
+    stored = client.post(
+        f"/api/v1/groups/{group.id}/milestones/proposal/submissions",
+        headers=headers,
+        files={"file": ("proposal.pdf", pdf, "application/pdf")},
+    ).json()
     (finding,) = stored["format_report"]["errors"]
     assert (finding["code"], finding["pages"]) == ("body-pages", [3])
     (box,) = finding["boxes"]
@@ -158,11 +171,15 @@ def test_the_outline_lies_over_the_body_text_past_the_page_limit(client: TestCli
     body = [c for t, c in zip(text[:references_at], chars) if not t.isspace()]
     references = [c for t, c in zip(text[references_at:], chars[references_at:]) if not t.isspace()]
     assert len(body) > 500
-    inside = [box["x0"] - 1 <= left and right <= box["x1"] + 1 and box["y0"] - 1 <= bottom and top <= box["y1"] + 1
-              for left, bottom, right, top in body]
+    inside = [
+        box["x0"] - 1 <= left and right <= box["x1"] + 1 and box["y0"] - 1 <= bottom and top <= box["y1"] + 1
+        for left, bottom, right, top in body
+    ]
     assert all(inside)
-    assert not any(box["y0"] <= (bottom + top) / 2 <= box["y1"] and box["x0"] <= left <= box["x1"]
-                   for left, bottom, right, top in references)
+    assert not any(
+        box["y0"] <= (bottom + top) / 2 <= box["y1"] and box["x0"] <= left <= box["x1"]
+        for left, bottom, right, top in references
+    )
 
     # The picture outlines that box: its red frame sits where the box's corners fall on the 600 px picture.
     response = client.get(f"/api/v1/submissions/{stored['id']}/pages/3.png", headers=headers)

@@ -41,8 +41,10 @@ def test_versions_beyond_the_quota_are_409(client: TestClient, session: Session,
     assert [_upload(client, url, headers, tiny_pdf(text=f"v{n}")).status_code for n in range(2)] == [201, 201]
     files = _files()
     third = _upload(client, url, headers, tiny_pdf(text="v3"))
-    assert (third.status_code, third.json()) == (409, {
-        "error": "version_quota", "detail": ERR_VERSION_QUOTA.format(limit=2)})
+    assert (third.status_code, third.json()) == (
+        409,
+        {"error": "version_quota", "detail": ERR_VERSION_QUOTA.format(limit=2)},
+    )
     assert len(session.exec(select(Submission)).all()) == 2
     session.commit()
     assert _files() == files
@@ -57,8 +59,10 @@ def test_bytes_beyond_the_groups_storage_quota_are_413_and_leave_no_file(
     assert _upload(client, url, headers, padded).status_code == 201
     files = _files()
     second = _upload(client, url, headers, tiny_pdf(text="other") + b"%" * 600_000)
-    assert (second.status_code, second.json()) == (413, {
-        "error": "storage_quota", "detail": ERR_STORAGE_QUOTA.format(limit=1)})
+    assert (second.status_code, second.json()) == (
+        413,
+        {"error": "storage_quota", "detail": ERR_STORAGE_QUOTA.format(limit=1)},
+    )
     assert [s.version for s in session.exec(select(Submission)).all()] == [1]
     session.commit()  # end the read: on SQLite it holds the write lock
     assert _files() == files

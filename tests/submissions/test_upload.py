@@ -44,16 +44,21 @@ def _download(client: TestClient, submission_id: int, headers: dict[str, str]) -
     if response.status_code == 307:
         assert response.headers["cache-control"] == "private, no-store"
         response = httpx.get(response.headers["location"])
-    return (response.status_code, response.content, response.headers.get("content-type", ""),
-            response.headers.get("content-disposition", ""))
+    return (
+        response.status_code,
+        response.content,
+        response.headers.get("content-type", ""),
+        response.headers.get("content-disposition", ""),
+    )
 
 
 def _url(group: ProjectGroup, key: str = "proposal") -> str:
     return f"/api/v1/groups/{group.id}/milestones/{key}/submissions"
 
 
-def _setup(session: Session, *, topic: str | None = "approved", size: int = 3,
-           **course_settings: Any) -> tuple[Course, ProjectGroup, User, dict[str, str]]:
+def _setup(
+    session: Session, *, topic: str | None = "approved", size: int = 3, **course_settings: Any
+) -> tuple[Course, ProjectGroup, User, dict[str, str]]:
     course = make_course(session, **course_settings)
     student = make_student(session, course)
     group = make_group(session, course, members=[student], size=size - 1)
@@ -62,8 +67,7 @@ def _setup(session: Session, *, topic: str | None = "approved", size: int = 3,
     return course, group, student, auth(session, student)
 
 
-def _upload(client: TestClient, url: str, headers: dict[str, str], data: bytes,
-            name: str = "proposal.pdf") -> Any:
+def _upload(client: TestClient, url: str, headers: dict[str, str], data: bytes, name: str = "proposal.pdf") -> Any:
     return client.post(url, headers=headers, files={"file": (name, data, "application/pdf")})
 
 
@@ -87,11 +91,25 @@ def test_upload_stores_the_version_by_hash_with_report_and_lateness(
     sub = session.exec(select(Submission)).one()
     session.commit()
     assert body == {
-        "id": sub.id, "group_id": group.id, "milestone": "proposal", "version": 1, "filename": "proposal.pdf",
-        "uploader_id": student.id, "received_at": "2026-10-30T12:00:00+08:00", "size_bytes": len(pdf),
-        "sha256": digest, "ruleset": "proposal", "verdict": "accept", "deadline": "2026-11-01T23:59:00+08:00",
-        "late_by_seconds": 0.0, "multiplier": 1.0, "graded": True, "pinned": False, "notice": None,
-        "recheck_report": None, "rechecked_at": None,
+        "id": sub.id,
+        "group_id": group.id,
+        "milestone": "proposal",
+        "version": 1,
+        "filename": "proposal.pdf",
+        "uploader_id": student.id,
+        "received_at": "2026-10-30T12:00:00+08:00",
+        "size_bytes": len(pdf),
+        "sha256": digest,
+        "ruleset": "proposal",
+        "verdict": "accept",
+        "deadline": "2026-11-01T23:59:00+08:00",
+        "late_by_seconds": 0.0,
+        "multiplier": 1.0,
+        "graded": True,
+        "pinned": False,
+        "notice": None,
+        "recheck_report": None,
+        "rechecked_at": None,
     }
     assert (report["ruleset"], report["verdict"], report["pages"], report["errors"]) == ("proposal", "accept", 1, [])
     assert sub.format_report == report
@@ -99,8 +117,14 @@ def test_upload_stores_the_version_by_hash_with_report_and_lateness(
     with get_store().open(digest) as stored:
         assert stored.read() == pdf
     audit = session.exec(select(AuditEvent).where(AuditEvent.action == "submission.create")).one()
-    assert audit.after == {"group_id": group.id, "milestone": "proposal", "version": 1, "sha256": digest,
-                           "size_bytes": len(pdf), "verdict": "accept"}
+    assert audit.after == {
+        "group_id": group.id,
+        "milestone": "proposal",
+        "version": 1,
+        "sha256": digest,
+        "size_bytes": len(pdf),
+        "verdict": "accept",
+    }
     session.commit()
 
 
@@ -137,12 +161,17 @@ def test_refusals_come_in_order_visibility_size_topic(client: TestClient, sessio
     assert (by_staff.status_code, by_staff.json()) == (403, {"error": "forbidden", "detail": ERR_MEMBERS_ONLY})
     small = _upload(client, _url(group), headers, not_a_pdf)
     assert (small.status_code, small.json()) == (409, {"error": "group_too_small", "detail": ERR_GROUP_TOO_SMALL})
-    session.add(GroupMembership(group_id=group.id, course_id=course.id,  # type: ignore[arg-type]
-                                user_id=make_student(session, course).id, joined_at=T0))
+    session.add(
+        GroupMembership(
+            group_id=group.id,
+            course_id=course.id,  # type: ignore[arg-type]
+            user_id=make_student(session, course).id,
+            joined_at=T0,
+        )
+    )
     session.commit()
     topic = _upload(client, _url(group), headers, not_a_pdf)
-    assert (topic.status_code, topic.json()) == (409, {"error": "topic_not_approved",
-                                                       "detail": ERR_TOPIC_NOT_APPROVED})
+    assert (topic.status_code, topic.json()) == (409, {"error": "topic_not_approved", "detail": ERR_TOPIC_NOT_APPROVED})
     report = _upload(client, _url(group, "report"), headers, not_a_pdf)  # no approved topic needed
     assert (report.status_code, report.json()) == (415, {"error": "unsupported_media_type", "detail": ERR_NOT_PDF})
     unknown = _upload(client, _url(group, "thesis"), headers, not_a_pdf)
@@ -154,8 +183,10 @@ def test_refusals_come_in_order_visibility_size_topic(client: TestClient, sessio
 def test_final_waits_for_the_selection_then_checks_slides_or_poster(client: TestClient, session: Session) -> None:
     _, group, _, headers = _setup(session)
     closed = _upload(client, _url(group, "final"), headers, tiny_pdf(size=A0_PORTRAIT_MM))
-    assert (closed.status_code, closed.json()) == (409, {"error": "selection_not_published",
-                                                         "detail": ERR_SELECTION_NOT_PUBLISHED})
+    assert (closed.status_code, closed.json()) == (
+        409,
+        {"error": "selection_not_published", "detail": ERR_SELECTION_NOT_PUBLISHED},
+    )
     group.deliverable = "poster"
     session.add(group)
     session.commit()
@@ -165,7 +196,10 @@ def test_final_waits_for_the_selection_then_checks_slides_or_poster(client: Test
     assert poster.json()["deadline"] == "2026-12-27T23:59:00+08:00"
     letter = _upload(client, _url(group, "final"), headers, tiny_pdf(), name="poster.pdf").json()
     assert (letter["version"], letter["verdict"], [e["code"] for e in letter["format_report"]["errors"]]) == (
-        2, "reject", ["poster-size"])
+        2,
+        "reject",
+        ["poster-size"],
+    )
     group.deliverable = "slides"
     session.add(group)
     session.commit()
@@ -175,15 +209,15 @@ def test_final_waits_for_the_selection_then_checks_slides_or_poster(client: Test
 
 def test_blocking_format_errors_refuse_the_upload(client: TestClient, session: Session) -> None:
     course, group, _, headers = _setup(session)
-    milestone = session.exec(select(Milestone).where(Milestone.course_id == course.id,
-                                                     Milestone.key == "proposal")).one()
+    milestone = session.exec(
+        select(Milestone).where(Milestone.course_id == course.id, Milestone.key == "proposal")
+    ).one()
     milestone.errors_block = True
     session.add(milestone)
     session.commit()
     refused = _upload(client, _url(group), headers, tiny_pdf(pages=5))
     assert refused.status_code == 422
-    assert refused.json() == {"error": "format_errors", "detail": f"{ERR_FORMAT_BLOCKS}: page-limit.",
-                              "field": "file"}
+    assert refused.json() == {"error": "format_errors", "detail": f"{ERR_FORMAT_BLOCKS}: page-limit.", "field": "file"}
     assert (_rows(session), _stored_files()) == ([], [])
     assert _upload(client, _url(group), headers, tiny_pdf(pages=3)).status_code == 201
 
@@ -196,8 +230,12 @@ def test_wrong_type_and_empty_leave_nothing(client: TestClient, session: Session
     assert short.status_code == 415
     empty = _upload(client, _url(group), headers, b"")
     assert (empty.status_code, empty.json()) == (400, {"error": "empty_upload", "detail": ERR_EMPTY})
-    missing = client.post(_url(group), headers=headers, data={"note": "no file"},
-                          files={"other": ("x.pdf", tiny_pdf(), "application/pdf")})
+    missing = client.post(
+        _url(group),
+        headers=headers,
+        data={"note": "no file"},
+        files={"other": ("x.pdf", tiny_pdf(), "application/pdf")},
+    )
     assert (missing.status_code, missing.json()) == (422, {"error": "invalid", "detail": ERR_NO_FILE, "field": "file"})
     assert (_rows(session), _stored_files()) == ([], [])
 
@@ -225,8 +263,10 @@ def test_client_gone_mid_stream_leaves_nothing(client: TestClient, session: Sess
     from app.main import app
 
     boundary = "tracker-test-boundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.pdf\"\r\n"
-            "Content-Type: application/pdf\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
     pdf = tiny_pdf()
     messages = [{"type": "http.request", "body": head + pdf[:400], "more_body": True}, {"type": "http.disconnect"}]
     sent: list[dict[str, Any]] = []
@@ -238,12 +278,23 @@ def test_client_gone_mid_stream_leaves_nothing(client: TestClient, session: Sess
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": _url(group), "raw_path": _url(group).encode(), "query_string": b"", "root_path": "",
-        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
-        "headers": [(b"host", b"testserver"), (b"authorization", headers["Authorization"].encode()),
-                    (b"content-type", f"multipart/form-data; boundary={boundary}".encode()),
-                    (b"content-length", str(len(head) + len(pdf) + 100).encode())],
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": _url(group),
+        "raw_path": _url(group).encode(),
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "headers": [
+            (b"host", b"testserver"),
+            (b"authorization", headers["Authorization"].encode()),
+            (b"content-type", f"multipart/form-data; boundary={boundary}".encode()),
+            (b"content-length", str(len(head) + len(pdf) + 100).encode()),
+        ],
     }
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 400
@@ -268,17 +319,26 @@ def test_download_for_members_and_staff_only(client: TestClient, session: Sessio
 
 def test_dry_run_check_stores_nothing(client: TestClient, session: Session) -> None:
     headers = auth(session, make_user(session))
-    response = client.post("/api/v1/check?ruleset=proposal", headers=headers,
-                           files={"file": ("p.pdf", tiny_pdf(pages=4), "application/pdf")})
+    response = client.post(
+        "/api/v1/check?ruleset=proposal",
+        headers=headers,
+        files={"file": ("p.pdf", tiny_pdf(pages=4), "application/pdf")},
+    )
     assert response.status_code == 200
     body = response.json()
     assert (body["ruleset"], body["verdict"], body["pages"], [e["code"] for e in body["errors"]]) == (
-        "proposal", "reject", 4, ["page-limit"])
-    bad = client.post("/api/v1/check?ruleset=final", headers=headers,
-                      files={"file": ("p.pdf", tiny_pdf(), "application/pdf")})
+        "proposal",
+        "reject",
+        4,
+        ["page-limit"],
+    )
+    bad = client.post(
+        "/api/v1/check?ruleset=final", headers=headers, files={"file": ("p.pdf", tiny_pdf(), "application/pdf")}
+    )
     assert (bad.status_code, bad.json()["field"]) == (422, "ruleset")
-    not_pdf = client.post("/api/v1/check?ruleset=poster", headers=headers,
-                          files={"file": ("p.txt", b"plain text", "text/plain")})
+    not_pdf = client.post(
+        "/api/v1/check?ruleset=poster", headers=headers, files={"file": ("p.txt", b"plain text", "text/plain")}
+    )
     assert not_pdf.status_code == 415
     assert (_rows(session), _stored_files()) == ([], [])
 
@@ -300,35 +360,41 @@ def test_ids_beyond_the_id_column_are_404_or_422_not_a_crash(client: TestClient,
     assert (download.status_code, download.json()) == (404, {"error": "not_found", "detail": "No such submission."})
     listed = client.get(f"/api/v1/groups/{huge}/milestones/proposal/submissions", headers=headers)
     assert listed.status_code == 404
-    pin = client.post(f"/api/v1/groups/{group.id}/milestones/proposal/graded", json={"submission_id": huge},
-                      headers=headers)
+    pin = client.post(
+        f"/api/v1/groups/{group.id}/milestones/proposal/graded", json={"submission_id": huge}, headers=headers
+    )
     assert (pin.status_code, pin.json()["field"]) == (422, "submission_id")
 
 
-def test_a_body_cut_before_the_closing_boundary_is_400_and_leaves_nothing(
-    client: TestClient, session: Session
-) -> None:
+def test_a_body_cut_before_the_closing_boundary_is_400_and_leaves_nothing(client: TestClient, session: Session) -> None:
     _, group, _, headers = _setup(session)
     boundary = "tracker-test-boundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.pdf\"\r\n"
-            "Content-Type: application/pdf\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
     pdf = tiny_pdf()
     content_type = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     for body in (head + pdf[:400], head + pdf + f"\r\n--{boundary}\r\n".encode()):
         cut = client.post(_url(group), headers={**headers, **content_type}, content=body)
         assert (cut.status_code, cut.json()) == (400, {"error": "bad_multipart", "detail": ERR_BAD_MULTIPART})
     assert (_rows(session), _stored_files()) == ([], [])
-    whole = client.post(_url(group), headers={**headers, **content_type},
-                        content=head + pdf + f"\r\n--{boundary}--\r\n".encode())
+    whole = client.post(
+        _url(group), headers={**headers, **content_type}, content=head + pdf + f"\r\n--{boundary}--\r\n".encode()
+    )
     assert whole.status_code == 201
 
 
 def test_a_boundary_the_parser_refuses_is_400(client: TestClient, session: Session) -> None:
     _, group, _, headers = _setup(session)
     boundary = "b" * 300  # RFC 2046 allows 70; python-multipart refuses more than 256 when built
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.pdf\"\r\n\r\n".encode()
-            + tiny_pdf() + f"\r\n--{boundary}--\r\n".encode())
-    response = client.post(_url(group), content=body,
-                           headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.pdf"\r\n\r\n'.encode()
+        + tiny_pdf()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = client.post(
+        _url(group), content=body, headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
     assert (response.status_code, response.json()) == (400, {"error": "bad_multipart", "detail": ERR_BAD_MULTIPART})
     assert (_rows(session), _stored_files()) == ([], [])

@@ -17,8 +17,15 @@ from app.clock import get_clock
 from tests.conftest import FakeClock
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Installed by ./scripts/test with npm (git-ignored), not committed.
 AXE = Path(__file__).resolve().parents[2] / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
@@ -27,8 +34,7 @@ BLOCKING_IMPACTS = ("serious", "critical")
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep browser tests to their SQLite run."""
-    dropped = [item for item in items
-               if item.get_closest_marker("browser") and "[sqlite]" not in item.name]
+    dropped = [item for item in items if item.get_closest_marker("browser") and "[sqlite]" not in item.name]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
@@ -49,8 +55,9 @@ def live_server(db_url: str, clock: FakeClock) -> Iterator[str]:
 
     app.dependency_overrides[get_clock] = lambda: clock
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none",
-                                           lifespan="off", http="h11"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="off", http="h11")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -88,8 +95,9 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def page(chromium: Any, live_server: str) -> Iterator[Any]:
     """A fresh browser context (no cookies) on the live server, 1280 px wide."""
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900},
-                                   timezone_id="Europe/Berlin")  # not the course's zone: local times must differ
+    context = chromium.new_context(
+        base_url=live_server, viewport={"width": 1280, "height": 900}, timezone_id="Europe/Berlin"
+    )  # not the course's zone: local times must differ
     context.set_default_timeout(10_000)
     tab = context.new_page()
     try:
@@ -108,8 +116,9 @@ def accessibility_problems(page: Any) -> list[str]:
         runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
         resultTypes: ["violations"]})).violations.map(v => ({id: v.id, impact: v.impact,
         targets: v.nodes.map(n => n.target.join(" ")).slice(0, 5)}))""")
-    return [f"{v['impact']}: {v['id']} at {', '.join(v['targets'])}" for v in violations
-            if v["impact"] in BLOCKING_IMPACTS]
+    return [
+        f"{v['impact']}: {v['id']} at {', '.join(v['targets'])}" for v in violations if v["impact"] in BLOCKING_IMPACTS
+    ]
 
 
 def screenshot(page: Any, name: str) -> list[Path]:

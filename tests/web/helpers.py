@@ -42,7 +42,10 @@ def staff_forms(*, course_id: int, group_id: int, submission_id: int, run_id: in
         f"/ui/groups/{group_id}/topic": {"decision": "approve"},
         f"/ui/groups/{group_id}/graded": {"milestone": "report", "submission_id": str(submission_id)},
         f"/ui/courses/{course_id}/selection": {"force": "true"},
-        f"/ui/selections/{run_id}/overrides": {"add_group_id": str(group_id), "remove_group_id": str(group_id),
-                                               "reason": "x"},
+        f"/ui/selections/{run_id}/overrides": {
+            "add_group_id": str(group_id),
+            "remove_group_id": str(group_id),
+            "reason": "x",
+        },
         f"/ui/selections/{run_id}/publish": {},
     }

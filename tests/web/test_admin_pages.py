@@ -67,8 +67,15 @@ def _course_with(session: Session, n: int) -> tuple[Course, Any]:
         sub = make_submission(session, group, "report", received_at=REPORT_DUE)
         if i % 2:
             make_review(session, sub, lecturer, 60)
-        audit_record(session, at=T0 + timedelta(minutes=i), actor=lecturer, action="test.event", entity="group",
-                     entity_id=group.id, course_id=course.id)
+        audit_record(
+            session,
+            at=T0 + timedelta(minutes=i),
+            actor=lecturer,
+            action="test.event",
+            entity="group",
+            entity_id=group.id,
+            course_id=course.id,
+        )
     return course, lecturer
 
 
@@ -93,13 +100,28 @@ def test_invalid_settings_are_shown_by_their_fields_and_nothing_is_saved(client:
     lecturer = make_user(session, admin=True)
     course = make_course(session, lecturer=lecturer)
     csrf = web_login(client, session, lecturer)
-    form = {"csrf_token": csrf, "title": "Deep Learning", "start_date": "2026-09-07", "weeks": "16",
-            "timezone": "Mars/Olympus", "min_group_size": "3", "max_group_size": "five", "grace_seconds": "0",
-            "presentation_slots": "10", "required_reviews": "1", "assignment_share": "40",
-            "late_tiers": "24 0.9\n72 0.7\nany 0.5",
-            "proposal.week": "8", "proposal.weight": "20", "proposal.page_limit": "3",
-            "report.week": "15", "report.weight": "60", "report.page_limit": "6",
-            "final.week": "16", "final.weight": "20"}
+    form = {
+        "csrf_token": csrf,
+        "title": "Deep Learning",
+        "start_date": "2026-09-07",
+        "weeks": "16",
+        "timezone": "Mars/Olympus",
+        "min_group_size": "3",
+        "max_group_size": "five",
+        "grace_seconds": "0",
+        "presentation_slots": "10",
+        "required_reviews": "1",
+        "assignment_share": "40",
+        "late_tiers": "24 0.9\n72 0.7\nany 0.5",
+        "proposal.week": "8",
+        "proposal.weight": "20",
+        "proposal.page_limit": "3",
+        "report.week": "15",
+        "report.weight": "60",
+        "report.page_limit": "6",
+        "final.week": "16",
+        "final.weight": "20",
+    }
     response = client.post(f"/ui/courses/{course.id}/settings", data=form)
     assert response.status_code == 422
     page = text_of(response.text)
@@ -109,14 +131,19 @@ def test_invalid_settings_are_shown_by_their_fields_and_nothing_is_saved(client:
     response = client.post(f"/ui/courses/{course.id}/settings", data={**form, "max_group_size": "5"})
     assert response.status_code == 422
     assert 'id="f-timezone-error">Unknown time zone: &#39;Mars/Olympus&#39;.</p>' in response.text
-    response = client.post(f"/ui/courses/{course.id}/settings",
-                           data={**form, "max_group_size": "5", "timezone": "Europe/Berlin", "report.weight": "50"})
+    response = client.post(
+        f"/ui/courses/{course.id}/settings",
+        data={**form, "max_group_size": "5", "timezone": "Europe/Berlin", "report.weight": "50"},
+    )
     assert 'id="f-milestones-error">Milestone weights must sum to 100 %; they sum to 90 %.</p>' in response.text
     session.expire_all()
     assert session.get(Course, course.id).timezone == "Asia/Shanghai"  # type: ignore[union-attr]
     session.commit()  # end the read: on SQLite it holds the write lock the next post needs
-    saved = client.post(f"/ui/courses/{course.id}/settings", follow_redirects=False,
-                        data={**form, "max_group_size": "5", "timezone": "Europe/Berlin"})
+    saved = client.post(
+        f"/ui/courses/{course.id}/settings",
+        follow_redirects=False,
+        data={**form, "max_group_size": "5", "timezone": "Europe/Berlin"},
+    )
     assert saved.headers["location"] == f"/ui/courses/{course.id}/settings?saved=settings"
     session.expire_all()
     assert session.get(Course, course.id).timezone == "Europe/Berlin"  # type: ignore[union-attr]
@@ -130,8 +157,10 @@ def test_a_ta_reads_the_settings_and_cannot_change_the_rubric(client: TestClient
     assert "Deadlines and marking rules are the lecturer's: you see them read-only." in html
     assert html.count('<fieldset disabled class="settings">') == 2
     assert "Save settings" not in html
-    refused = client.post(f"/ui/courses/{course.id}/milestones/report/rubric",
-                          data={"csrf_token": csrf, "rubric": "overall | Overall | 100"})
+    refused = client.post(
+        f"/ui/courses/{course.id}/milestones/report/rubric",
+        data={"csrf_token": csrf, "rubric": "overall | Overall | 100"},
+    )
     assert refused.status_code == 403  # the rubric is the lecturer's: a TA sees the course but may not change it
 
 
@@ -144,13 +173,22 @@ def test_students_get_403_on_the_lecturers_pages_and_forms_without_csrf_are_refu
     pages = ["settings", "people", "marking", "audit", "marks.csv"]
     # A member of the course sees it, so its staff pages answer 403 (not 404, kept for what one cannot see).
     assert {p: client.get(f"/ui/courses/{course.id}/{p}").status_code for p in pages} == dict.fromkeys(pages, 403)
-    posts = ["settings", "formation", "roster", f"members/{student.id}/activation", "milestones/report/release",
-             "milestones/report/assign", "milestones/report/rubric"]
-    assert {p: client.post(f"/ui/courses/{course.id}/{p}", data={"csrf_token": csrf}).status_code
-            for p in posts} == dict.fromkeys(posts, 403)
+    posts = [
+        "settings",
+        "formation",
+        "roster",
+        f"members/{student.id}/activation",
+        "milestones/report/release",
+        "milestones/report/assign",
+        "milestones/report/rubric",
+    ]
+    assert {
+        p: client.post(f"/ui/courses/{course.id}/{p}", data={"csrf_token": csrf}).status_code for p in posts
+    } == dict.fromkeys(posts, 403)
     web_login(client, session, make_staff(session, course, role="lecturer"))
-    assert {p: client.post(f"/ui/courses/{course.id}/{p}", data={"csrf_token": "forged"}).status_code
-            for p in posts} == dict.fromkeys(posts, 403)
+    assert {
+        p: client.post(f"/ui/courses/{course.id}/{p}", data={"csrf_token": "forged"}).status_code for p in posts
+    } == dict.fromkeys(posts, 403)
     assert session.exec(select(AuditEvent.action)).all() == ["course.create"]
 
 
@@ -165,8 +203,9 @@ def test_the_lecturer_assigns_a_reviewer_by_hand_once(client: TestClient, sessio
     csrf = web_login(client, session, lecturer)
     url = f"/ui/courses/{course.id}/milestones/report/assign-one"
     for _ in range(2):
-        response = client.post(url, data={"csrf_token": csrf, "group_id": str(done.id), "reviewer_id": str(ta.id)},
-                               follow_redirects=False)
+        response = client.post(
+            url, data={"csrf_token": csrf, "group_id": str(done.id), "reviewer_id": str(ta.id)}, follow_redirects=False
+        )
         assert response.headers["location"] == f"/ui/courses/{course.id}/marking?saved=assigned-one#ms-report"
     rows = session.exec(select(ReviewAssignment.submission_id, ReviewAssignment.reviewer_id)).all()
     assert rows == [(sub.id, ta.id)]

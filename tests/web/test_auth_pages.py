@@ -22,8 +22,11 @@ def test_login_sets_an_httponly_lax_session_cookie_and_goes_on(client: TestClien
     make_user(session, username="ta", name="Tess Assistant", password="ta-pass-123")
     session.commit()
     form = client.get("/ui/login?next=/ui")
-    response = client.post("/ui/login", data={"username": "ta", "password": "ta-pass-123", "next": "/ui",
-                                              "csrf_token": hidden_csrf(form.text)}, follow_redirects=False)
+    response = client.post(
+        "/ui/login",
+        data={"username": "ta", "password": "ta-pass-123", "next": "/ui", "csrf_token": hidden_csrf(form.text)},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/ui"
     cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE))
@@ -43,9 +46,11 @@ def test_session_cookie_is_secure_over_https(db_url: str, session: Session) -> N
     session.commit()
     with TestClient(app, base_url="https://tracker.example") as https_client:
         form = https_client.get("/ui/login")
-        response = https_client.post("/ui/login", data={"username": "ta", "password": "ta-pass-123",
-                                                        "csrf_token": hidden_csrf(form.text)},
-                                     follow_redirects=False)
+        response = https_client.post(
+            "/ui/login",
+            data={"username": "ta", "password": "ta-pass-123", "csrf_token": hidden_csrf(form.text)},
+            follow_redirects=False,
+        )
     cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE))
     assert "secure" in cookie.lower().split("; ")
 
@@ -54,8 +59,9 @@ def test_wrong_password_shows_the_form_again(client: TestClient, session: Sessio
     make_user(session, username="ta", password="ta-pass-123")
     session.commit()
     form = client.get("/ui/login")
-    response = client.post("/ui/login", data={"username": "ta", "password": "nope-nope",
-                                              "csrf_token": hidden_csrf(form.text)})
+    response = client.post(
+        "/ui/login", data={"username": "ta", "password": "nope-nope", "csrf_token": hidden_csrf(form.text)}
+    )
     assert response.status_code == 401
     assert "Wrong username or password." in response.text
     assert SESSION_COOKIE not in response.cookies
@@ -75,8 +81,16 @@ def test_an_outside_redirect_target_is_ignored(client: TestClient, session: Sess
     make_user(session, username="ta", password="ta-pass-123")
     session.commit()
     form = client.get("/ui/login")
-    response = client.post("/ui/login", data={"username": "ta", "password": "ta-pass-123", "next": "https://evil.example/",
-                                              "csrf_token": hidden_csrf(form.text)}, follow_redirects=False)
+    response = client.post(
+        "/ui/login",
+        data={
+            "username": "ta",
+            "password": "ta-pass-123",
+            "next": "https://evil.example/",
+            "csrf_token": hidden_csrf(form.text),
+        },
+        follow_redirects=False,
+    )
     assert response.headers["location"] == "/ui"
 
 
@@ -125,8 +139,12 @@ def test_static_files_are_served(client: TestClient) -> None:
 
 
 def test_a_form_posted_after_the_session_ended_goes_to_login_and_back(client: TestClient) -> None:
-    response = client.post("/ui/groups/5/extension", data={"milestone": "report"}, follow_redirects=False,
-                           headers={"referer": "http://testserver/ui/groups/5?milestone=report"})
+    response = client.post(
+        "/ui/groups/5/extension",
+        data={"milestone": "report"},
+        follow_redirects=False,
+        headers={"referer": "http://testserver/ui/groups/5?milestone=report"},
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/ui/login?next=/ui/groups/5%3Fmilestone%3Dreport"
 
@@ -142,8 +160,7 @@ def test_every_staff_form_posted_without_the_csrf_token_is_refused_and_changes_n
     sub = make_submission(session, group, "report", received_at=received)
     run = selection_run(session, user=lecturer, course_id=course.id or 0, force=True, now=received)
     web_login(client, session, lecturer)
-    forms = staff_forms(course_id=course.id or 0, group_id=group.id or 0, submission_id=sub.id or 0,
-                        run_id=run.id or 0)
+    forms = staff_forms(course_id=course.id or 0, group_id=group.id or 0, submission_id=sub.id or 0, run_id=run.id or 0)
     for token in (None, "0" * 64):
         extra = {} if token is None else {"csrf_token": token}
         statuses = {path: client.post(path, data={**data, **extra}).status_code for path, data in forms.items()}

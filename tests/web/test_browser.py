@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app.models import ProjectGroup, Review
 from tests.factories import (
+    REPORT_DUE,
     make_course,
     make_group,
     make_review,
@@ -25,7 +26,6 @@ from tests.factories import (
     make_topic,
     make_user,
 )
-from tests.factories import REPORT_DUE
 from tests.web.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -58,14 +58,23 @@ def test_a_ta_filters_to_late_groups_grants_an_extension_and_reviews(page: Any, 
     lecturer = make_user(session, admin=True, name="Lena Lecturer")
     course = make_course(session, lecturer=lecturer, code="DL2026")
     make_staff(session, course, username="ta1", name="Tess Assistant", password=PASSWORD)
-    groups = {name: make_group(session, course, name=name,
-                               members=[make_student(session, course, name=f"{name} {i}") for i in (1, 2, 3)])
-              for name in ("Ants", "Bees", "Cats", "Dogs")}
+    groups = {
+        name: make_group(
+            session, course, name=name, members=[make_student(session, course, name=f"{name} {i}") for i in (1, 2, 3)]
+        )
+        for name in ("Ants", "Bees", "Cats", "Dogs")
+    }
     make_topic(session, groups["Ants"], title="Night vision")
     make_topic(session, groups["Bees"], title="Reading bee dances", area="other")
     make_submission(session, groups["Ants"], "report", received_at=REPORT_DUE - timedelta(hours=3))
-    make_submission(session, groups["Bees"], "report", received_at=REPORT_DUE + timedelta(hours=30),
-                    verdict="reject", errors=["page-limit"])
+    make_submission(
+        session,
+        groups["Bees"],
+        "report",
+        received_at=REPORT_DUE + timedelta(hours=30),
+        verdict="reject",
+        errors=["page-limit"],
+    )
     make_submission(session, groups["Cats"], "report", received_at=REPORT_DUE + timedelta(seconds=90))
     session.commit()
 
@@ -75,8 +84,16 @@ def test_a_ta_filters_to_late_groups_grants_an_extension_and_reviews(page: Any, 
     assert page.get_by_role("heading", level=1).inner_text() == "Welcome, Tess Assistant"
     page.get_by_role("link", name="DL2026 — Deep Learning").click()
     report_row = page.locator("#milestones tbody tr").nth(1)
-    assert report_row.inner_text().split("\t") == ["Report", "15", "2026-12-20 23:59 (UTC+08:00)", "1", "2", "1",
-                                                   "1", "0 / 3"]
+    assert report_row.inner_text().split("\t") == [
+        "Report",
+        "15",
+        "2026-12-20 23:59 (UTC+08:00)",
+        "1",
+        "2",
+        "1",
+        "1",
+        "0 / 3",
+    ]
     screenshot(page, "course")
 
     page.get_by_role("link", name="Report", exact=True).first.click()
@@ -127,8 +144,14 @@ def test_the_lecturer_runs_overrides_and_publishes_the_selection(page: Any, sess
     lecturer = make_user(session, username="lecturer", name="Lena Lecturer", password=PASSWORD, admin=True)
     course = make_course(session, lecturer=lecturer, code="DL2026", presentation_slots=3)
     tas = [make_staff(session, course, name=f"TA {i}") for i in (1, 2)]
-    scores = {"Ants": (91, 85), "Bees": (80, 80), "Cats": (90, 70), "Dogs": (62, 70), "Eels": (55, 49),
-              "Fish": (74, 81)}
+    scores = {
+        "Ants": (91, 85),
+        "Bees": (80, 80),
+        "Cats": (90, 70),
+        "Dogs": (62, 70),
+        "Eels": (55, 49),
+        "Fish": (74, 81),
+    }
     for i, (name, pair) in enumerate(scores.items()):
         group = make_group(session, course, name=name, size=3)
         sub = make_submission(session, group, "report", received_at=REPORT_DUE - timedelta(hours=10 - i))
@@ -163,12 +186,21 @@ def test_the_lecturer_runs_overrides_and_publishes_the_selection(page: Any, sess
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name=re.compile(r"^Publish run")).click()
     expect(page.get_by_role("status")).to_have_text(
-        "Published: this run is now in force and fixes the week-16 deliverable of every group.")
+        "Published: this run is now in force and fixes the week-16 deliverable of every group."
+    )
     assert page.get_by_role("button", name="Swap").count() == 0
     screenshot(page, "selection-published")
-    deliverables = session.exec(select(ProjectGroup.name, ProjectGroup.deliverable).order_by(col(ProjectGroup.id))).all()
-    assert deliverables == [("Ants", "slides"), ("Bees", "slides"), ("Cats", "poster"), ("Dogs", "poster"),
-                            ("Eels", "poster"), ("Fish", "slides")]
+    deliverables = session.exec(
+        select(ProjectGroup.name, ProjectGroup.deliverable).order_by(col(ProjectGroup.id))
+    ).all()
+    assert deliverables == [
+        ("Ants", "slides"),
+        ("Bees", "slides"),
+        ("Cats", "poster"),
+        ("Dogs", "poster"),
+        ("Eels", "poster"),
+        ("Fish", "slides"),
+    ]
     session.commit()
 
 

@@ -30,6 +30,9 @@ def test_docs_load_offline_and_the_root_leads_to_the_login(page: Any) -> None:
     operations = page.locator(".opblock-summary-path")
     operations.first.wait_for()
     paths = set(operations.all_inner_texts())
-    assert {"/api/v1/me/password", "/api/v1/courses/{course_id}/members",
-            "/api/v1/submissions/{submission_id}/pages/{page}.png"} <= {p.replace("\u200b", "") for p in paths}
+    assert {
+        "/api/v1/me/password",
+        "/api/v1/courses/{course_id}/members",
+        "/api/v1/submissions/{submission_id}/pages/{page}.png",
+    } <= {p.replace("\u200b", "") for p in paths}
     assert blocked == []  # nothing even tried to leave the machine

@@ -17,9 +17,11 @@ from tests.web.test_browser import PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
 
-ROSTER = "student_no,name,email\nS2026001,Ada Lovelace,ada@example.org\nS2026002,Bo Chen,bo@example.org\n" \
-         "S2026003,Cy Diaz,cy@example.org\nS2026004,Dee Evans,dee@example.org\nS2026005,Eve Fox,eve@example.org\n" \
-         "S2026006,Fay Gil,fay@example.org\n"
+ROSTER = (
+    "student_no,name,email\nS2026001,Ada Lovelace,ada@example.org\nS2026002,Bo Chen,bo@example.org\n"
+    "S2026003,Cy Diaz,cy@example.org\nS2026004,Dee Evans,dee@example.org\nS2026005,Eve Fox,eve@example.org\n"
+    "S2026006,Fay Gil,fay@example.org\n"
+)
 REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # Sunday of week 15 at 23:59 in Asia/Shanghai
 
 
@@ -30,7 +32,10 @@ def read_download(download: Any) -> str:
 
 
 def test_the_lecturer_creates_a_course_imports_the_roster_moves_a_deadline_and_releases_marks(
-    page: Any, session: Session, clock: FakeClock, tmp_path: Any,
+    page: Any,
+    session: Session,
+    clock: FakeClock,
+    tmp_path: Any,
 ) -> None:
     clock.set(REPORT_DUE + timedelta(days=3))  # web sessions last 12 hours: the whole story happens now
     make_user(session, username="lecturer", name="Lena Lecturer", password=PASSWORD, admin=True)
@@ -57,7 +62,8 @@ def test_the_lecturer_creates_a_course_imports_the_roster_moves_a_deadline_and_r
     page.get_by_label(re.compile("^Roster CSV")).set_input_files(str(roster))
     page.get_by_role("button", name="Import roster").click()
     expect(page.get_by_role("status")).to_have_text(
-        "6 new accounts, 0 existing user(s) enrolled, 0 already in the course.")
+        "6 new accounts, 0 existing user(s) enrolled, 0 already in the course."
+    )
     assert page.locator("#codes tbody tr").count() == 6
     first_code = page.locator("#codes tbody tr").first.locator("code").inner_text()
     csv_link = page.get_by_role("link", name="Download CSV")
@@ -72,8 +78,7 @@ def test_the_lecturer_creates_a_course_imports_the_roster_moves_a_deadline_and_r
     assert page.locator("#members tbody tr").count() == 7
     screenshot(page, "lecturer-people")
     page.get_by_role("button", name="New activation code for s2026001").click()
-    expect(page.get_by_role("status")).to_have_text(
-        "A new code for Ada Lovelace; earlier unused codes no longer work.")
+    expect(page.get_by_role("status")).to_have_text("A new code for Ada Lovelace; earlier unused codes no longer work.")
     new_code = page.locator("#codes tbody code").inner_text()
     assert new_code != first_code
 
@@ -93,7 +98,8 @@ def test_the_lecturer_creates_a_course_imports_the_roster_moves_a_deadline_and_r
     page.get_by_label(re.compile("^Late tiers")).fill("24 0.9\n72 nine tenths\nany 0.5")
     page.get_by_role("button", name="Save settings").click()
     expect(page.locator("#f-late_tiers-error")).to_have_text(
-        "Line 2: write the hours late (or 'any') and the multiplier, e.g. '24 0.9' (a multiplier between 0 and 1).")
+        "Line 2: write the hours late (or 'any') and the multiplier, e.g. '24 0.9' (a multiplier between 0 and 1)."
+    )
     assert page.get_by_label(re.compile("^Late tiers")).input_value() == "24 0.9\n72 nine tenths\nany 0.5"
     page.get_by_label(re.compile("^Late tiers")).fill("24 0.9\n72 0.7\nany 0.5")
     page.get_by_role("button", name="Save settings").click()
@@ -114,8 +120,9 @@ def test_the_lecturer_creates_a_course_imports_the_roster_moves_a_deadline_and_r
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#ms-report").get_by_role("button", name=re.compile("^Release marks")).click()
     expect(page.get_by_role("status")).to_have_text("Marks released: students now see their marks and reviews.")
-    released = session.exec(select(Milestone.marks_released_at).where(Milestone.course_id == course.id,
-                                                                      Milestone.key == "report")).one()
+    released = session.exec(
+        select(Milestone.marks_released_at).where(Milestone.course_id == course.id, Milestone.key == "report")
+    ).one()
     assert released == REPORT_DUE + timedelta(days=3)
     session.commit()
     with page.expect_download() as download:
@@ -133,8 +140,7 @@ def test_the_lecturer_creates_a_course_imports_the_roster_moves_a_deadline_and_r
     screenshot(page, "lecturer-audit")
 
 
-def test_a_password_change_ends_the_other_session(page: Any, chromium: Any, live_server: str,
-                                                  session: Session) -> None:
+def test_a_password_change_ends_the_other_session(page: Any, chromium: Any, live_server: str, session: Session) -> None:
     course = make_course(session, code="DL2026")
     make_student(session, course, username="s01", name="Ada Student", password=PASSWORD)
     session.commit()
@@ -147,14 +153,17 @@ def test_a_password_change_ends_the_other_session(page: Any, chromium: Any, live
     page.get_by_label(re.compile("^New password \\(")).fill("a-much-better-one")
     page.get_by_label("New password again").fill("a-different-one")
     page.get_by_role("button", name="Change password").click()
-    expect(page.locator("#repeat_password-error")).to_have_text("The two new passwords differ; type the same one twice.")
+    expect(page.locator("#repeat_password-error")).to_have_text(
+        "The two new passwords differ; type the same one twice."
+    )
     screenshot(page, "account-errors")
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label(re.compile("^New password \\(")).fill("a-much-better-one")
     page.get_by_label("New password again").fill("a-much-better-one")
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("status")).to_have_text(
-        "Your password is changed. Every other session and token of yours has ended.")
+        "Your password is changed. Every other session and token of yours has ended."
+    )
     page.reload()
     assert page.get_by_role("heading", level=1).inner_text() == "Welcome, Ada Student"  # this session goes on
     phone.reload()

@@ -30,14 +30,17 @@ def failing_proposal() -> bytes:
 
 def drop_file(page: Any, selector: str, name: str, data: bytes) -> None:
     """Drop a PDF onto an element as a user dragging it from their files would."""
-    page.evaluate("""([selector, name, b64]) => {
+    page.evaluate(
+        """([selector, name, b64]) => {
         const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
         const transfer = new DataTransfer();
         transfer.items.add(new File([bytes], name, {type: "application/pdf"}));
         const target = document.querySelector(selector);
         target.dispatchEvent(new DragEvent("dragenter", {bubbles: true, dataTransfer: transfer}));
         target.dispatchEvent(new DragEvent("drop", {bubbles: true, cancelable: true, dataTransfer: transfer}));
-    }""", [selector, name, base64.b64encode(data).decode()])
+    }""",
+        [selector, name, base64.b64encode(data).decode()],
+    )
 
 
 def picture_loaded(page: Any, test_id: str) -> bool:
@@ -49,7 +52,12 @@ def picture_loaded(page: Any, test_id: str) -> bool:
 
 
 def test_students_form_a_group_propose_and_submit_with_a_fixed_second_version(
-    page: Any, chromium: Any, live_server: str, session: Session, clock: FakeClock, tmp_path: Any,
+    page: Any,
+    chromium: Any,
+    live_server: str,
+    session: Session,
+    clock: FakeClock,
+    tmp_path: Any,
 ) -> None:
     clock.set(BEFORE_PROPOSAL_DUE)
     course = make_course(session, lecturer=make_user(session, admin=True), code="DL2026")
@@ -112,7 +120,8 @@ def test_students_form_a_group_propose_and_submit_with_a_fixed_second_version(
     assert page.get_by_test_id("topic-status").inner_text() == "approved"
     # The deadline in course time, and in the reader's (the browser is in Berlin), written the same way.
     assert page.locator("#m-proposal dd").first.inner_text() == (
-        "2026-11-01 23:59 (UTC+08:00) (your time: 2026-11-01 16:59 (UTC+01:00))")
+        "2026-11-01 23:59 (UTC+08:00) (your time: 2026-11-01 16:59 (UTC+01:00))"
+    )
     assert "Good scope; mind the night-time label noise." in page.locator("#topic").inner_text()
     drop_file(page, "#m-proposal [data-drop]", "proposal.pdf", failing_proposal())
     assert page.locator("#file-proposal").evaluate("input => input.files[0].name") == "proposal.pdf"
@@ -141,28 +150,34 @@ def test_students_form_a_group_propose_and_submit_with_a_fixed_second_version(
     expect(page.get_by_role("status")).to_have_text("Upload stored. Its format report is below.")
     assert page.get_by_test_id("status-proposal").inner_text() == "on time (v2 counts)"
     expect(page.get_by_test_id("version-proposal-2")).to_contain_text(
-        "v2 · proposal-v2.pdf · 2026-11-01 23:00 (UTC+08:00) · accept · on time, × 1.00")
+        "v2 · proposal-v2.pdf · 2026-11-01 23:00 (UTC+08:00) · accept · on time, × 1.00"
+    )
     rows = session.exec(select(Submission.version, Submission.verdict).order_by(col(Submission.version))).all()
     assert rows == [(1, "reject"), (2, "accept")]
 
 
 def test_a_refused_upload_says_why_next_to_the_field_and_keeps_nothing(
-    page: Any, session: Session, clock: FakeClock,
+    page: Any,
+    session: Session,
+    clock: FakeClock,
 ) -> None:
     clock.set(BEFORE_PROPOSAL_DUE)
     course = make_course(session, code="DL2026")
     ada = make_student(session, course, username="s01", name="Ada Student", password=PASSWORD)
-    group = make_group(session, course, name="Owls", members=[ada, make_student(session, course),
-                                                              make_student(session, course)])
+    group = make_group(
+        session, course, name="Owls", members=[ada, make_student(session, course), make_student(session, course)]
+    )
     session.commit()
     log_in(page, "s01")
     page.goto(f"/ui/groups/{group.id}/status")
     drop_file(page, "#m-proposal [data-drop]", "proposal.pdf", build_paper(Paper(proposal_blocks())))
     page.locator("#m-proposal").get_by_role("button", name="Upload as a new version").click()
     expect(page.locator("#file-proposal-error")).to_have_text(
-        "The proposal can be submitted once the group's topic is approved.")
-    page.locator("#file-proposal").set_input_files(files=[{"name": "notes.txt", "mimeType": "text/plain",
-                                                           "buffer": b"not a pdf"}])
+        "The proposal can be submitted once the group's topic is approved."
+    )
+    page.locator("#file-proposal").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a pdf"}]
+    )
     page.locator("#m-proposal").get_by_role("button", name="Upload as a new version").click()
     expect(page.locator("#file-proposal-error")).to_have_text("Only PDF files are accepted.")
     screenshot(page, "student-upload-refused")

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from app.models import Course, Milestone, ProjectGroup, ReviewAssignment, Submission, User
 from tests.factories import (
+    REPORT_DUE,
     T0,
     auth,
     make_course,
@@ -20,9 +21,7 @@ from tests.factories import (
     make_submission,
     make_topic,
 )
-from tests.factories import REPORT_DUE
 from tests.web.helpers import text_of, web_login
-
 
 
 def _rows(html: str) -> list[str]:
@@ -41,8 +40,14 @@ def _course(session: Session) -> tuple[Course, User, dict[str, ProjectGroup]]:
     make_topic(session, groups["Bees"], title="Bee dance NLP", status="proposed")
     on_time = make_submission(session, groups["Ants"], "report", received_at=REPORT_DUE - timedelta(hours=2))
     make_review(session, on_time, ta, 82)
-    make_submission(session, groups["Bees"], "report", received_at=REPORT_DUE + timedelta(hours=30),
-                    verdict="reject", errors=["page-limit", "columns"])
+    make_submission(
+        session,
+        groups["Bees"],
+        "report",
+        received_at=REPORT_DUE + timedelta(hours=30),
+        verdict="reject",
+        errors=["page-limit", "columns"],
+    )
     make_submission(session, groups["Cats"], "report", received_at=REPORT_DUE + timedelta(seconds=90))
     return course, ta, groups
 
@@ -62,8 +67,18 @@ def test_the_dashboard_shows_the_api_figures_and_filters_and_sorts(client: TestC
         "Dogs D1, D2, D3 none missing — — — — 0 —",
     ]
     # The same figures as the API: status, late by, multiplier, verdict, reviews, mean.
-    assert [(r["group_name"], r["status"], r["late_by_seconds"], r["multiplier"], r["verdict"], r["reviews"],
-             r["mean_score"]) for r in api["rows"]] == [
+    assert [
+        (
+            r["group_name"],
+            r["status"],
+            r["late_by_seconds"],
+            r["multiplier"],
+            r["verdict"],
+            r["reviews"],
+            r["mean_score"],
+        )
+        for r in api["rows"]
+    ] == [
         ("Ants", "on_time", 0.0, 1.0, "accept", 1, 82.0),
         ("Bees", "late", 108000.0, 0.7, "reject", 0, None),
         ("Cats", "late", 90.0, 0.9, "accept", 0, None),
@@ -79,9 +94,12 @@ def test_the_dashboard_shows_the_api_figures_and_filters_and_sorts(client: TestC
     by_multiplier = client.get(f"/ui/courses/{course.id}/milestones/report?sort=multiplier&order=asc").text
     assert [row.split()[0] for row in _rows(by_multiplier)] == ["Bees", "Cats", "Ants", "Dogs"]  # missing last
 
-    filtered = {name: [row.split()[0] for row in _rows(client.get(
-        f"/ui/courses/{course.id}/milestones/report?filter={name}").text)]
-        for name in ("missing", "format", "unreviewed")}
+    filtered = {
+        name: [
+            row.split()[0] for row in _rows(client.get(f"/ui/courses/{course.id}/milestones/report?filter={name}").text)
+        ]
+        for name in ("missing", "format", "unreviewed")
+    }
     assert filtered == {"missing": ["Dogs"], "format": ["Bees"], "unreviewed": ["Bees", "Cats"]}
     assert client.get(f"/ui/courses/{course.id}/milestones/report?filter=bogus").status_code == 422
 
@@ -89,13 +107,18 @@ def test_the_dashboard_shows_the_api_figures_and_filters_and_sorts(client: TestC
 def test_mine_to_review_lists_my_unreviewed_assignments(client: TestClient, session: Session) -> None:
     course, ta, groups = _course(session)
     other = make_staff(session, course)
-    report_id = session.exec(select(Milestone.id).where(Milestone.course_id == course.id,
-                                                        Milestone.key == "report")).one()
-    subs = {g.name: session.exec(select(Submission).where(Submission.group_id == g.id)).first()
-            for g in groups.values()}
+    report_id = session.exec(
+        select(Milestone.id).where(Milestone.course_id == course.id, Milestone.key == "report")
+    ).one()
+    subs = {
+        g.name: session.exec(select(Submission).where(Submission.group_id == g.id)).first() for g in groups.values()
+    }
     for name, reviewer in (("Ants", ta), ("Bees", ta), ("Cats", other)):
-        session.add(ReviewAssignment(milestone_id=report_id, submission_id=subs[name].id, reviewer_id=reviewer.id,
-                                     created_at=T0))
+        session.add(
+            ReviewAssignment(
+                milestone_id=report_id, submission_id=subs[name].id, reviewer_id=reviewer.id, created_at=T0
+            )
+        )
     web_login(client, session, ta)
     page = client.get(f"/ui/courses/{course.id}/milestones/report?filter=mine").text
     assert [row.split()[0] for row in _rows(page)] == ["Bees"]  # Ants: already reviewed by Tess
@@ -116,7 +139,6 @@ def test_the_csv_holds_the_rows_shown(client: TestClient, session: Session) -> N
         f"{groups['Cats'].id},Cats,C1; C2; C3,,,late,2026-12-20T23:59:00+08:00,no,1,no,"
         "2026-12-21T00:00:30+08:00,0.03,0.90,accept,,,0,\r\n"
     )
-
 
 
 def test_the_csv_writes_long_lateness_in_hours_with_two_decimals(client: TestClient, session: Session) -> None:
@@ -151,8 +173,14 @@ def _groups_with_reports(session: Session, course: Course, ta: User, count: int)
     for i in range(count):
         group = make_group(session, course, size=3, name=f"G{i:03d}")
         make_topic(session, group)
-        sub = make_submission(session, group, "report", received_at=REPORT_DUE + timedelta(minutes=i - count // 2),
-                              verdict="reject" if i % 3 == 0 else "accept", errors=["columns"] if i % 3 == 0 else None)
+        sub = make_submission(
+            session,
+            group,
+            "report",
+            received_at=REPORT_DUE + timedelta(minutes=i - count // 2),
+            verdict="reject" if i % 3 == 0 else "accept",
+            errors=["columns"] if i % 3 == 0 else None,
+        )
         if i % 2 == 0:
             make_review(session, sub, ta, 50 + i % 50)
 
@@ -168,9 +196,11 @@ def test_the_dashboard_page_runs_the_same_number_of_queries_for_20_and_200_group
     counts = {}
     for course, ta, n in ((small, ta_small, 20), (big, ta_big, 200)):
         web_login(client, session, ta)
-        for path in (f"/ui/courses/{course.id}/milestones/report?sort=late&order=desc",
-                     f"/ui/courses/{course.id}/milestones/report?filter=mine",
-                     f"/ui/courses/{course.id}/milestones/report/dashboard.csv"):
+        for path in (
+            f"/ui/courses/{course.id}/milestones/report?sort=late&order=desc",
+            f"/ui/courses/{course.id}/milestones/report?filter=mine",
+            f"/ui/courses/{course.id}/milestones/report/dashboard.csv",
+        ):
             with count_queries() as counter:
                 response = client.get(path)
             assert response.status_code == 200

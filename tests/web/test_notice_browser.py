@@ -19,7 +19,10 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_student_sets_preferences_and_staff_retry_a_failed_notice(
-    page: Any, session: Session, smtp: SmtpServer, clock: FakeClock,
+    page: Any,
+    session: Session,
+    smtp: SmtpServer,
+    clock: FakeClock,
 ) -> None:
     lecturer = make_user(session, admin=True, name="Lena Lecturer")
     course = make_course(session, lecturer=lecturer, code="DL2026")
@@ -45,7 +48,9 @@ def test_a_student_sets_preferences_and_staff_retry_a_failed_notice(
     page.get_by_role("button", name="Save preferences").click()
     expect(page.get_by_role("status")).to_have_text("Your email preferences are saved.")
     expect(page.get_by_label("Deadline reminders (48 h and 24 h before a deadline)")).not_to_be_checked()
-    expect(page.get_by_label("Weekly digest for staff (what arrived, what is late, what is unreviewed)")).to_be_checked()
+    expect(
+        page.get_by_label("Weekly digest for staff (what arrived, what is late, what is unreviewed)")
+    ).to_be_checked()
     screenshot(page, "account-notices")
     assert session.exec(select(NoticeOptOut.user_id, NoticeOptOut.kind)).all() == [(ann.id, "reminder")]
     session.rollback()
@@ -62,7 +67,8 @@ def test_a_student_sets_preferences_and_staff_retry_a_failed_notice(
     smtp.recorder.refuse.clear()
     page.get_by_role("button", name="Retry the notice to ben@example.edu").click()
     expect(page.get_by_role("status")).to_have_text(
-        "The notice is queued again; the sender delivers it on its next round.")
+        "The notice is queued again; the sender delivers it on its next round."
+    )
     assert deliver(clock()).sent == 1
     page.reload()
     page.get_by_role("link", name="Sent (2)").click()

@@ -15,7 +15,10 @@ from tests.web.helpers import text_of, web_login
 
 
 def test_a_student_turns_reminders_off_and_reads_what_was_sent(
-    client: TestClient, session: Session, smtp: SmtpServer, clock: FakeClock,
+    client: TestClient,
+    session: Session,
+    smtp: SmtpServer,
+    clock: FakeClock,
 ) -> None:
     c = cast(session)
     c.group.deliverable = "slides"
@@ -41,7 +44,10 @@ def test_a_student_turns_reminders_off_and_reads_what_was_sent(
 
 
 def test_staff_see_the_outbox_and_retry_a_failed_notice(
-    client: TestClient, session: Session, smtp: SmtpServer, clock: FakeClock,
+    client: TestClient,
+    session: Session,
+    smtp: SmtpServer,
+    clock: FakeClock,
 ) -> None:
     c = cast(session)
     smtp.recorder.refuse.add("cai@dl2026.example.edu")
@@ -54,8 +60,10 @@ def test_staff_see_the_outbox_and_retry_a_failed_notice(
     assert page.status_code == 200
     text = unescape(text_of(page.text))
     assert "Failed (1)" in text and "Sent (2)" in text
-    assert "Cai Gamma <cai@dl2026.example.edu> DL2026: your poster board failed 1 " \
-           "cai@dl2026.example.edu: 550 5.1.1 No such mailbox here Retry" in text
+    assert (
+        "Cai Gamma <cai@dl2026.example.edu> DL2026: your poster board failed 1 "
+        "cai@dl2026.example.edu: 550 5.1.1 No such mailbox here Retry" in text
+    )
     assert MSG_NO_SMTP not in text
     notice_id = int(page.text.split('action="/ui/notices/')[1].split("/")[0])
     smtp.recorder.refuse.clear()

@@ -34,14 +34,17 @@ def test_the_lecturer_runs_overrides_and_publishes(client: TestClient, session: 
     csrf = web_login(client, session, lecturer)
     assert "Run the selection" in text_of(client.get(f"/ui/courses/{course.id}/selection").text)
 
-    response = client.post(f"/ui/courses/{course.id}/selection", data={"csrf_token": csrf, "slots": "2"},
-                           follow_redirects=False)
+    response = client.post(
+        f"/ui/courses/{course.id}/selection", data={"csrf_token": csrf, "slots": "2"}, follow_redirects=False
+    )
     assert response.status_code == 303
     run_id = session.exec(select(SelectionRun.id)).one()
     session.commit()  # end the read (objects stay loaded): SQLite takes its write lock at BEGIN
     assert response.headers["location"] == f"/ui/courses/{course.id}/selection?run={run_id}&saved=run"
     html = client.get(response.headers["location"]).text
-    rows = re.findall(r"<tr>\s*(.*?)</tr>", html.split('<table id="ranking"')[1].split("<tbody>")[1].split("</tbody>")[0], re.S)
+    rows = re.findall(
+        r"<tr>\s*(.*?)</tr>", html.split('<table id="ranking"')[1].split("<tbody>")[1].split("</tbody>")[0], re.S
+    )
     assert [text_of(r) for r in rows] == [
         "1 Ants 90.00 90.00 1 2026-12-19 12:00 (UTC+08:00) mean score presents",
         "2 Bees 80.00 80.00 4 2026-12-19 13:00 (UTC+08:00) tie on mean: higher median presents",
@@ -49,12 +52,22 @@ def test_the_lecturer_runs_overrides_and_publishes(client: TestClient, session: 
         "4 Dogs 60.00 60.00 1 2026-12-19 15:00 (UTC+08:00) mean score poster",
     ]
     svg = html.split("<svg")[1].split("</svg>")[0]
-    assert "Histogram of report scores: 0–10: 0; 10–20: 0; 20–30: 0; 30–40: 0; 40–50: 0; 50–60: 0; 60–70: 1; 70–80: 0; 80–90: 2; 90–100: 1" in svg
+    assert (
+        "Histogram of report scores: 0–10: 0; 10–20: 0; 20–30: 0; 30–40: 0; 40–50: 0; 50–60: 0; 60–70: 1; 70–80: 0; 80–90: 2; 90–100: 1"
+        in svg
+    )
     assert svg.count("<rect") == 10
 
-    response = client.post(f"/ui/selections/{run_id}/overrides", follow_redirects=False,
-                           data={"csrf_token": csrf, "add_group_id": str(dogs.id), "remove_group_id": str(bees.id),
-                                 "reason": "Bees present at a conference that week."})
+    response = client.post(
+        f"/ui/selections/{run_id}/overrides",
+        follow_redirects=False,
+        data={
+            "csrf_token": csrf,
+            "add_group_id": str(dogs.id),
+            "remove_group_id": str(bees.id),
+            "reason": "Bees present at a conference that week.",
+        },
+    )
     assert response.status_code == 303
     page = text_of(client.get(response.headers["location"]).text)
     assert "Override saved." in page
@@ -69,7 +82,9 @@ def test_the_lecturer_runs_overrides_and_publishes(client: TestClient, session: 
     assert f"Run {run_id} published" in page
     assert "Swap" not in page
     session.expire_all()
-    deliverables = session.exec(select(ProjectGroup.name, ProjectGroup.deliverable).order_by(col(ProjectGroup.id))).all()
+    deliverables = session.exec(
+        select(ProjectGroup.name, ProjectGroup.deliverable).order_by(col(ProjectGroup.id))
+    ).all()
     assert deliverables == [("Ants", "slides"), ("Bees", "poster"), ("Cats", "poster"), ("Dogs", "slides")]
 
 
@@ -99,7 +114,9 @@ def test_a_ta_reads_the_selection_but_gets_no_forms(client: TestClient, session:
 
 
 def test_the_page_reads_every_run_in_a_fixed_number_of_queries(
-    client: TestClient, session: Session, count_queries  # noqa: ANN001
+    client: TestClient,
+    session: Session,
+    count_queries,
 ) -> None:
     lecturer, _, course, _ = _course_with_reports(session)
     csrf = web_login(client, session, lecturer)
