@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from alembic.config import Config
+
     from app.config import Settings
 
 
@@ -24,7 +26,7 @@ cli = typer.Typer(
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def alembic_config(url: str | None = None):
+def alembic_config(url: str | None = None) -> "Config":
     """The Alembic configuration of this project, optionally for another database URL."""
     from alembic.config import Config
 

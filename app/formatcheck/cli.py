@@ -7,9 +7,9 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from app.formatcheck.isolate import RenderFailed, check_pdf_isolated, default_pool, render_page_isolated
 from app.formatcheck.report import CheckReport
@@ -103,7 +103,7 @@ def _check_all(files: list[str], ruleset: str, stderr: TextIO) -> list[CheckRepo
         return [future.result() for future in futures]
 
 
-def _show_progress(futures: list, stderr: TextIO) -> None:
+def _show_progress(futures: list[Future[Any]], stderr: TextIO) -> None:
     from concurrent.futures import as_completed
 
     from rich.console import Console

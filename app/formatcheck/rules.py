@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from app.formatcheck.boxes import line_boxes, page_boxes
-from app.formatcheck.headings import _NUMBERING, _display_name, _Heading, _sections_of, _show_synonym, _synonym_table
+from app.formatcheck.headings import _NUMBERING, _display_name, _sections_of, _show_synonym, _synonym_table
 from app.formatcheck.layout import (
     _body_pages,
     _describe_size,
+    _Heading,
     _in_references,
     _is_body,
     _is_letter,

@@ -257,7 +257,8 @@ def calendar_build(
             for event in source(session, user=user, access=access, now=now):
                 calendar.add_component(event)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def _course_events(session: Session, *, user: User, access: CourseAccess, now: datetime) -> list[Event]:

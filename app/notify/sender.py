@@ -73,7 +73,8 @@ def smtp_target(url: str) -> SmtpTarget:
 
 def backoff(attempts: int) -> timedelta:
     """The wait before the next try after `attempts` failed ones: 1 min, 2, 4, ... at most 6 h."""
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+    wait: timedelta = BACKOFF_BASE * 2 ** max(attempts - 1, 0)
+    return min(wait, BACKOFF_CAP)
 
 
 class TransientError(Exception):
@@ -262,8 +263,8 @@ def _record(notice: Notice, *, error: Exception | None, now: datetime) -> None:
 
 def notices_record(session: Session, outcomes: list[tuple[Notice, Exception | None]], *, now: datetime) -> None:
     """Write what happened to each claimed notice: sent, back to pending with its next try, or failed."""
-    plain_sent = []
-    others = []
+    plain_sent: list[Notice] = []
+    others: list[Notice] = []
     for notice, error in outcomes:
         had_secret = notice.secret is not None
         _record(notice, error=error, now=now)

@@ -221,16 +221,11 @@ def roster_import(
     snos = [r.student_no.lower() for r in rows]
     emails = [r.email for r in rows]
     by_sno = {
-        u.student_no.lower(): u
-        for u in session.exec(  # type: ignore[union-attr]
-            select(User).where(func.lower(col(User.student_no)).in_(snos))
-        )
+        (u.student_no or "").lower(): u
+        for u in session.exec(select(User).where(func.lower(col(User.student_no)).in_(snos)))
     }
     by_email = {
-        u.email.lower(): u
-        for u in session.exec(  # type: ignore[union-attr]
-            select(User).where(func.lower(col(User.email)).in_(emails))
-        )
+        (u.email or "").lower(): u for u in session.exec(select(User).where(func.lower(col(User.email)).in_(emails)))
     }
     by_username = {u.username: u for u in session.exec(select(User).where(col(User.username).in_(snos)))}
     roles = dict(

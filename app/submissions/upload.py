@@ -85,7 +85,7 @@ async def receive_pdf(request: Request, staged: StagedFile, *, max_bytes: int) -
         # Inside the try: the parser refuses some boundaries (longer than 256 bytes) when it is built.
         parser = MultipartParser(
             params[b"boundary"],
-            {  # type: ignore[arg-type]
+            {
                 "on_part_begin": part.on_part_begin,
                 "on_part_data": part.on_part_data,
                 "on_part_end": part.on_part_end,
