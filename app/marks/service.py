@@ -107,7 +107,7 @@ def marks_table(
     if user_ids is not None:
         statement = statement.where(col(User.id).in_(sorted(user_ids)))
     students = sorted(
-        (StudentRef(id=i, student_no=no, name=name) for i, no, name in session.exec(statement)),
+        (StudentRef(id=i or 0, student_no=no, name=name) for i, no, name in session.exec(statement)),
         key=lambda u: (u.student_no is None, u.student_no or "", u.id),
     )
     groups = dict(
@@ -124,13 +124,15 @@ def marks_table(
     weight, ballots = ballot_marks(session, course_id=course.id or 0)
     for m in milestones:
         due = milestone_deadline(course, m)
-        results = {
+        group_results = {
             gid: milestone_result(scores=s.scores, multiplier=s.graded.lateness.multiplier)
             for gid, s in milestone_scores(session, course=course, milestone=m, normalise=normalise).items()
         }
         if m.ruleset == FINAL_RULESET and ballots:
-            results = {gid: with_ballots(r, ballot_mark=ballots.get(gid), weight=weight) for gid, r in results.items()}
-        per_milestone[m.key] = (due, results)
+            group_results = {
+                gid: with_ballots(r, ballot_mark=ballots.get(gid), weight=weight) for gid, r in group_results.items()
+            }
+        per_milestone[m.key] = (due, group_results)
     assignment = {
         a.user_id: a.mark for a in session.exec(select(AssignmentMark).where(AssignmentMark.course_id == course.id))
     }
@@ -307,8 +309,8 @@ def _parse_assignment_csv(text: str, students: dict[str, int]) -> tuple[dict[int
 def assignment_marks_import(session: Session, *, user: User, course_id: int, text: str, now: datetime) -> int:
     """Import `student_no,assignment_mark` rows (lecturer); any bad line refuses the whole file with every error."""
     course_for(session, course_id=course_id, user=user, roles=frozenset({LECTURER}))
-    students = dict(
-        session.exec(
+    students: dict[str, int] = dict(
+        session.exec(  # type: ignore[arg-type]  # the query excludes null student numbers; ids are never null
             select(User.student_no, User.id)
             .join(CourseMember, col(CourseMember.user_id) == col(User.id))
             .where(CourseMember.course_id == course_id, CourseMember.role == STUDENT, col(User.student_no).is_not(None))
