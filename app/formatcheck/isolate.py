@@ -168,7 +168,7 @@ class WorkerPool:
                     worker.kill()
                     return status
                 try:
-                    result = worker.inbox.recv()
+                    result: tuple[str, Any] = worker.inbox.recv()
                 except (EOFError, OSError):
                     worker.kill()
                     return ("died", worker.process.returncode)

@@ -20,7 +20,7 @@ _SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
 # FPDFText_GetTextObject again, declared to return the bare address: comparing text objects per
 # character then costs one call, not a call and a ctypes.cast.
 _TEXT_OBJECT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
-    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
+    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value  # type: ignore[arg-type]  # a loaded symbol is never NULL
 )
 # A run wider than this many ems per character holds gaps wider than word spaces (Times averages ~0.45).
 _GAPPY_WIDTH = 0.6

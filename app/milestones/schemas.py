@@ -28,7 +28,7 @@ class MilestoneUpdate(StrictInput):
     """A lecturer's change of a deadline or rule; `due_at: null` returns to the week's Sunday 23:59."""
 
     due_at: Instant | None = None
-    errors_block: bool = Field(default=None)
+    errors_block: bool = Field(default=None)  # type: ignore[assignment]  # absent: unchanged; null is refused
     page_limit: int | None = Field(default=None, ge=1, le=100)
 
 

@@ -179,8 +179,9 @@ def notice_message(notice: Notice, *, mail_from: str) -> Message:
     message["Auto-Submitted"] = "auto-generated"
     if notice.kind in OPTIONAL_KINDS:
         message["List-Unsubscribe"] = f"<{link('/ui/account/notices')}>"
-    message.attach(MIMEText(notice.body_text, "plain", _UTF8_QP))
-    message.attach(MIMEText(notice.body_html, "html", _UTF8_QP))
+    # MIMEText takes a Charset object at run time (it picks quoted-printable); the stubs only name str.
+    message.attach(MIMEText(notice.body_text, "plain", _UTF8_QP))  # type: ignore[arg-type]
+    message.attach(MIMEText(notice.body_html, "html", _UTF8_QP))  # type: ignore[arg-type]
     return message
 
 

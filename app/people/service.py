@@ -73,7 +73,7 @@ def token_issue(
     """A new bearer token (or web session, or calendar feed) for the user; only its hash is stored."""
     secret = new_secret()
     ttl = ttl if ttl is not None else timedelta(minutes=get_settings().token_ttl_minutes)
-    token = ApiToken(user_id=user.id, token_hash=digest(secret), kind=kind, created_at=now, expires_at=now + ttl)
+    token = ApiToken(user_id=user.id or 0, token_hash=digest(secret), kind=kind, created_at=now, expires_at=now + ttl)
     session.add(token)
     session.flush()
     return secret, token
@@ -209,7 +209,7 @@ def activation_issue(session: Session, *, user: User, now: datetime) -> str:
     """A one-time activation code for the user (earlier unused codes stay valid until they expire)."""
     code = new_secret(9)
     ttl = timedelta(days=get_settings().activation_ttl_days)
-    session.add(ActivationCode(user_id=user.id, code_hash=digest(code), created_at=now, expires_at=now + ttl))
+    session.add(ActivationCode(user_id=user.id or 0, code_hash=digest(code), created_at=now, expires_at=now + ttl))
     return code
 
 
@@ -230,14 +230,14 @@ def activate(session: Session, *, code: str, password: str, now: datetime) -> Us
 def user_memberships(session: Session, *, user: User) -> tuple[list[CourseMember], list[ProjectGroup]]:
     """The user's course roles and current groups."""
     roles = list(
-        session.exec(select(CourseMember).where(CourseMember.user_id == user.id).order_by(CourseMember.course_id))
+        session.exec(select(CourseMember).where(CourseMember.user_id == user.id).order_by(col(CourseMember.course_id)))
     )
     groups = list(
         session.exec(
             select(ProjectGroup)
             .join(GroupMembership, col(GroupMembership.group_id) == col(ProjectGroup.id))
             .where(GroupMembership.user_id == user.id, col(GroupMembership.left_at).is_(None))
-            .order_by(ProjectGroup.course_id)
+            .order_by(col(ProjectGroup.course_id))
         )
     )
     return roles, groups
