@@ -98,7 +98,28 @@ def make_pdfs(count: int, min_mb: float, max_mb: float, seed: int) -> list[bytes
     from PIL import Image
 
     rng = random.Random(seed)
-    words = ["deep", "network", "training", "loss", "gradient", "attention", "image", "token", "dataset", "benchmark", "accuracy", "model", "layer", "convolution", "transformer", "embedding", "baseline", "ablation", "experiment", "result"]
+    words = [
+        "deep",
+        "network",
+        "training",
+        "loss",
+        "gradient",
+        "attention",
+        "image",
+        "token",
+        "dataset",
+        "benchmark",
+        "accuracy",
+        "model",
+        "layer",
+        "convolution",
+        "transformer",
+        "embedding",
+        "baseline",
+        "ablation",
+        "experiment",
+        "result",
+    ]
     pdfs = []
     for n in range(count):
         target = rng.uniform(min_mb, max_mb) * 1024 * 1024

@@ -33,7 +33,48 @@ MM = 72 / 25.4
 A0 = (841 * MM, 1189 * MM)
 A1 = (594 * MM, 841 * MM)
 
-_WORDS = ["deep", "learning", "models", "learn", "representations", "from", "data", "and", "we", "study", "how", "training", "choices", "affect", "accuracy", "robustness", "and", "cost", "across", "several", "benchmark", "datasets", "with", "careful", "ablations", "our", "results", "show", "consistent", "gains", "when", "the", "network", "is", "pretrained", "and", "the", "schedule", "is", "tuned"]
+_WORDS = [
+    "deep",
+    "learning",
+    "models",
+    "learn",
+    "representations",
+    "from",
+    "data",
+    "and",
+    "we",
+    "study",
+    "how",
+    "training",
+    "choices",
+    "affect",
+    "accuracy",
+    "robustness",
+    "and",
+    "cost",
+    "across",
+    "several",
+    "benchmark",
+    "datasets",
+    "with",
+    "careful",
+    "ablations",
+    "our",
+    "results",
+    "show",
+    "consistent",
+    "gains",
+    "when",
+    "the",
+    "network",
+    "is",
+    "pretrained",
+    "and",
+    "the",
+    "schedule",
+    "is",
+    "tuned",
+]
 
 
 def words(n: int, seed: int = 0) -> str:
