@@ -62,6 +62,12 @@ def bench_app() -> Any:
     from app.main import create_app
     from app.submissions.upload import receive_pdf
 
+    import re
+
+    from app import middleware
+
+    # The sink takes a file, so it gets an upload route's body limit rather than a JSON route's.
+    middleware.UPLOAD_ROUTES = (*middleware.UPLOAD_ROUTES, re.compile(f"^{re.escape(SINK_PATH)}$"))
     app = create_app()
 
     @app.post(SINK_PATH, include_in_schema=False)
@@ -291,11 +297,12 @@ async def replay(
 
         async def one(at: float, group: int, member: int, body: bytes) -> None:
             await asyncio.sleep(max(0.0, phase.started + at - time.perf_counter()))
+            # The sink carries the same token: anonymous bodies are capped before the route runs.
+            headers = {"Authorization": f"Bearer {tokens[group][member]}"}
             if name == "sink":
-                url, headers = SINK_PATH, {}
+                url = SINK_PATH
             else:
                 url = f"/api/v1/groups/{group_ids[group]}/milestones/report/submissions"
-                headers = {"Authorization": f"Bearer {tokens[group][member]}"}
             phase.in_flight += 1
             phase.max_in_flight = max(phase.max_in_flight, phase.in_flight)
             sent = time.perf_counter()
@@ -393,7 +400,9 @@ def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work:
             wait_ready(base, server)
             # Warm the format checker's worker processes, as a running server would be (a few checks at
             # once, so that every app process is likely to get one).
-            asyncio.run(warm_up(base, pdfs[0], tokens[0][0], 3 * args.workers))
+            # One check per student: each user may have only two checks in flight.
+            warm_tokens = [tokens[g % args.groups][0] for g in range(3 * args.workers)]
+            asyncio.run(warm_up(base, pdfs[0], warm_tokens))
             results = []
             for name in ("sink", "upload"):
                 phase = asyncio.run(replay(name, base, schedule, group_ids, tokens))
@@ -415,7 +424,7 @@ def run_backend(backend: str, args: argparse.Namespace, pdfs: list[bytes], work:
             subprocess.run([str(ROOT / "scripts" / "pg-test-server"), "stop", str(pg_dir)], check=False)
 
 
-async def warm_up(base: str, pdf: bytes, token: str, count: int) -> None:
+async def warm_up(base: str, pdf: bytes, tokens: list[str]) -> None:
     """Dry-run checks in parallel, to start the format checker's workers before the clock runs."""
     import httpx
 
@@ -427,7 +436,7 @@ async def warm_up(base: str, pdf: bytes, token: str, count: int) -> None:
                     files={"file": ("w.pdf", pdf)},
                     headers={"Authorization": f"Bearer {token}"},
                 )
-                for _ in range(count)
+                for token in tokens
             )
         )
     for answer in answers:
