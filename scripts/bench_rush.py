@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +55,15 @@ HOST = "127.0.0.1"
 
 def bench_app() -> Any:
     """This project's app with the extra sink route (an app factory, so each worker process builds one)."""
+    import re
+
     from fastapi import Request
 
+    from app import middleware
     from app.config import get_settings
     from app.deps import StagedUploadDep
     from app.main import create_app
     from app.submissions.upload import receive_pdf
-
-    import re
-
-    from app import middleware
 
     # The sink takes a file, so it gets an upload route's body limit rather than a JSON route's.
     middleware.UPLOAD_ROUTES = (*middleware.UPLOAD_ROUTES, re.compile(f"^{re.escape(SINK_PATH)}$"))
@@ -182,7 +181,8 @@ def setup_course(url: str, groups: int) -> tuple[list[int], list[list[str]]]:
     with Session(get_engine(), expire_on_commit=False) as session:
         admin = user_create(session, username="bench-admin", password=None, name="Admin", is_admin=True, now=now)
         # A course that started 14 weeks ago: the report (week 15) is due within days, as in a real rush.
-        monday = date.today() - timedelta(days=date.today().weekday() + 14 * 7)
+        today = now.date()
+        monday = today - timedelta(days=today.weekday() + 14 * 7)
         course = course_create(
             session, user=admin, data=CourseCreate(code="RUSH", title="Rush", start_date=monday), now=now
         )
@@ -268,7 +268,7 @@ class Phase:
         wall = self.finished - self.started
 
         def pct(p: float) -> float:
-            return lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))] if lat else 0.0
+            return lat[min(len(lat) - 1, round(p / 100 * (len(lat) - 1)))] if lat else 0.0
 
         return {
             "phase": self.name,
@@ -299,10 +299,7 @@ async def replay(
             await asyncio.sleep(max(0.0, phase.started + at - time.perf_counter()))
             # The sink carries the same token: anonymous bodies are capped before the route runs.
             headers = {"Authorization": f"Bearer {tokens[group][member]}"}
-            if name == "sink":
-                url = SINK_PATH
-            else:
-                url = f"/api/v1/groups/{group_ids[group]}/milestones/report/submissions"
+            url = SINK_PATH if name == "sink" else f"/api/v1/groups/{group_ids[group]}/milestones/report/submissions"
             phase.in_flight += 1
             phase.max_in_flight = max(phase.max_in_flight, phase.in_flight)
             sent = time.perf_counter()
