@@ -157,7 +157,9 @@ def measure(url: str, groups: int, runs: int) -> list[tuple[str, float]]:
     from app.programme.export import programme_csv, programme_pdf
     from app.programme.flows import programme_publish, selection_publish_flow
     from app.programme.schemas import SessionIn
-    from app.programme.service import programme_view, session_create, talks_place
+    from app.programme.service import session_create
+    from app.programme.slots import talks_place
+    from app.programme.views import programme_view
 
     engine = get_engine()
     now = datetime(2026, 12, 21, 2, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from app.access import CourseAccess, current_group_id
 from app.milestones.service import local_instant
 from app.models import Programme, User
-from app.programme.service import ProgrammeView, SessionView, TalkView, programme_build
+from app.programme.views import ProgrammeView, SessionView, TalkView, programme_build
 
 
 def programme_events(session: Session, *, user: User, access: CourseAccess, now: datetime) -> list[Event]:

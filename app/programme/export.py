@@ -7,7 +7,7 @@ from datetime import datetime
 from fpdf import FPDF
 
 from app.milestones.service import local_instant
-from app.programme.service import ProgrammeView
+from app.programme.views import ProgrammeView
 from app.spreadsheet import text_cell
 
 CSV_HEADER = ["kind", "session", "room", "position", "starts_at", "ends_at", "board", "group", "topic", "members"]

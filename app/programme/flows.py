@@ -9,15 +9,11 @@ from app.errors import Conflict
 from app.models import ProjectGroup, User
 from app.notify.events import notice_programme_published
 from app.programme.boards import boards_sync
-from app.programme.service import (
-    ERR_NO_RUN,
-    ProgrammeView,
-    programme_build,
-    programme_row,
-    slots_prune,
-    staff_access,
-)
-from app.selection.service import PublishOutcome, selection_in_force_id, selection_publish
+from app.programme.service import programme_row, staff_access
+from app.programme.slots import ERR_NO_RUN, slots_prune
+from app.programme.views import ProgrammeView, programme_build
+from app.selection.publish import PublishOutcome, selection_publish
+from app.selection.service import selection_in_force_id
 from app.storage import FileStore
 
 

@@ -8,7 +8,7 @@ from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.errors import body_of
 from app.milestones.service import local_instant
 from app.models import PosterBallot, PosterBoard
-from app.programme import ballots, boards, service
+from app.programme import ballots, boards, service, slots, views
 from app.programme.export import programme_csv, programme_pdf
 from app.programme.flows import programme_publish
 from app.programme.schemas import (
@@ -32,11 +32,11 @@ from app.programme.schemas import (
 router = APIRouter(prefix="/courses/{course_id}/programme", tags=["programme"], route_class=TransactionRoute)
 
 
-def _group(info: service.GroupInfo) -> GroupRef:
+def _group(info: views.GroupInfo) -> GroupRef:
     return GroupRef(id=info.id, name=info.name, topic=info.topic, members=info.members)
 
 
-def session_public(view: service.ProgrammeView, s: service.SessionView) -> SessionPublic:
+def session_public(view: views.ProgrammeView, s: views.SessionView) -> SessionPublic:
     """A session with its talks' times in the course time zone."""
     course, row = view.course, s.session
     span = s.span
@@ -69,7 +69,7 @@ def session_public(view: service.ProgrammeView, s: service.SessionView) -> Sessi
     )
 
 
-def programme_public(view: service.ProgrammeView, counts: dict[int, int] | None = None) -> ProgrammePublic:
+def programme_public(view: views.ProgrammeView, counts: dict[int, int] | None = None) -> ProgrammePublic:
     """The programme as returned by the API; ballot counts only when given (staff)."""
     row, course = view.programme, view.course
 
@@ -103,14 +103,14 @@ def programme_public(view: service.ProgrammeView, counts: dict[int, int] | None 
     )
 
 
-def _staff_counts(session: SessionDep, user: CurrentUser, view: service.ProgrammeView) -> dict[int, int] | None:
+def _staff_counts(session: SessionDep, user: CurrentUser, view: views.ProgrammeView) -> dict[int, int] | None:
     if not view.access.is_staff:
         return None
     return ballots.ballot_counts(session, user=user, course_id=view.course.id or 0)
 
 
 def _read_back(session: SessionDep, user: CurrentUser, course_id: int, clock: ClockDep) -> ProgrammePublic:
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     return programme_public(view, _staff_counts(session, user, view))
 
 
@@ -144,7 +144,7 @@ def create_session(
 ) -> SessionPublic:
     """Add a session of talks (staff); 409 when it would overlap another session."""
     row = service.session_create(session, user=user, course_id=course_id, data=body, now=clock())
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     return session_public(view, next(s for s in view.sessions if s.session.id == row.id))
 
 
@@ -154,7 +154,7 @@ def update_session(
 ) -> SessionPublic:
     """Change a session (staff); its talks keep their order and their times follow."""
     row = service.session_update(session, user=user, course_id=course_id, session_id=session_id, data=body, now=clock())
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     return session_public(view, next(s for s in view.sessions if s.session.id == row.id))
 
 
@@ -169,7 +169,7 @@ def place_talks(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, body: PlaceIn
 ) -> ProgrammePublic:
     """Place the presenting groups in the sessions by ranking or seeded random order (staff); replaces the order."""
-    service.talks_place(session, user=user, course_id=course_id, mode=body.order, seed=body.seed, now=clock())
+    slots.talks_place(session, user=user, course_id=course_id, mode=body.order, seed=body.seed, now=clock())
     return _read_back(session, user, course_id, clock)
 
 
@@ -178,7 +178,7 @@ def move_talk(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, slot_id: int, body: MoveIn
 ) -> ProgrammePublic:
     """Move a talk to a position of a session (staff); the talks close up, with no gap or overlap."""
-    service.slot_move(
+    slots.slot_move(
         session,
         user=user,
         course_id=course_id,
@@ -235,7 +235,7 @@ def my_ballots(session: SessionDep, clock: ClockDep, user: CurrentUser, course_i
 @router.get("/programme.csv", response_class=Response, responses=body_of("text/csv"))
 def programme_csv_export(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
     """The programme as CSV: talks in order, then boards by number (as the caller may see it)."""
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     return Response(
         programme_csv(view),
         media_type="text/csv; charset=utf-8",
@@ -246,7 +246,7 @@ def programme_csv_export(session: SessionDep, clock: ClockDep, user: CurrentUser
 @router.get("/programme.pdf", response_class=Response, responses=body_of("application/pdf", binary=True))
 def programme_pdf_export(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
     """The printable programme and board list as PDF (as the caller may see it)."""
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     return Response(
         programme_pdf(view),
         media_type="application/pdf",

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.access import MAX_ROW_ID
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
-from app.reviews import service
+from app.reviews import assignments, service
 from app.reviews.schemas import (
     AssignmentPublic,
     AssignmentsIn,
@@ -92,7 +92,7 @@ def assign_reviewers(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, key: str, body: AssignmentsIn
 ) -> AssignmentsPublic:
     """Spread the milestone's graded versions over the course staff (lecturer); re-running adds only what is missing."""
-    result = service.assignments_create(
+    result = assignments.assignments_create(
         session,
         user=user,
         course_id=course_id,
@@ -133,5 +133,5 @@ def my_review_queue(
             done=e.review is not None,
             score=e.review.score if e.review else None,
         )
-        for e in service.review_queue(session, user=user, course_id=course_id)
+        for e in assignments.review_queue(session, user=user, course_id=course_id)
     ]

@@ -47,7 +47,7 @@ def import_roster(
     email_codes: Annotated[bool, Query(description="also email each new user their activation code")] = False,
 ) -> RosterResultPublic:
     """Import a roster CSV (staff); returns one activation code per user it created. Idempotent."""
-    result = service.roster_import_for(
+    result = service.roster_import_by_staff(
         session, user=user, course_id=course_id, data=data, now=clock(), email_codes=email_codes
     )
     return RosterResultPublic(

@@ -1,25 +1,20 @@
 """Running, overriding, publishing and reading the presentation selection."""
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.access import LECTURER, STAFF_ROLES, course_for, is_row_id
 from app.audit.service import audit_record
-from app.config import get_settings
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.milestones.service import milestone_for
-from app.models import Course, Milestone, ProjectGroup, SelectionOverride, SelectionRun, User
-from app.notify.events import notice_selection_published
+from app.models import Course, ProjectGroup, SelectionOverride, SelectionRun, User
 from app.reviews.aggregate import HistogramBin, score_histogram
-from app.reviews.service import milestone_scores
+from app.reviews.service import GroupScores, milestone_scores
 from app.selection.ranking import Candidate, RankRow, rank_reports
-from app.storage import FileStore, get_store
-from app.submissions.grading import graded_versions, milestone_deadline
-from app.submissions.service import submission_recheck
 
 REPORT_KEY = "report"
 LECTURERS = frozenset({LECTURER})
@@ -30,15 +25,6 @@ ERR_ADD_NOT_ELIGIBLE = "The group to add is not in this run or already presents.
 ERR_REMOVE_NOT_PRESENTING = "The group to remove does not present in this run."
 ERR_REASON = "Give a reason for the override."
 ERR_SUPERSEDED = "This run was superseded and can never be published again; start a new run."
-ERR_IN_FORCE = "Run {run} is in force. Publishing another run replaces it: name it in 'supersedes' and give a reason."
-ERR_NOTHING_IN_FORCE = "No run is in force, so there is nothing to supersede; publish without 'supersedes'."
-ERR_SUPERSEDE_REASON = "Give a reason for replacing the run in force."
-ERR_DELIVERABLES_LOCKED = (
-    "The week-16 deadline has passed: the deliverable of {groups} would change. "
-    "Force it with a reason if this is intended."
-)
-ERR_FORCE_REASON = "Give a reason for changing deliverables after the week-16 deadline."
-FINAL_RULESET = "final"
 ERR_NOT_READY = "Every report needs at least {required} review(s) before the selection runs (or force it)."
 # PostgreSQL: SHARE locks keep writers of these tables out until the run commits, so the
 # several reads of a run see one state even under READ COMMITTED. SQLite's BEGIN IMMEDIATE
@@ -81,6 +67,58 @@ def _row_json(row: RankRow) -> dict[str, Any]:
     }
 
 
+def _shortfalls(
+    groups: Sequence[ProjectGroup], scores: dict[int, GroupScores], *, required: int
+) -> tuple[list[tuple[str, int]], list[str]]:
+    """The groups short of reviews (name, count) and the names of the groups without a report."""
+    short = [
+        (g.name, len(scores[g.id or 0].scores))
+        for g in groups
+        if g.id in scores and len(scores[g.id or 0].scores) < required
+    ]
+    return short, [g.name for g in groups if g.id not in scores]
+
+
+def _candidates(groups: Sequence[ProjectGroup], scores: dict[int, GroupScores]) -> list[Candidate]:
+    return [
+        Candidate(
+            group_id=g.id or 0,
+            group_name=g.name,
+            scores=scores[g.id].scores if g.id in scores else [],
+            received_at=scores[g.id].graded.submission.received_at if g.id in scores else None,
+        )
+        for g in groups
+    ]
+
+
+def _report_json(group_id: int, s: GroupScores) -> dict[str, Any]:
+    return {
+        "group_id": group_id,
+        "submission_id": s.graded.submission.id,
+        "version": s.graded.submission.version,
+        "received_at": s.graded.submission.received_at.isoformat(),
+        "reviews": [[reviewer_id, score] for reviewer_id, score in s.reviews],
+    }
+
+
+def _inputs_json(
+    key: str,
+    required: int,
+    normalise: bool,
+    scores: dict[int, GroupScores],
+    short: list[tuple[str, int]],
+    missing: list[str],
+) -> dict[str, Any]:
+    return {
+        "milestone": key,
+        "required_reviews": required,
+        "normalise": normalise,
+        "reports": [_report_json(gid, s) for gid, s in sorted(scores.items())],
+        "short_of_reviews": [name for name, _ in short],
+        "no_report": missing,
+    }
+
+
 def selection_run(
     session: Session,
     *,
@@ -103,42 +141,12 @@ def selection_run(
         select(ProjectGroup).where(ProjectGroup.course_id == course_id).order_by(col(ProjectGroup.id))
     ).all()
     scores = milestone_scores(session, course=course, milestone=milestone, normalise=normalise)
-    short = [
-        (g.name, len(scores[g.id or 0].scores))
-        for g in groups
-        if g.id in scores and len(scores[g.id or 0].scores) < course.required_reviews
-    ]
-    missing = [g.name for g in groups if g.id not in scores]
+    short, missing = _shortfalls(groups, scores, required=course.required_reviews)
     if (short or missing) and not force:
         raise Conflict(not_ready_detail(required=course.required_reviews, short=short, missing=missing))
-    candidates = [
-        Candidate(
-            group_id=g.id or 0,
-            group_name=g.name,
-            scores=scores[g.id].scores if g.id in scores else [],
-            received_at=scores[g.id].graded.submission.received_at if g.id in scores else None,
-        )
-        for g in groups
-    ]
     k = course.presentation_slots if slots is None else slots
-    ranking = rank_reports(candidates, slots=k)
-    inputs = {
-        "milestone": milestone.key,
-        "required_reviews": course.required_reviews,
-        "normalise": normalise,
-        "reports": [
-            {
-                "group_id": gid,
-                "submission_id": s.graded.submission.id,
-                "version": s.graded.submission.version,
-                "received_at": s.graded.submission.received_at.isoformat(),
-                "reviews": [[reviewer_id, score] for reviewer_id, score in s.reviews],
-            }
-            for gid, s in sorted(scores.items())
-        ],
-        "short_of_reviews": [name for name, _ in short],
-        "no_report": missing,
-    }
+    ranking = rank_reports(_candidates(groups, scores), slots=k)
+    inputs = _inputs_json(milestone.key, course.required_reviews, normalise, scores, short, missing)
     run = SelectionRun(
         course_id=course_id,
         created_by=user.id,
@@ -152,6 +160,8 @@ def selection_run(
     )
     session.add(run)
     session.flush()
+    presenting = [r.group_id for r in ranking if r.presenting]
+    after = {"slots": k, "normalise": normalise, "forced": force, "presenting": presenting}
     audit_record(
         session,
         at=now,
@@ -160,12 +170,7 @@ def selection_run(
         entity="selection_run",
         entity_id=run.id,
         course_id=course_id,
-        after={
-            "slots": k,
-            "normalise": normalise,
-            "forced": force,
-            "presenting": [r.group_id for r in ranking if r.presenting],
-        },
+        after=after,
     )
     return run
 
@@ -185,7 +190,8 @@ class SelectionView:
         return [r.group_id for r in self.rows if r.presenting]
 
 
-def _view(session: Session, run: SelectionRun) -> SelectionView:
+def selection_view(session: Session, run: SelectionRun) -> SelectionView:
+    """A run with its overrides applied."""
     return _views(session, [run])[0]
 
 
@@ -226,9 +232,10 @@ def _view_of(run: SelectionRun, overrides: list[SelectionOverride]) -> Selection
     return SelectionView(run=run, overrides=overrides, rows=rows, overridden=base ^ effective)
 
 
-def _run_for(
+def selection_for(
     session: Session, *, user: User, selection_id: int, roles: frozenset[str], lock: bool = False
 ) -> SelectionRun:
+    """The run or 404 (to all but its course's staff), 403 without one of `roles`; `lock` serialises writers."""
     run = session.get(SelectionRun, selection_id) if is_row_id(selection_id) else None
     if run is None:
         raise NotFound(ERR_NO_SELECTION)
@@ -247,7 +254,7 @@ def _run_for(
 
 def selection_get(session: Session, *, user: User, selection_id: int) -> SelectionView:
     """A run with its full ranking table and overrides (staff)."""
-    return _view(session, _run_for(session, user=user, selection_id=selection_id, roles=STAFF_ROLES))
+    return selection_view(session, selection_for(session, user=user, selection_id=selection_id, roles=STAFF_ROLES))
 
 
 def selection_list(session: Session, *, user: User, course_id: int) -> list[SelectionView]:
@@ -270,12 +277,12 @@ def selection_override(
     now: datetime,
 ) -> SelectionView:
     """Swap a group into the presenting set and one out, with a reason (lecturer; draft runs only)."""
-    run = _run_for(session, user=user, selection_id=selection_id, roles=LECTURERS, lock=True)
+    run = selection_for(session, user=user, selection_id=selection_id, roles=LECTURERS, lock=True)
     if run.status != "draft":
         raise Conflict(ERR_PUBLISHED if run.status == "published" else ERR_SUPERSEDED)
     if not reason.strip():
         raise InvalidInput(ERR_REASON, field="reason")
-    view = _view(session, run)
+    view = selection_view(session, run)
     presenting = set(view.presenting)
     ranked = {r.group_id for r in view.rows}
     if add_group_id not in ranked or add_group_id in presenting:
@@ -302,21 +309,7 @@ def selection_override(
         course_id=run.course_id,
         after={"add_group_id": add_group_id, "remove_group_id": remove_group_id, "reason": override.reason},
     )
-    return _view(session, run)
-
-
-@dataclass(frozen=True)
-class PublishOutcome:
-    """A publication: the run now in force, the run it superseded, and the groups whose deliverable changed.
-
-    `changed_groups` is what a notice of the change needs (group ids, ascending); it is empty for the
-    first publication and for publishing the run in force again.
-    """
-
-    view: SelectionView
-    superseded: SelectionRun | None
-    changed_groups: list[int]
-    rechecked: list[int]  # ids of the week-16 versions checked again under their group's new rule set
+    return selection_view(session, run)
 
 
 def selection_in_force(session: Session, *, course_id: int) -> SelectionRun | None:
@@ -331,154 +324,6 @@ def selection_in_force_id(session: Session, *, course_id: int) -> int | None:
     return session.exec(
         select(SelectionRun.id).where(SelectionRun.course_id == course_id, SelectionRun.status == "published")
     ).first()
-
-
-def _check_supersede(run: SelectionRun, in_force: SelectionRun | None, *, supersedes: int | None, reason: str) -> None:
-    if run.status == "superseded":
-        raise Conflict(ERR_SUPERSEDED, code="selection_superseded")
-    if in_force is None:
-        if supersedes is not None:
-            raise InvalidInput(ERR_NOTHING_IN_FORCE, field="supersedes")
-        return
-    if supersedes != in_force.id:
-        raise Conflict(ERR_IN_FORCE.format(run=in_force.id), code="selection_in_force")
-    if not reason:
-        raise InvalidInput(ERR_SUPERSEDE_REASON, field="reason")
-
-
-def _final_deadline_passed(session: Session, *, course: Course, now: datetime) -> bool:
-    final = session.exec(
-        select(Milestone).where(Milestone.course_id == course.id, Milestone.ruleset == FINAL_RULESET)
-    ).first()
-    return final is not None and now > milestone_deadline(course, final)
-
-
-def _recheck_changed(
-    session: Session, *, course: Course, groups: list[ProjectGroup], store: FileStore, now: datetime
-) -> list[int]:
-    """Check each changed group's graded week-16 version under its new rule set and flag the group."""
-    final = session.exec(
-        select(Milestone).where(Milestone.course_id == course.id, Milestone.ruleset == FINAL_RULESET)
-    ).first()
-    if final is None or not groups:
-        return []
-    by_id = {g.id or 0: g for g in groups}
-    graded = graded_versions(session, course=course, milestone=final, group_ids=sorted(by_id))
-    settings = get_settings()
-    rechecked = []
-    for group_id, version in sorted(graded.items()):
-        group = by_id[group_id]
-        submission_recheck(
-            session,
-            submission=version.submission,
-            course=course,
-            ruleset=group.deliverable or "",
-            store=store,
-            settings=settings,
-            now=now,
-        )
-        group.deliverable_changed_at = now
-        session.add(group)
-        rechecked.append(version.submission.id or 0)
-    return rechecked
-
-
-def selection_publish(
-    session: Session,
-    *,
-    user: User,
-    selection_id: int,
-    now: datetime,
-    supersedes: int | None = None,
-    reason: str = "",
-    force: bool = False,
-    store: FileStore | None = None,
-) -> PublishOutcome:
-    """Put a run in force (lecturer): every group gets slides or a poster; publishing again changes nothing.
-
-    With a run already in force, the new one must name it in `supersedes` with a reason; the old
-    run becomes `superseded`. After the week-16 deadline, changing a deliverable also needs `force`.
-    Groups that had uploaded week-16 work under a changed deliverable are flagged and their graded
-    version is checked again under the new rule set. One audit event records it all.
-    """
-    run = _run_for(session, user=user, selection_id=selection_id, roles=LECTURERS, lock=True)
-    view = _view(session, run)
-    if run.status == "published":
-        return PublishOutcome(view=view, superseded=None, changed_groups=[], rechecked=[])
-    reason = reason.strip()
-    in_force = selection_in_force(session, course_id=run.course_id)
-    _check_supersede(run, in_force, supersedes=supersedes, reason=reason)
-    course = session.get(Course, run.course_id)
-    assert course is not None
-    presenting = set(view.presenting)
-    # Columns and two UPDATE statements, not ORM rows: a course may have a thousand groups.
-    groups = list(
-        session.exec(
-            select(ProjectGroup.id, ProjectGroup.name, ProjectGroup.deliverable)
-            .where(ProjectGroup.course_id == run.course_id)
-            .order_by(col(ProjectGroup.id))
-        )
-    )
-    names = {gid or 0: name for gid, name, _ in groups}
-    before = {gid or 0: deliverable for gid, _, deliverable in groups}
-    after = {gid: ("slides" if gid in presenting else "poster") for gid in before}
-    changed = [gid for gid in sorted(after) if before[gid] is not None and before[gid] != after[gid]]
-    locked = bool(changed) and _final_deadline_passed(session, course=course, now=now)
-    if locked and not force:
-        names_changed = ", ".join(names[gid] for gid in changed)
-        raise Conflict(ERR_DELIVERABLES_LOCKED.format(groups=names_changed), code="deliverables_locked")
-    if locked and not reason:
-        raise InvalidInput(ERR_FORCE_REASON, field="reason")
-    if in_force is not None:
-        # Flushed first: the partial unique index allows one published run per course at any moment.
-        in_force.status, in_force.superseded_at = "superseded", now
-        session.add(in_force)
-        session.flush()
-    ids = sorted(presenting)
-    in_course = col(ProjectGroup.course_id) == run.course_id
-    session.execute(update(ProjectGroup).where(in_course, col(ProjectGroup.id).in_(ids)).values(deliverable="slides"))
-    session.execute(
-        update(ProjectGroup).where(in_course, col(ProjectGroup.id).not_in(ids)).values(deliverable="poster")
-    )
-    run.status, run.published_at, run.published_by = "published", now, user.id
-    run.supersedes_id = in_force.id if in_force else None
-    run.supersede_reason = reason or None
-    run.changed_groups, run.forced_past_deadline = changed, locked
-    session.add(run)
-    session.flush()
-    changed_rows = list(session.exec(select(ProjectGroup).where(col(ProjectGroup.id).in_(changed)))) if changed else []
-    rechecked = _recheck_changed(session, course=course, groups=changed_rows, store=store or get_store(), now=now)
-    audit_record(
-        session,
-        at=now,
-        actor=user,
-        action="selection.supersede" if in_force else "selection.publish",
-        entity="selection_run",
-        entity_id=run.id,
-        course_id=run.course_id,
-        before={"deliverables": {str(k): v for k, v in before.items()}, "in_force": in_force.id if in_force else None},
-        after={
-            "deliverables": {str(k): v for k, v in after.items()},
-            "changed_groups": changed,
-            "supersedes": run.supersedes_id,
-            "reason": run.supersede_reason,
-            "forced_past_deadline": locked,
-            "rechecked_submissions": rechecked,
-        },
-    )
-    # Told: every group on a first publication; on a replacement, the groups whose deliverable is new to them.
-    told = sorted(before) if in_force is None else [g for g in sorted(after) if before[g] != after[g]]
-    if told:
-        notice_selection_published(
-            session,
-            course=course,
-            now=now,
-            superseded=in_force is not None,
-            groups=session.exec(
-                select(ProjectGroup).where(col(ProjectGroup.id).in_(told)).order_by(col(ProjectGroup.id))
-            ).all(),
-        )
-    return PublishOutcome(view=replace(view, run=run), superseded=in_force, changed_groups=changed, rechecked=rechecked)
 
 
 def selection_histogram(view: SelectionView) -> list[HistogramBin]:

@@ -14,8 +14,9 @@ from app.dashboard.service import MISSING, dashboard_rows
 from app.errors import AppError, InvalidInput
 from app.marks.service import marks_export, marks_release
 from app.models import User
+from app.reviews.assignments import assignment_add, assignments_create, course_staff
 from app.reviews.schemas import Criterion
-from app.reviews.service import assignment_add, assignments_create, course_staff, rubric_set
+from app.reviews.service import rubric_set
 from app.roster.service import course_members
 from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, staff_course
 from app.web.templating import render

@@ -16,7 +16,7 @@ from app.db import run_transaction
 from app.errors import AppError, InvalidInput, PayloadTooLarge
 from app.models import Course, User
 from app.people.service import account_set_active
-from app.roster.service import activation_reissue, course_members, roster_import_for
+from app.roster.service import activation_reissue, course_members, roster_import_by_staff
 from app.spreadsheet import text_cell
 from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, staff_course
 from app.web.templating import render
@@ -101,7 +101,7 @@ def codes_page(request: Request, *, course: Course, rows: list[tuple[User, str]]
 def _imported(
     session: Session, *, request: Request, user: User, course_id: int, data: bytes, now: datetime
 ) -> Response:
-    result = roster_import_for(session, user=user, course_id=course_id, data=data, now=now)
+    result = roster_import_by_staff(session, user=user, course_id=course_id, data=data, now=now)
     course = staff_course(session, user=user, course_id=course_id).course
     summary = (
         f"{len(result.codes)} new account{'s' if len(result.codes) != 1 else ''}, "

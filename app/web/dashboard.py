@@ -16,7 +16,7 @@ from app.dashboard.service import LATE, MISSING, ON_TIME, dashboard_rows
 from app.errors import InvalidInput
 from app.milestones.service import milestone_for, milestone_list
 from app.models import Course, Milestone, User
-from app.reviews.service import review_queue
+from app.reviews.assignments import review_queue
 from app.spreadsheet import text_cell
 from app.submissions.grading import milestone_deadline
 from app.web.deps import CurrentWebUser, WebRoute, WebSessionDep, staff_course

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 from app.access import current_group_id
 from app.errors import InvalidInput, NotFound
 from app.programme import ballots as ballot_service
-from app.programme import boards, service
+from app.programme import boards, service, slots, views
 from app.programme.export import programme_csv, programme_pdf
 from app.programme.flows import programme_publish
 from app.programme.schemas import BallotIn, BoardIn, BreakIn, PlaceIn, ProgrammeUpdate, SessionIn
@@ -47,7 +47,7 @@ def programme_page(
     saved: str | None = None,
 ) -> Response:
     """The programme: staff build and publish it; students read it once published."""
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     return render(
         request,
         "programme.html",
@@ -113,7 +113,7 @@ def place_talks(
     if seed.strip() and not seed.strip().isdigit():
         raise InvalidInput("The seed is a whole number (or leave it empty for a new one).", field="seed")
     data = form_model(PlaceIn, order=order, seed=int(seed) if seed.strip() else None)
-    service.talks_place(session, user=user, course_id=course_id, mode=data.order, seed=data.seed, now=clock())
+    slots.talks_place(session, user=user, course_id=course_id, mode=data.order, seed=data.seed, now=clock())
     return _done(course_id, "place")
 
 
@@ -128,7 +128,7 @@ def move_talk(
     position: Annotated[int, Form()],
 ) -> Response:
     """Move a talk up, down or to another session (staff)."""
-    service.slot_move(
+    slots.slot_move(
         session,
         user=user,
         course_id=course_id,
@@ -162,7 +162,7 @@ def programme_settings(
     ballot_weight: Annotated[float, Form()] = 0.0,
 ) -> Response:
     """The poster session's time and room, and the ballot rules (lecturer)."""
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     zone = view.course.timezone
     data = form_model(
         ProgrammeUpdate,
@@ -181,7 +181,7 @@ def programme_settings(
 @router.get("/courses/{course_id}/programme.pdf")
 def programme_pdf_page(session: WebSessionDep, clock: ClockDep, user: CurrentWebUser, course_id: int) -> Response:
     """The printable programme (as the user may see it)."""
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     return Response(
         programme_pdf(view),
         media_type="application/pdf",
@@ -192,7 +192,7 @@ def programme_pdf_page(session: WebSessionDep, clock: ClockDep, user: CurrentWeb
 @router.get("/courses/{course_id}/programme.csv")
 def programme_csv_page(session: WebSessionDep, clock: ClockDep, user: CurrentWebUser, course_id: int) -> Response:
     """The programme as CSV (as the user may see it)."""
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     return Response(
         programme_csv(view),
         media_type="text/csv; charset=utf-8",
@@ -210,7 +210,7 @@ def boards_page(
     saved: str | None = None,
 ) -> Response:
     """The board map and list, ordered by number (printable); students score posters here while ballots are open."""
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     mine = ballot_service.ballots_mine(session, user=user, course_id=course_id, now=clock())
     own = current_group_id(session, course_id=course_id, user_id=user.id or 0) if not view.access.is_staff else None
     counts = ballot_service.ballot_counts(session, user=user, course_id=course_id) if view.access.is_staff else {}
@@ -273,7 +273,7 @@ def timer_page(
     session_id: int | None = None,
 ) -> Response:
     """The projector countdown for a session's talks: plain JavaScript, offline, keyboard-driven."""
-    view = service.programme_view(session, user=user, course_id=course_id, now=clock())
+    view = views.programme_view(session, user=user, course_id=course_id, now=clock())
     sessions = [s for s in view.sessions if s.talks]
     chosen = (
         next((s for s in sessions if s.session.id == session_id), None)

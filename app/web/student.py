@@ -16,7 +16,7 @@ from app.groups.service import ERR_BAD_JOIN_CODE, group_create, group_get, group
 from app.marks.service import my_marks
 from app.milestones.service import extension_list, milestone_list
 from app.models import Extension, Milestone, User
-from app.programme.service import programme_view
+from app.programme.views import programme_view
 from app.reviews.service import ReviewRow, review_list
 from app.submissions.grading import milestone_deadline
 from app.submissions.service import VersionView, submission_list

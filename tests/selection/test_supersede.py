@@ -6,13 +6,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.models import AuditEvent, ProjectGroup, SelectionRun, Submission, User
-from app.selection.service import (
-    ERR_DELIVERABLES_LOCKED,
-    ERR_IN_FORCE,
-    ERR_NOTHING_IN_FORCE,
-    ERR_SUPERSEDE_REASON,
-    ERR_SUPERSEDED,
-)
+from app.selection.publish import ERR_DELIVERABLES_LOCKED, ERR_IN_FORCE, ERR_NOTHING_IN_FORCE, ERR_SUPERSEDE_REASON
+from app.selection.service import ERR_SUPERSEDED
 from tests.conftest import FakeClock
 from tests.factories import (
     auth,
