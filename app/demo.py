@@ -16,7 +16,7 @@ from app.courses.schemas import CourseCreate
 from app.courses.service import course_create
 from app.demo_work import demo_work
 from app.groups.service import group_create, group_join
-from app.models import Course, CourseMember, User
+from app.models import Course, CourseMember, ProjectGroup, User
 from app.people.service import user_create
 from app.security import hash_password
 from app.topics.service import topic_decide, topic_propose
@@ -164,22 +164,8 @@ def _user(
     return user
 
 
-def demo_load(session: Session, *, now: datetime) -> DemoSummary:
-    """Create the demo course with its staff, students, groups and topics (the caller commits)."""
-    # Hashing each distinct password once keeps loading fast (argon2 costs ~0.1 s a hash).
-    hashes = {pw: hash_password(pw) for pw in {s[2] for s in STAFF} | {STUDENT_PASSWORD}}
-    staff = {
-        username: _user(
-            session,
-            username=username,
-            name=name,
-            password_hash=hashes[pw],
-            now=now,
-            admin=role is None,
-            email=f"{username}@staff.example.edu",
-        )
-        for username, name, pw, role in STAFF
-    }
+def _course(session: Session, *, staff: dict[str, User], now: datetime) -> Course:
+    """The demo course, created by the admin, with the demo's lecturer and TAs as its staff."""
     start = demo_start_date(now)
     course = course_create(
         session,
@@ -195,23 +181,16 @@ def demo_load(session: Session, *, now: datetime) -> DemoSummary:
     session.add(creator)
     for username, _name, _pw, role in STAFF[2:]:
         session.add(CourseMember(course_id=course.id, user_id=staff[username].id, role=role))  # type: ignore[arg-type]
-    students = [
-        _user(
-            session,
-            username=f"s{n:02d}",
-            name=f"Student {n:02d}",
-            password_hash=hashes[STUDENT_PASSWORD],
-            now=now,
-            student_no=f"S{n:02d}",
-            email=f"s{n:02d}@students.example.edu",
-        )
-        for n in range(1, STUDENT_COUNT + 1)
-    ]
-    session.add_all([CourseMember(course_id=course.id, user_id=s.id, role=STUDENT) for s in students])  # type: ignore[arg-type]
-    session.flush()
+    return course
+
+
+def _groups(
+    session: Session, *, course: Course, staff: dict[str, User], students: list[User], now: datetime
+) -> list[tuple[ProjectGroup, list[User]]]:
+    """The demo's groups, formed by their students, with their topics proposed and decided."""
     formed = now - timedelta(weeks=13)
     remaining = iter(students)
-    made = []
+    made: list[tuple[ProjectGroup, list[User]]] = []
     for index, (name, size, topic, state) in enumerate(GROUPS):
         members = [next(remaining) for _ in range(size)]
         view = group_create(
@@ -248,6 +227,41 @@ def demo_load(session: Session, *, now: datetime) -> DemoSummary:
                 comment="" if state == "approved" else REJECTION_COMMENT,
                 now=formed + timedelta(weeks=3, hours=index),
             )
+    return made
+
+
+def demo_load(session: Session, *, now: datetime) -> DemoSummary:
+    """Create the demo course with its staff, students, groups and topics (the caller commits)."""
+    # Hashing each distinct password once keeps loading fast (argon2 costs ~0.1 s a hash).
+    hashes = {pw: hash_password(pw) for pw in {s[2] for s in STAFF} | {STUDENT_PASSWORD}}
+    staff = {
+        username: _user(
+            session,
+            username=username,
+            name=name,
+            password_hash=hashes[pw],
+            now=now,
+            admin=role is None,
+            email=f"{username}@staff.example.edu",
+        )
+        for username, name, pw, role in STAFF
+    }
+    course = _course(session, staff=staff, now=now)
+    students = [
+        _user(
+            session,
+            username=f"s{n:02d}",
+            name=f"Student {n:02d}",
+            password_hash=hashes[STUDENT_PASSWORD],
+            now=now,
+            student_no=f"S{n:02d}",
+            email=f"s{n:02d}@students.example.edu",
+        )
+        for n in range(1, STUDENT_COUNT + 1)
+    ]
+    session.add_all([CourseMember(course_id=course.id, user_id=s.id, role=STUDENT) for s in students])  # type: ignore[arg-type]
+    session.flush()
+    made = _groups(session, course=course, staff=staff, students=students, now=now)
     session.flush()
     demo_work(session, course=course, staff=staff, groups=made)
     return DemoSummary(course=course, students=len(students), groups=len(GROUPS))

@@ -76,9 +76,25 @@ def demo_work(
     report_due = milestone_deadline(course, milestones["report"])
     tas = [staff["ta1"], staff["ta2"]]
     submitting = list(groups)[: len(PROPOSAL_HOURS)]
-    for index, (group, members) in enumerate(submitting):
+    _proposals(session, staff=staff, tas=tas, groups=submitting, due=proposal_due)
+    marks_release(
+        session, user=staff["lecturer"], course_id=course.id or 0, key="proposal", now=proposal_due + timedelta(days=8)
+    )
+    _reports(session, tas=tas, groups=submitting, due=report_due)
+
+
+def _proposals(
+    session: Session,
+    *,
+    staff: dict[str, User],
+    tas: list[User],
+    groups: list[tuple[ProjectGroup, list[User]]],
+    due: datetime,
+) -> None:
+    """Each group's proposal around the deadline (one with an extension, one fixed in v2) and a TA's review."""
+    for index, (group, members) in enumerate(groups):
         title = f"{group.name}: project proposal"
-        at = proposal_due + timedelta(hours=PROPOSAL_HOURS[index])
+        at = due + timedelta(hours=PROPOSAL_HOURS[index])
         if index == FIXED_GROUP:
             _upload(
                 session,
@@ -94,10 +110,10 @@ def demo_work(
                 session,
                 user=staff["lecturer"],
                 group_id=group.id or 0,
-                now=proposal_due,
+                now=due,
                 data=ExtensionIn(
                     milestone="proposal",
-                    due_at=proposal_due + timedelta(days=2),
+                    due_at=due + timedelta(days=2),
                     reason="Medical certificate seen for two members.",
                 ),
             )
@@ -114,13 +130,16 @@ def demo_work(
             session,
             user=tas[index % 2],
             submission_id=proposal.id or 0,
-            now=proposal_due + timedelta(days=5, hours=index),
+            now=due + timedelta(days=5, hours=index),
             data=ReviewIn(score=float(SCORES[index][0] - 5), comment="A clear plan; name the baseline."),
         )
-    marks_release(
-        session, user=staff["lecturer"], course_id=course.id or 0, key="proposal", now=proposal_due + timedelta(days=8)
-    )
-    for index, (group, members) in enumerate(submitting):
+
+
+def _reports(
+    session: Session, *, tas: list[User], groups: list[tuple[ProjectGroup, list[User]]], due: datetime
+) -> None:
+    """Each group's report around the deadline and two TA reviews of it (but for one group, left unreviewed)."""
+    for index, (group, members) in enumerate(groups):
         report = _upload(
             session,
             user=members[-1],
@@ -128,7 +147,7 @@ def demo_work(
             key="report",
             filename="report.pdf",
             data=demo_paper(title=f"{group.name}: final report", ruleset="report", seed=index + 40),
-            at=report_due + timedelta(hours=REPORT_HOURS[index]),
+            at=due + timedelta(hours=REPORT_HOURS[index]),
         )
         if index == UNREVIEWED_GROUP:
             continue
@@ -140,5 +159,5 @@ def demo_work(
                 data=ReviewIn(
                     score=float(score), comment="Solid experiments." if score >= 75 else "The evaluation is thin."
                 ),
-                now=report_due + timedelta(days=1, hours=index),
+                now=due + timedelta(days=1, hours=index),
             )

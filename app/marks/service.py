@@ -82,12 +82,69 @@ class MarksTable:
 
 def _member_at(spans: list[Span], due: datetime) -> int | None:
     # The group the student belonged to at the milestone's deadline (joined by then, not yet left).
-    # Issue 5 fixes membership at the milestone's deadline, not at a group's extended one: with
+    # Membership is fixed at the milestone's deadline, not at a group's extended one: with
     # per-group instants a student who moves inside an extension would belong to no group, or two.
     for span in spans:
         if span.joined_at <= due and (span.left_at is None or span.left_at > due):
             return span.group_id
     return None
+
+
+def _students(session: Session, *, course_id: int, user_ids: set[int] | None) -> list[StudentRef]:
+    """The course's students (or those of them in `user_ids`), by student number."""
+    statement = (
+        select(User.id, User.student_no, User.name)
+        .join(CourseMember, col(CourseMember.user_id) == col(User.id))
+        .where(CourseMember.course_id == course_id, CourseMember.role == STUDENT)
+    )
+    if user_ids is not None:
+        statement = statement.where(col(User.id).in_(sorted(user_ids)))
+    return sorted(
+        (StudentRef(id=i or 0, student_no=no, name=name) for i, no, name in session.exec(statement)),
+        key=lambda u: (u.student_no is None, u.student_no or "", u.id),
+    )
+
+
+def _spans(session: Session, *, course_id: int) -> dict[int, list[Span]]:
+    """Each student's group memberships, oldest first."""
+    spans: dict[int, list[Span]] = defaultdict(list)
+    for user_id, group_id, joined_at, left_at in session.exec(
+        select(GroupMembership.user_id, GroupMembership.group_id, GroupMembership.joined_at, GroupMembership.left_at)
+        .where(GroupMembership.course_id == course_id)
+        .order_by(col(GroupMembership.joined_at))
+    ):
+        spans[user_id].append(Span(group_id=group_id, joined_at=joined_at, left_at=left_at))
+    return spans
+
+
+def _group_results(
+    session: Session,
+    *,
+    course: Course,
+    milestone: Milestone,
+    normalise: bool,
+    weight: float,
+    ballots: dict[int, float],
+) -> dict[int, MilestoneResult]:
+    """Each group's result for the milestone, with the poster ballots folded into the final one when they count."""
+    group_results = {
+        gid: milestone_result(scores=s.scores, multiplier=s.graded.lateness.multiplier)
+        for gid, s in milestone_scores(session, course=course, milestone=milestone, normalise=normalise).items()
+    }
+    if milestone.ruleset == FINAL_RULESET and ballots:
+        return {gid: with_ballots(r, ballot_mark=ballots.get(gid), weight=weight) for gid, r in group_results.items()}
+    return group_results
+
+
+def _student_results(
+    spans: list[Span], per_milestone: dict[str, tuple[datetime, dict[int, MilestoneResult]]]
+) -> dict[str, MilestoneResult]:
+    """A student's result per milestone key: their group's at its deadline, or nothing submitted."""
+    results: dict[str, MilestoneResult] = {}
+    for key, (due, by_group) in per_milestone.items():
+        gid = _member_at(spans, due)
+        results[key] = by_group.get(gid, NOTHING_SUBMITTED) if gid is not None else NOTHING_SUBMITTED
+    return results
 
 
 def marks_table(
@@ -99,40 +156,19 @@ def marks_table(
     deadline (joined at or before it, not left by then), extensions notwithstanding; no such group means 0.
     """
     milestones = course_milestones(session, course_id=course.id or 0)
-    statement = (
-        select(User.id, User.student_no, User.name)
-        .join(CourseMember, col(CourseMember.user_id) == col(User.id))
-        .where(CourseMember.course_id == course.id, CourseMember.role == STUDENT)
-    )
-    if user_ids is not None:
-        statement = statement.where(col(User.id).in_(sorted(user_ids)))
-    students = sorted(
-        (StudentRef(id=i or 0, student_no=no, name=name) for i, no, name in session.exec(statement)),
-        key=lambda u: (u.student_no is None, u.student_no or "", u.id),
-    )
+    students = _students(session, course_id=course.id or 0, user_ids=user_ids)
     groups = dict(
         session.exec(select(ProjectGroup.id, ProjectGroup.name).where(ProjectGroup.course_id == course.id)).all()
     )
-    spans: dict[int, list[Span]] = defaultdict(list)
-    for user_id, group_id, joined_at, left_at in session.exec(
-        select(GroupMembership.user_id, GroupMembership.group_id, GroupMembership.joined_at, GroupMembership.left_at)
-        .where(GroupMembership.course_id == course.id)
-        .order_by(col(GroupMembership.joined_at))
-    ):
-        spans[user_id].append(Span(group_id=group_id, joined_at=joined_at, left_at=left_at))
-    per_milestone: dict[str, tuple[datetime, dict[int, MilestoneResult]]] = {}
+    spans = _spans(session, course_id=course.id or 0)
     weight, ballots = ballot_marks(session, course_id=course.id or 0)
-    for m in milestones:
-        due = milestone_deadline(course, m)
-        group_results = {
-            gid: milestone_result(scores=s.scores, multiplier=s.graded.lateness.multiplier)
-            for gid, s in milestone_scores(session, course=course, milestone=m, normalise=normalise).items()
-        }
-        if m.ruleset == FINAL_RULESET and ballots:
-            group_results = {
-                gid: with_ballots(r, ballot_mark=ballots.get(gid), weight=weight) for gid, r in group_results.items()
-            }
-        per_milestone[m.key] = (due, group_results)
+    per_milestone = {
+        m.key: (
+            milestone_deadline(course, m),
+            _group_results(session, course=course, milestone=m, normalise=normalise, weight=weight, ballots=ballots),
+        )
+        for m in milestones
+    }
     assignment = {
         a.user_id: a.mark for a in session.exec(select(AssignmentMark).where(AssignmentMark.course_id == course.id))
     }
@@ -142,11 +178,7 @@ def marks_table(
     ballot_of_student: dict[int, float | None] = {}
     for user in students:
         uid = user.id
-        results: dict[str, MilestoneResult] = {}
-        for m in milestones:
-            due, by_group = per_milestone[m.key]
-            gid = _member_at(spans[uid], due)
-            results[m.key] = by_group.get(gid, NOTHING_SUBMITTED) if gid is not None else NOTHING_SUBMITTED
+        results = _student_results(spans[uid], per_milestone)
         current = next((s.group_id for s in spans[uid] if s.left_at is None), None)
         if ballots and final_due is not None:
             final_group = _member_at(spans[uid], final_due)
