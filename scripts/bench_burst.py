@@ -49,7 +49,7 @@ def run_config(config: str, args: argparse.Namespace, work: Path) -> list[dict[s
                     ],
                 ),
             ):
-                results = asyncio.run(replay(base, requests, timeout=args.timeout))
+                results = asyncio.run(replay(base, requests, request_timeout_s=args.timeout))
                 rows.append(
                     {
                         "config": f"{backend}, {workers} process{'es' if workers != '1' else ''}",

@@ -76,9 +76,12 @@ async def _read_status(reader: asyncio.StreamReader) -> int:
 
 
 async def send_and_time(
-    base: str, head: bytes, body_chunks: Callable[[], bytes | None], timeout: float
+    base: str, head: bytes, body_chunks: Callable[[], bytes | None], patience_s: float
 ) -> tuple[int, float, int]:
-    """Send `head`, then body chunks until the server answers (or `timeout`); status, seconds, bytes sent."""
+    """Send `head`, then body chunks until the server answers or the client gives up after `patience_s`.
+
+    Returns the status (0: no answer), the seconds it took and the bytes sent.
+    """
     parts = urlsplit(base)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
     start = time.perf_counter()
@@ -89,10 +92,10 @@ async def send_and_time(
         # As curl does for a large body: give the server a moment to refuse it on its headers alone.
         await asyncio.wait([status_task], timeout=1.0)
     try:
-        while not status_task.done() and time.perf_counter() - start < timeout:
+        while not status_task.done() and time.perf_counter() - start < patience_s:
             chunk = body_chunks()
             if chunk is None:  # a stalled client: sends nothing more, waits for the answer
-                await asyncio.wait([status_task], timeout=timeout - (time.perf_counter() - start))
+                await asyncio.wait([status_task], timeout=patience_s - (time.perf_counter() - start))
                 break
             try:
                 writer.write(chunk)
@@ -100,7 +103,7 @@ async def send_and_time(
                 sent += len(chunk)
             except (ConnectionError, OSError):
                 break  # the server closed the connection: its answer may already be in the socket
-        status = await asyncio.wait_for(status_task, timeout=max(0.1, timeout - (time.perf_counter() - start)))
+        status = await asyncio.wait_for(status_task, timeout=max(0.1, patience_s - (time.perf_counter() - start)))
     except (TimeoutError, ConnectionError, OSError):
         status = 0
     elapsed = time.perf_counter() - start
@@ -182,7 +185,7 @@ def big_bodies(ctx: Context) -> dict[str, Any]:
                 async def all_at_once() -> list[tuple[int, float, int]]:
                     return list(
                         await asyncio.gather(
-                            *(send_and_time(base, head, feeder(), timeout=30) for _ in range(ctx.args.clients))
+                            *(send_and_time(base, head, feeder(), patience_s=30) for _ in range(ctx.args.clients))
                         )
                     )
 
@@ -233,7 +236,7 @@ def stalled_uploads(ctx: Context) -> dict[str, Any]:
                     return lambda: chunks.pop(0)
 
                 tasks = [
-                    asyncio.ensure_future(send_and_time(base, head, feeder(), timeout=ctx.args.stall_timeout + 30))
+                    asyncio.ensure_future(send_and_time(base, head, feeder(), patience_s=ctx.args.stall_timeout + 30))
                     for _ in range(ctx.args.stalled)
                 ]
                 await asyncio.sleep(ctx.args.stall_timeout / 2)

@@ -101,8 +101,8 @@ def load(url: str, groups: int, members: int) -> None:
             ],
         )
     with Session(engine) as s:
-        group_ids = {n: i for n, i in s.exec(select(ProjectGroup.name, ProjectGroup.id))}
-        user_ids = {n: i for n, i in s.exec(select(User.username, User.id))}
+        group_ids = dict(s.exec(select(ProjectGroup.name, ProjectGroup.id)).all())
+        user_ids = dict(s.exec(select(User.username, User.id)).all())
     with engine.begin() as conn:
         conn.execute(
             GroupMembership.__table__.insert(),

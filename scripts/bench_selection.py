@@ -195,7 +195,8 @@ def measure(url: str, groups: int, runs: int, seed: int) -> list[tuple[str, floa
             select(Milestone).where(Milestone.course_id == course_id, Milestone.key == "report")
         ).one()
         scores = milestone_scores(session, course=course, milestone=report)
-    assert lecturer is not None and course is not None
+    assert lecturer is not None
+    assert course is not None
     now = datetime(2027, 1, 5, tzinfo=UTC)
 
     def select_reviews(session: Session) -> int:

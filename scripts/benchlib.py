@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,8 @@ def build_course(url: str, *, code: str, groups: int, tas: int = 2) -> Course:
         lecturer = User(username=f"{code}-lecturer", name="Lecturer", is_admin=True, created_at=now)
         session.add(lecturer)
         session.flush()
-        monday = date.today() - timedelta(days=date.today().weekday() + 14 * 7)  # week 15: the report is due
+        today = now.date()
+        monday = today - timedelta(days=today.weekday() + 14 * 7)  # week 15: the report is due
         course = course_create(
             session, user=lecturer, data=CourseCreate(code=code, title=code, start_date=monday), now=now
         )
@@ -217,7 +218,7 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def _multipart(data: bytes) -> tuple[str, bytes]:
@@ -284,8 +285,11 @@ async def send(host: str, port: int, r: Request) -> int:
         writer.close()
 
 
-async def replay(base: str, requests: list[Request], *, timeout: float = 60) -> Results:
-    """Send every request at its time (open loop: a slow server does not slow the arrivals)."""
+async def replay(base: str, requests: list[Request], *, request_timeout_s: float = 60) -> Results:
+    """Send every request at its time (open loop: a slow server does not slow the arrivals).
+
+    Each request may take `request_timeout_s` before it counts as a timeout.
+    """
     host, port = base.removeprefix("http://").split(":")
     results = Results()
     start = time.perf_counter()
@@ -294,7 +298,8 @@ async def replay(base: str, requests: list[Request], *, timeout: float = 60) -> 
         await asyncio.sleep(max(0.0, start + r.at - time.perf_counter()))
         sent = time.perf_counter()
         try:
-            status = await asyncio.wait_for(send(host, int(port), r), timeout)
+            async with asyncio.timeout(request_timeout_s):
+                status = await send(host, int(port), r)
             error = None if status in r.expect else f"HTTP {status}"
         except TimeoutError:
             error = "timeout"

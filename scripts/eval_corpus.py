@@ -76,11 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for row in rows:
         path = args.folder / row.file
-        report: CheckReport
-        if args.in_process:
-            report = check_pdf(path, row.ruleset)
-        else:
-            report = check_pdf_isolated(path, row.ruleset)
+        report: CheckReport = check_pdf(path, row.ruleset) if args.in_process else check_pdf_isolated(path, row.ruleset)
         got_errors = frozenset(report.error_codes)
         got_warnings = frozenset(report.warning_codes)
         problems = []

@@ -42,11 +42,12 @@ def slow_checks(args: argparse.Namespace, work: Path) -> tuple[list[dict[str, An
                 for _ in range(args.checks)
             ]
             # The upload starts once the slow checks are in flight (their bodies are large).
-            requests = hostile + [
-                Request(args.upload_after, "upload", "POST", upload_url, honest, file=report + b"\n%second\n")
+            requests = [
+                *hostile,
+                Request(args.upload_after, "upload", "POST", upload_url, honest, file=report + b"\n%second\n"),
             ]
             started = time.perf_counter()
-            during = asyncio.run(replay(base, requests, timeout=args.timeout))
+            during = asyncio.run(replay(base, requests, request_timeout_s=args.timeout))
             wall = time.perf_counter() - started
     upload_s = during.latencies.get("upload", [float("nan")])[0]
     base_s = baseline.latencies["upload"][0]

@@ -465,9 +465,8 @@ def _choose_sections(v: Variant, rng: random.Random) -> None:
     for key in order:
         if rng.random() < 0.1:
             continue  # a missing section
-        if key == "plan":
-            if "plan" in covers and rng.random() < 0.6:
-                continue
+        if key == "plan" and "plan" in covers and rng.random() < 0.6:
+            continue
         if key in ("introduction", "related-work", "plan") and rng.random() < 0.2:
             key = f"{key}-question"
         text, sections = rng.choice(HEADINGS[key])

@@ -9,6 +9,7 @@ import itertools
 import os
 import shutil
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
@@ -133,7 +135,7 @@ def engine(db_url: str) -> Engine:
 
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
-    """A session for building rows; factories flush, tests commit before calling the API."""
+    """A session for building rows; factories flush, and the `client` commits them before each request."""
     with Session(engine, expire_on_commit=False) as s:
         yield s
 
@@ -164,13 +166,22 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def client(db_url: str, clock: FakeClock) -> Iterator[TestClient]:
-    """An API client on this test's database and clock."""
+def client(db_url: str, clock: FakeClock, session: Session) -> Iterator[TestClient]:
+    """An API client on this test's database and clock; each request first commits the rows the test built."""
     from app.main import app
+
+    # The API answers from its own connection, which sees only committed rows. Committing here, once,
+    # spares every helper a hidden commit; the lock keeps tests that call from several threads safe.
+    commit_lock = threading.Lock()
+
+    def commit_built_rows(_: httpx.Request) -> None:
+        with commit_lock:
+            session.commit()
 
     app.dependency_overrides[get_clock] = lambda: clock
     try:
         with TestClient(app) as test_client:
+            test_client.event_hooks["request"].append(commit_built_rows)
             yield test_client
     finally:
         app.dependency_overrides.pop(get_clock, None)

@@ -146,13 +146,13 @@ def make_topic(
 def auth(session: Session, user: User) -> dict[str, str]:
     """Bearer headers for `user` with a token that outlives any clock a test sets.
 
-    Commits the session: the API answers from its own connection, which sees only committed rows,
-    so every row built before this call is visible to the requests made with these headers.
+    Nothing is committed here: the `client` fixture commits before each request, and a test that
+    talks to a server of its own commits what it built itself.
     """
     secret, token = token_issue(session, user=user, now=T0)
     token.expires_at = FAR_FUTURE
     session.add(token)
-    session.commit()
+    session.flush()
     return {"Authorization": f"Bearer {secret}"}
 
 

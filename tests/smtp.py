@@ -1,8 +1,8 @@
 """A real SMTP server for the tests: aiosmtpd on a free loopback port, recording what it accepts."""
 
+import asyncio
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -32,7 +32,8 @@ class Received:
     def part(self, subtype: str) -> str:
         """The text/plain or text/html body."""
         body = self.message.get_body(preferencelist=(subtype,))
-        assert body is not None and body.get_content_type() == f"text/{subtype}"
+        assert body is not None
+        assert body.get_content_type() == f"text/{subtype}"
         return str(body.get_content())
 
     @property
@@ -50,7 +51,7 @@ class Recorder:
     delay_s: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(
+    async def handle_RCPT(  # noqa: N802  aiosmtpd finds its hooks by these upper-case names
         self,
         server: Any,
         session: Any,
@@ -63,9 +64,9 @@ class Recorder:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802  aiosmtpd's hook name
         if self.delay_s:
-            time.sleep(self.delay_s)  # a slow server, so concurrent senders overlap
+            await asyncio.sleep(self.delay_s)  # a slow server, so concurrent senders overlap
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         with self.lock:

@@ -46,7 +46,8 @@ def test_demo_loads_forty_students_in_ten_groups_and_the_logins_work(client: Tes
     lecturer = client.post("/api/v1/auth/token", data={"username": "lecturer", "password": "lecturer-pass"}).json()
     headers = {"Authorization": f"Bearer {lecturer['access_token']}"}
     groups = client.get(f"/api/v1/courses/{course.id}/groups", headers=headers).json()
-    assert len(groups) == 16 and sum(len(g["members"]) for g in groups) == 60
+    assert len(groups) == 16
+    assert sum(len(g["members"]) for g in groups) == 60
     me = client.get("/api/v1/me", headers=headers).json()
     assert me["courses"] == [{"course_id": course.id, "role": "lecturer"}]
 
@@ -81,10 +82,12 @@ def test_the_demo_tells_the_story_of_the_term(client: TestClient, session: Sessi
         (1, "reject", ["body-pages"]),
         (2, "accept", []),
     ]
-    assert proposal["Overfitters"]["status"] == "missing" and proposal["Backprop Squad"]["status"] == "missing"
+    assert proposal["Overfitters"]["status"] == "missing"
+    assert proposal["Backprop Squad"]["status"] == "missing"
 
     report = rows("report")
     submitted = [r for r in report.values() if r["status"] != "missing"]
-    assert len(submitted) == 14 and course.presentation_slots == 10  # more groups than presenting places
+    assert len(submitted) == 14
+    assert course.presentation_slots == 10  # more groups than presenting places
     assert sorted(r["reviews"] for r in submitted) == [0] + [2] * 13
     assert report["Dropout Club"]["reviews"] == 0

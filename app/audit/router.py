@@ -1,7 +1,7 @@
 """Reading a course's audit log (staff)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -31,8 +31,8 @@ def list_audit(
     session: SessionDep,
     user: CurrentUser,
     course_id: int,
-    limit: int = Query(default=200, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0, le=2**31 - 1),
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[AuditEventPublic]:
     """The course's audit log, newest first (staff)."""
     course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)

@@ -1,6 +1,7 @@
 """The staff dashboard endpoint."""
 
 from functools import lru_cache
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -64,7 +65,7 @@ def get_dashboard(
     session: SessionDep,
     user: CurrentUser,
     course_id: int,
-    milestone: str = Query(default="report", description="milestone key: proposal, report or final"),
+    milestone: Annotated[str, Query(description="milestone key: proposal, report or final")] = "report",
 ) -> DashboardPublic:
     """One row per group for a milestone: status, version, lateness, format verdict, reviews (staff).
 

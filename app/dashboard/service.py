@@ -1,7 +1,8 @@
 """One row per group for a milestone, in a constant number of queries whatever the number of groups.
 
 The queries: course and role (2), milestone, groups, current members, topics, versions, pins and
-extensions (grading.py's three), extensions again for groups without a version, and review figures; the web pages reuse `dashboard_rows`.
+extensions (grading.py's three), extensions again for groups without a version, and review figures;
+the web pages reuse `dashboard_rows`.
 """
 
 from dataclasses import dataclass

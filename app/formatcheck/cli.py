@@ -70,7 +70,7 @@ def _run(
         print(f"error: no such folder for the pictures: {pictures}", file=stderr)
         return EXIT_USAGE
     reports = _check_all(files, ruleset, stderr)
-    for path, report in zip(files, reports):
+    for path, report in zip(files, reports, strict=True):
         drawn = save_pictures(path, report, Path(pictures)) if pictures is not None else []
         if as_json:
             extra = {"pictures": drawn} if pictures is not None else {}

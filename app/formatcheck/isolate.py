@@ -12,6 +12,7 @@ worker, which is slow for a web server and wrong for scripts without a main guar
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import subprocess
@@ -62,7 +63,8 @@ class _Worker:
             env=env,
             close_fds=True,
         )
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
         self.outbox = Connection(os.dup(self.process.stdin.fileno()), readable=False)
         self.inbox = Connection(os.dup(self.process.stdout.fileno()), writable=False)
         self.process.stdin.close()
@@ -92,10 +94,8 @@ class _Worker:
         """Stop the process for good and close the pipes."""
         if self.process.poll() is None:
             self.process.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a SIGKILLed process always exits
             self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a SIGKILLed process always exits
-            pass
         for conn in (self.inbox, self.outbox):
             if not conn.closed:
                 conn.close()

@@ -128,7 +128,7 @@ def _flag_running_heads(texts: list[PageText], boxes: list[PageBox], furniture: 
         return
     seen: dict[str, set[int]] = {}
     candidates: list[tuple[int, int, str]] = []
-    for page, (text, box) in enumerate(zip(texts, boxes)):
+    for page, (text, box) in enumerate(zip(texts, boxes, strict=True)):
         if len(text.lines) < 4:
             continue  # a page of one repeated line is that line's page, not a running head's
         for k, line in enumerate(text.lines):
@@ -200,15 +200,17 @@ def _caption_lines(layout: _Layout) -> set[int]:
     previous: _Item | None = None
     for item in layout.items:
         line = item.line
-        if line.kind == "text" and not item.furniture:
-            if _CAPTION.match(line.text) or (
+        if (line.kind == "text" and not item.furniture) and (
+            _CAPTION.match(line.text)
+            or (
                 previous is not None
                 and previous.index in found
                 and previous.line.page == line.page
                 and 0 < previous.line.y - line.y <= 1.6 * line.size
                 and abs(previous.line.x0 - line.x0) <= 2 * line.size
-            ):
-                found.add(item.index)
+            )
+        ):
+            found.add(item.index)
         previous = item if line.kind == "text" and not item.furniture else previous
     return found
 

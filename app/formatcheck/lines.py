@@ -209,15 +209,15 @@ def _split_at_gaps(raw: object, text: str, a: int, b: int, box: PageBox, run: Ru
 def _read_images(page: pdfium.PdfPage, box: PageBox, index: int) -> list[Line]:
     raw = page.raw
     count = pdfium_c.FPDFPage_CountObjects(raw)
-    l, b, r, t = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
     images = []
     for k in range(min(count, 5000)):
         obj = pdfium_c.FPDFPage_GetObject(raw, k)
         if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_IMAGE:
             continue
-        if not pdfium_c.FPDFPageObj_GetBounds(obj, l, b, r, t):
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
             continue
-        (ax, ay), (bx, by) = box.to_display(l.value, b.value), box.to_display(r.value, t.value)
+        (ax, ay), (bx, by) = box.to_display(left.value, bottom.value), box.to_display(right.value, top.value)
         x0, x1, y0, y1 = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
         if x1 - x0 < 36 or y1 - y0 < 36:
             continue  # logos and rules are too small to be a figure

@@ -112,11 +112,11 @@ def _skim_headings(plain: str, synonyms: dict[str, list[str]]) -> str | None:
 
 
 def _analyse(texts: list[PageText], boxes: list[PageBox], synonyms: dict[str, list[str]]) -> _Layout:
-    furniture = [_furniture_flags(text.lines, box) for text, box in zip(texts, boxes)]
+    furniture = [_furniture_flags(text.lines, box) for text, box in zip(texts, boxes, strict=True)]
     _flag_running_heads(texts, boxes, furniture)
     weights: Counter[float] = Counter()
-    for text, flags in zip(texts, furniture):
-        for line, flag in zip(text.lines, flags):
+    for text, flags in zip(texts, furniture, strict=True):
+        for line, flag in zip(text.lines, flags, strict=True):
             if not flag:
                 weights[line.size] += line.chars
     layout = _layout(texts, boxes, furniture, synonyms, _mode(weights))
@@ -159,9 +159,9 @@ def _layout(
     for page, text in enumerate(texts):
         box = boxes[page]
         flags = furniture[page]
-        two = _is_two_column([ln for ln, f in zip(text.lines, flags) if not f], box, body_size)
+        two = _is_two_column([ln for ln, f in zip(text.lines, flags, strict=True) if not f], box, body_size)
         two_column.append(two)
-        page_items = [_Item(ln, _bucket(ln, box, two), f) for ln, f in zip(text.lines, flags)]
+        page_items = [_Item(ln, _bucket(ln, box, two), f) for ln, f in zip(text.lines, flags, strict=True)]
         page_items += [_Item(img, _bucket(img, box, two), False) for img in text.images]
         page_items.sort(key=lambda it: (it.bucket, -it.line.y, it.line.x0))
         items.extend(page_items)

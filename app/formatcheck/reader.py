@@ -136,7 +136,7 @@ def _makers(reader: pypdf.PdfReader) -> list[str]:
         info = reader.metadata
         if info is not None:
             found += [str(info.get(key, "") or "") for key in ("/Producer", "/Creator")]
-    except Exception:  # a damaged info dictionary says nothing; it does not make the PDF unreadable
+    except Exception:  # noqa: BLE001  a damaged info dictionary fails in many ways; none makes the PDF unreadable
         pass
     found = [text for text in found if text.strip()]
     if made_by_tex(found):
@@ -145,7 +145,7 @@ def _makers(reader: pypdf.PdfReader) -> list[str]:
         xmp = reader.xmp_metadata
         if xmp is not None:
             found += [str(value) for value in (xmp.pdf_producer, xmp.xmp_creator_tool) if value]
-    except Exception:  # malformed XMP is as good as none
+    except Exception:  # noqa: BLE001  malformed XMP fails in many ways, and is as good as none
         pass
     return [text for text in found if text.strip()]
 

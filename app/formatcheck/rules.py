@@ -148,7 +148,7 @@ def _check_paper(
             finding = report.errors[page_limit_at]
             report.errors[page_limit_at] = replace(finding, boxes=page_boxes(finding.pages, boxes))
         return
-    layout = _analyse(texts, boxes, synonyms)
+    layout = _analyse(texts, boxes[:analysed], synonyms)  # the pages read: a very long file is read only so far
     if page_limit_at is not None:
         finding = report.errors[page_limit_at]
         report.errors[page_limit_at] = replace(finding, boxes=_page_limit_boxes(layout, boxes, finding.pages))

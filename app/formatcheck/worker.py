@@ -45,12 +45,12 @@ def serve(inbox: Connection, outbox: Connection) -> None:
             result = ("recursion", None)
         except (OSError, ValueError, TypeError) as exc:  # caller errors: a missing file, a bad ruleset
             result = ("raise", exc)
-        except Exception as exc:  # a checker bug on odd input must not look like a crash to the caller
+        except Exception as exc:  # noqa: BLE001  a checker bug on odd input must not look like a crash to the caller
             result = ("crash", repr(exc)[:500])
         resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
         try:
             outbox.send(result)
-        except Exception:
+        except Exception:  # noqa: BLE001  the parent is gone or the result will not pickle: this worker is done
             return
         if result[0] == "memory":
             return  # the heap may be fragmented and bloated; the parent starts a fresh worker

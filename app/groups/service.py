@@ -96,8 +96,7 @@ def group_views(session: Session, *, groups: list[ProjectGroup]) -> list[GroupVi
 def _lock_group(session: Session, *, group_id: int) -> ProjectGroup:
     # FOR UPDATE waits for any concurrent membership change of this group to commit,
     # so the count that follows sees it (READ COMMITTED takes a fresh snapshot per statement).
-    group = session.exec(select(ProjectGroup).where(ProjectGroup.id == group_id).with_for_update()).one()
-    return group
+    return session.exec(select(ProjectGroup).where(ProjectGroup.id == group_id).with_for_update()).one()
 
 
 def _insert_membership(

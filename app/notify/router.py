@@ -61,7 +61,7 @@ def update_notice_preferences(
     session: SessionDep, clock: ClockDep, user: CurrentUser, data: NoticePreferencesUpdate
 ) -> NoticePreferences:
     """Turn reminders or digests on or off for the caller."""
-    choices = {k: v for k, v in data.model_dump(exclude_none=True).items()}
+    choices = dict(data.model_dump(exclude_none=True))
     return NoticePreferences(**service.notice_preferences_set(session, user=user, choices=choices, now=clock()))
 
 

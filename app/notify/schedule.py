@@ -26,11 +26,11 @@ PREFERENCES_PATH = "/ui/account/notices"
 
 
 def _existing_keys(session: Session, *, course_id: int, kind: str) -> set[str]:
-    return set(
+    return {
         k
         for k in session.exec(select(Notice.dedupe_key).where(Notice.course_id == course_id, Notice.kind == kind))
         if k
-    )
+    }
 
 
 def _threshold(deadline: datetime, now: datetime) -> int | None:

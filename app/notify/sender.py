@@ -133,7 +133,8 @@ class Mailer:
             )
             raise (PermanentError if all(c >= 500 for c in codes) else TransientError)(detail) from exc
         except smtplib.SMTPResponseException as exc:
-            detail = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
+            said = exc.smtp_error
+            detail = f"{exc.smtp_code} {said.decode(errors='replace') if isinstance(said, bytes) else said}"
             if exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPAuthenticationError):
                 raise PermanentError(detail) from exc
             self.close()

@@ -97,14 +97,11 @@ def outbox_list(
     rows = session.exec(query.order_by(col(Notice.id).desc()).limit(limit)).all()
     counts = dict.fromkeys(STATUSES, 0)
     counts.update(
-        {
-            s: n
-            for s, n in session.exec(
-                select(Notice.status, func.count(col(Notice.id)))
-                .where(Notice.course_id == course_id)
-                .group_by(col(Notice.status))
-            )
-        }
+        session.exec(
+            select(Notice.status, func.count(col(Notice.id)))
+            .where(Notice.course_id == course_id)
+            .group_by(col(Notice.status))
+        ).all()
     )
     return OutboxPage(notices=[(n, u) for n, u in rows], counts=counts)
 

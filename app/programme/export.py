@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import datetime
+from typing import Literal
 
 from fpdf import FPDF
 
@@ -126,3 +127,11 @@ def _boards_section(pdf: FPDF, view: ProgrammeView) -> None:
         pdf.set_x(pdf.l_margin + 14)
         pdf.set_font("Helvetica", "I", 9)
         pdf.cell(0, 5, _latin(", ".join(b.group.members)), new_x="LMARGIN", new_y="NEXT")
+
+
+def programme_export(view: ProgrammeView, kind: Literal["csv", "pdf"]) -> tuple[str | bytes, str, dict[str, str]]:
+    """The programme as a download: its content, media type and headers (the PDF opens in place, the CSV saves)."""
+    name = f"programme-{view.course.id}.{kind}"
+    if kind == "pdf":
+        return programme_pdf(view), "application/pdf", {"Content-Disposition": f'inline; filename="{name}"'}
+    return programme_csv(view), "text/csv; charset=utf-8", {"Content-Disposition": f'attachment; filename="{name}"'}

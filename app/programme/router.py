@@ -9,7 +9,7 @@ from app.errors import body_of
 from app.milestones.service import local_instant
 from app.models import PosterBallot, PosterBoard
 from app.programme import ballots, boards, service, slots, views
-from app.programme.export import programme_csv, programme_pdf
+from app.programme.export import programme_export
 from app.programme.flows import programme_publish
 from app.programme.schemas import (
     BallotIn,
@@ -236,19 +236,13 @@ def my_ballots(session: SessionDep, clock: ClockDep, user: CurrentUser, course_i
 def programme_csv_export(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
     """The programme as CSV: talks in order, then boards by number (as the caller may see it)."""
     view = views.programme_view(session, user=user, course_id=course_id, now=clock())
-    return Response(
-        programme_csv(view),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="programme-{course_id}.csv"'},
-    )
+    content, media_type, headers = programme_export(view, "csv")
+    return Response(content, media_type=media_type, headers=headers)
 
 
 @router.get("/programme.pdf", response_class=Response, responses=body_of("application/pdf", binary=True))
 def programme_pdf_export(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
     """The printable programme and board list as PDF (as the caller may see it)."""
     view = views.programme_view(session, user=user, course_id=course_id, now=clock())
-    return Response(
-        programme_pdf(view),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="programme-{course_id}.pdf"'},
-    )
+    content, media_type, headers = programme_export(view, "pdf")
+    return Response(content, media_type=media_type, headers=headers)

@@ -192,7 +192,7 @@ async def check_pdf_dry_run(
     clock: ClockDep,
     token: TokenDep,
     settings: SettingsDep,
-    ruleset: str = Query(default="proposal", description="proposal, report, poster or slides"),
+    ruleset: Annotated[str, Query(description="proposal, report, poster or slides")] = "proposal",
 ) -> dict[str, Any]:
     """Check a PDF against a rule set with the default course rules; nothing is stored (any user)."""
     user = await run_in_threadpool(get_current_user, session, clock, token)

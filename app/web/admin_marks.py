@@ -117,6 +117,31 @@ def _back(course_id: int, saved: str, key: str) -> RedirectResponse:
     return RedirectResponse(f"/ui/courses/{course_id}/marking?saved={saved}#ms-{key}", status_code=303)
 
 
+def _refused(
+    request: Request,
+    session: Session,
+    exc: AppError,
+    *,
+    user: User,
+    course_id: int,
+    field: str,
+    value: str | None = None,
+) -> Response:
+    """The marking page again with the refusal beside `field` (and what was typed in it); a 404 stays a 404."""
+    if exc.status_code == 404:
+        raise exc
+    session.rollback()
+    return marking_page(
+        request,
+        session,
+        user=user,
+        course_id=course_id,
+        status_code=exc.status_code,
+        errors={field: exc.detail},
+        values={field: value} if value is not None else None,
+    )
+
+
 @router.post("/courses/{course_id}/milestones/{key}/rubric")
 def save_rubric(
     request: Request,
@@ -131,18 +156,7 @@ def save_rubric(
     try:
         rubric_set(session, user=user, course_id=course_id, key=key, criteria=parse_rubric(rubric), now=clock())
     except AppError as exc:
-        if exc.status_code == 404:
-            raise
-        session.rollback()
-        return marking_page(
-            request,
-            session,
-            user=user,
-            course_id=course_id,
-            errors={f"{key}.rubric": exc.detail},
-            values={f"{key}.rubric": rubric},
-            status_code=exc.status_code,
-        )
+        return _refused(request, session, exc, user=user, course_id=course_id, field=f"{key}.rubric", value=rubric)
     return _back(course_id, "rubric", key)
 
 
@@ -175,17 +189,7 @@ def assign_reviewers(
             session, user=user, course_id=course_id, key=key, reviewers_per_submission=count, now=clock()
         )
     except AppError as exc:
-        if exc.status_code == 404:
-            raise
-        session.rollback()
-        return marking_page(
-            request,
-            session,
-            user=user,
-            course_id=course_id,
-            status_code=exc.status_code,
-            errors={f"{key}.reviewers": exc.detail},
-        )
+        return _refused(request, session, exc, user=user, course_id=course_id, field=f"{key}.reviewers")
     return _back(course_id, "assigned", key)
 
 
@@ -214,17 +218,7 @@ def assign_one_reviewer(
             now=clock(),
         )
     except AppError as exc:
-        if exc.status_code == 404:
-            raise
-        session.rollback()
-        return marking_page(
-            request,
-            session,
-            user=user,
-            course_id=course_id,
-            status_code=exc.status_code,
-            errors={f"{key}.by_hand": exc.detail},
-        )
+        return _refused(request, session, exc, user=user, course_id=course_id, field=f"{key}.by_hand")
     return _back(course_id, "assigned-one", key)
 
 

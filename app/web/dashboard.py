@@ -5,9 +5,9 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
 from app.dashboard.router import row_public
@@ -178,13 +178,13 @@ def milestone_dashboard(
     user: CurrentWebUser,
     course_id: int,
     key: str,
-    filter: str = "all",
+    filter_name: Annotated[str, Query(alias="filter")] = "all",
     sort: str = "group",
     order: str = "asc",
 ) -> Response:
     """One row per group with the dashboard API's figures; filterable and sortable."""
     course, milestone, rows, total = _dashboard(
-        session, user=user, course_id=course_id, key=key, filter_name=filter, sort=sort, order=order
+        session, user=user, course_id=course_id, key=key, filter_name=filter_name, sort=sort, order=order
     )
     _, milestones = milestone_list(session, user=user, course_id=course_id)
     return render(
@@ -198,7 +198,7 @@ def milestone_dashboard(
             "total": total,
             "deadline": milestone_deadline(course, milestone),
             "filters": FILTERS,
-            "filter": filter,
+            "filter": filter_name,
             "sort": sort,
             "order": order,
             "late_by": lambda s: timedelta(seconds=s) if s is not None else None,
@@ -226,13 +226,13 @@ def milestone_dashboard_csv(
     user: CurrentWebUser,
     course_id: int,
     key: str,
-    filter: str = "all",
+    filter_name: Annotated[str, Query(alias="filter")] = "all",
     sort: str = "group",
     order: str = "asc",
 ) -> Response:
     """The same rows as the page (same filter and order) as CSV."""
     course, milestone, rows, _ = _dashboard(
-        session, user=user, course_id=course_id, key=key, filter_name=filter, sort=sort, order=order
+        session, user=user, course_id=course_id, key=key, filter_name=filter_name, sort=sort, order=order
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -9,7 +9,7 @@ from app.access import current_group_id
 from app.errors import InvalidInput, NotFound
 from app.programme import ballots as ballot_service
 from app.programme import boards, service, slots, views
-from app.programme.export import programme_csv, programme_pdf
+from app.programme.export import programme_export
 from app.programme.flows import programme_publish
 from app.programme.schemas import BallotIn, BoardIn, BreakIn, PlaceIn, ProgrammeUpdate, SessionIn
 from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, form_model
@@ -182,22 +182,16 @@ def programme_settings(
 def programme_pdf_page(session: WebSessionDep, clock: ClockDep, user: CurrentWebUser, course_id: int) -> Response:
     """The printable programme (as the user may see it)."""
     view = views.programme_view(session, user=user, course_id=course_id, now=clock())
-    return Response(
-        programme_pdf(view),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="programme-{course_id}.pdf"'},
-    )
+    content, media_type, headers = programme_export(view, "pdf")
+    return Response(content, media_type=media_type, headers=headers)
 
 
 @router.get("/courses/{course_id}/programme.csv")
 def programme_csv_page(session: WebSessionDep, clock: ClockDep, user: CurrentWebUser, course_id: int) -> Response:
     """The programme as CSV (as the user may see it)."""
     view = views.programme_view(session, user=user, course_id=course_id, now=clock())
-    return Response(
-        programme_csv(view),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="programme-{course_id}.csv"'},
-    )
+    content, media_type, headers = programme_export(view, "csv")
+    return Response(content, media_type=media_type, headers=headers)
 
 
 @router.get("/courses/{course_id}/boards")

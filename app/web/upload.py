@@ -6,6 +6,8 @@ SQLite's write lock is never held while the body arrives or the PDF is checked. 
 upload shows the reason next to the file field and keeps nothing.
 """
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
@@ -19,6 +21,7 @@ from app.errors import AppError, Forbidden, NotFound
 from app.models import User
 from app.submissions.pictures import inline_pictures, page_picture
 from app.submissions.service import (
+    UploadTarget,
     check_target,
     format_check,
     submission_check,
@@ -65,11 +68,17 @@ def _page(
     )
 
 
-async def _refused(
-    request: Request, session: Session, *, user: User, group_id: int, key: str, exc: AppError, clock: Clock
+async def _show(
+    request: Request,
+    session: Session,
+    *,
+    user: User,
+    group_id: int,
+    clock: Clock,
+    state: PageState,
+    status_code: int = 200,
 ) -> Response:
-    """The group's page with the refusal next to the file field, read in its own transaction."""
-    state = PageState(errors={f"file-{key}": exc.detail})
+    """The group's page in `state`, read in its own transaction."""
     return await run_in_threadpool(
         run_transaction,
         session,
@@ -80,8 +89,35 @@ async def _refused(
         group_id=group_id,
         clock=clock,
         state=state,
-        status_code=exc.status_code,
+        status_code=status_code,
     )
+
+
+async def _refused(
+    request: Request, session: Session, *, user: User, group_id: int, key: str, exc: AppError, clock: Clock
+) -> Response:
+    """The group's page with the refusal next to the file field."""
+    state = PageState(errors={f"file-{key}": exc.detail})
+    return await _show(
+        request, session, user=user, group_id=group_id, clock=clock, state=state, status_code=exc.status_code
+    )
+
+
+async def _received(
+    request: Request,
+    staged: StagedUploadDep,
+    session: Session,
+    *,
+    target_of: Callable[..., UploadTarget],
+    user: User,
+    group_id: int,
+    key: str,
+) -> tuple[UploadTarget, str]:
+    """Where the file goes (`target_of` applies its refusal rules first), then the file, streamed to `staged`."""
+    target = await run_in_threadpool(
+        run_transaction, session, target_of, write=False, user=user, group_id=group_id, key=key
+    )
+    return target, await receive_pdf(request, staged, max_bytes=get_settings().max_upload_bytes)
 
 
 @router.post("/groups/{group_id}/milestones/{key}/upload")
@@ -100,10 +136,9 @@ async def upload_version(
     )
     settings = get_settings()
     try:
-        target = await run_in_threadpool(
-            run_transaction, session, submission_target, write=False, user=user, group_id=group_id, key=key
+        target, filename = await _received(
+            request, staged, session, target_of=submission_target, user=user, group_id=group_id, key=key
         )
-        filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         received_at = clock()
         report = await run_in_threadpool(submission_check, target=target, staged=staged, settings=settings)
         await run_in_threadpool(
@@ -142,10 +177,9 @@ async def check_file(
     )
     settings = get_settings()
     try:
-        target = await run_in_threadpool(
-            run_transaction, session, check_target, write=False, user=user, group_id=group_id, key=key
+        target, filename = await _received(
+            request, staged, session, target_of=check_target, user=user, group_id=group_id, key=key
         )
-        filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         report = await run_in_threadpool(
             format_check,
             staged,
@@ -162,17 +196,7 @@ async def check_file(
     except AppError as exc:
         return await _refused(request, session, user=user, group_id=group_id, key=key, exc=exc, clock=clock)
     state = PageState(check={"key": key, "filename": filename, "report": data, "pictures": pictures})
-    return await run_in_threadpool(
-        run_transaction,
-        session,
-        _page,
-        write=False,
-        request=request,
-        user=user,
-        group_id=group_id,
-        clock=clock,
-        state=state,
-    )
+    return await _show(request, session, user=user, group_id=group_id, clock=clock, state=state)
 
 
 @router.get("/submissions/{submission_id}/pages/{page}.png")

@@ -436,8 +436,8 @@ def text_page_pdf(pages: int, *, size: tuple[float, float] = LETTER, text: bytes
         stream(content),
     ]
     page = (
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
-        % size
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>" % size
     )
     objects += [page] * pages
     return raw_pdf(objects)
@@ -464,7 +464,8 @@ def slow_pdf(operators: int = 6_000_000) -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Contents 4 0 R >>",
         stream(zlib.compress(content, 9), b"/Filter /FlateDecode "),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
     ]

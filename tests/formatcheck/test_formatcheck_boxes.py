@@ -119,7 +119,8 @@ def test_columns_boxes_cover_the_lines_across_the_gutter() -> None:
         assert box["x0"] < 306 < box["x1"]
     # The affiliation line runs across the gutter too; the body paragraphs are the big boxes.
     biggest = max(columns.boxes, key=lambda b: (b["y1"] - b["y0"]) * (b["x1"] - b["x0"]))
-    assert biggest["page"] == 1 and biggest["x1"] - biggest["x0"] > 450
+    assert biggest["page"] == 1
+    assert biggest["x1"] - biggest["x0"] > 450
     assert filler_only(text_in(data, biggest))
 
 

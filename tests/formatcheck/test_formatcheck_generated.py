@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from app.formatcheck import check_pdf
-from tests.formatcheck.tex_papers import CACHE, make_corpus, require_tex
+from scripts import make_corpus
+from tests.formatcheck.tex_papers import CACHE, require_tex
 
 SAMPLE_SEED = 2026
 SAMPLE_SIZE = 64
@@ -23,10 +24,9 @@ SAMPLE_SIZE = 64
 def sample() -> Path:
     """The generated sample's folder, with its EXPECTED.tsv."""
     require_tex()
-    mc = make_corpus()
-    folder = CACHE / f"gencorpus-{mc.sources_digest()}-{SAMPLE_SEED}-{SAMPLE_SIZE}"
+    folder = CACHE / f"gencorpus-{make_corpus.sources_digest()}-{SAMPLE_SEED}-{SAMPLE_SIZE}"
     if not (folder / "EXPECTED.tsv").is_file():
-        mc.build_corpus(folder, count=SAMPLE_SIZE, seed=SAMPLE_SEED, jobs=2)
+        make_corpus.build_corpus(folder, count=SAMPLE_SIZE, seed=SAMPLE_SEED, jobs=2)
     return folder
 
 
@@ -47,7 +47,7 @@ def outcomes(sample: Path) -> list[tuple[dict[str, str], tuple[str, list[str], l
         rows = list(csv.DictReader(handle, delimiter="\t"))
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(_check, [(str(sample / r["file"]), r["ruleset"]) for r in rows], chunksize=8))
-    return list(zip(rows, results))
+    return list(zip(rows, results, strict=True))
 
 
 def test_the_sample_has_at_least_sixty_papers_of_two_to_eight_pages(sample: Path) -> None:

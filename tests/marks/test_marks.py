@@ -109,7 +109,8 @@ def test_marks_csv_for_a_small_course(client: TestClient, session: Session, cloc
     )
     _submit(session, larks, "proposal", PROPOSAL_DUE + timedelta(hours=2), staff[1:2], [60.0])  # 0.9
     _submit(session, larks, "report", REPORT_DUE - timedelta(days=1), staff[1:], [70.0, 75.0])
-    assert owls.id and larks.id
+    assert owls.id
+    assert larks.id
     headers = auth(session, lecturer)
     clock.set(NOW)
     response = client.get(f"/api/v1/courses/{course.id}/marks.csv", headers=headers)

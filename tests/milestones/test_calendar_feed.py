@@ -30,7 +30,8 @@ def _issue(client: TestClient, headers: dict[str, str]) -> str:
     assert response.status_code == 201
     assert list(response.json()) == ["url"]
     url: str = response.json()["url"]
-    assert url.startswith(FEED_URL_PREFIX) and url.endswith(".ics")
+    assert url.startswith(FEED_URL_PREFIX)
+    assert url.endswith(".ics")
     return url
 
 
@@ -302,4 +303,5 @@ def test_the_feed_url_uses_the_public_url_not_the_host_header(
     session.commit()
     response = client.post("/api/v1/me/calendar-feed", headers={**headers, "Host": "evil.example"})
     url = response.json()["url"]
-    assert url.startswith("https://tracker.uni.example/api/v1/calendar/") and url.endswith(".ics")
+    assert url.startswith("https://tracker.uni.example/api/v1/calendar/")
+    assert url.endswith(".ics")

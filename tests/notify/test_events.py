@@ -281,7 +281,8 @@ def test_activation_codes_are_emailed_when_asked_and_blanked_once_sent(
         *FOOTER,
     ]
     stored = session.exec(select(Notice).where(Notice.to_address == "dana@dl2026.example.edu")).one()
-    assert code not in stored.body_text and code not in stored.body_html
+    assert code not in stored.body_text
+    assert code not in stored.body_html
     assert f"Your activation code: {SECRET_REMOVED}" in stored.body_text.splitlines()
     assert stored.secret is None
 

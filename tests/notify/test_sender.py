@@ -83,7 +83,8 @@ def test_smtp_down_for_a_while_loses_nothing_and_sends_each_once(
     assert _statuses(session) == [("pending", 1)] * 3
     errors = {n.last_error for n in session.exec(select(Notice))}
     session.rollback()
-    assert len(errors) == 1 and "ConnectionRefusedError" in errors.pop()
+    assert len(errors) == 1
+    assert "ConnectionRefusedError" in errors.pop()
     assert deliver(clock.advance(seconds=59)).retrying == 0  # back-off: not due for a minute
     assert deliver(clock.advance(seconds=1)).retrying == 3
     assert _statuses(session) == [("pending", 2)] * 3
@@ -211,7 +212,8 @@ def test_two_senders_at_once_send_every_notice_exactly_once(
     for t in threads:
         t.join(timeout=120)
     ids = [m.notice_id for m in smtp.messages]
-    assert len(ids) == 200 and len(set(ids)) == 200
+    assert len(ids) == 200
+    assert len(set(ids)) == 200
     assert sorted(r.sent for r in results) == sorted([len(results[0].sent_ids), len(results[1].sent_ids)])
     assert sum(r.sent for r in results) == 200
     assert all(r.sent > 0 for r in results)  # both took part

@@ -106,7 +106,8 @@ def test_tls_with_a_login_delivers_and_a_wrong_password_retries(
     assert deliver(clock()).retrying == 1
     error = session.exec(select(Notice.last_error)).one()
     session.rollback()
-    assert error is not None and error.startswith("535 ")
+    assert error is not None
+    assert error.startswith("535 ")
     _use(tls_servers["monkeypatch"], f"{scheme}://tracker:s3cret@127.0.0.1:{port}")
     assert deliver(clock.advance(minutes=1)).sent == 1
     assert [(m.rcpt_tos, m.subject) for m in recorder.messages] == [

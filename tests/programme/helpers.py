@@ -8,9 +8,17 @@ from sqlmodel import Session
 from app.models import Course, ProjectGroup, User
 from app.programme.flows import selection_publish_flow
 from app.selection.service import selection_run
-from tests.factories import make_course, make_group, make_review, make_staff, make_submission, make_topic, make_user
+from tests.factories import (
+    REPORT_DUE,
+    make_course,
+    make_group,
+    make_review,
+    make_staff,
+    make_submission,
+    make_topic,
+    make_user,
+)
 
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # Sunday of week 15, 23:59 Asia/Shanghai
 PUBLISHED_AT = datetime(2026, 12, 21, 2, 0, tzinfo=UTC)
 
 

@@ -21,7 +21,7 @@ def _url(course_id: int, rest: str = "") -> str:
 
 def _open_ballots(client: TestClient, headers: dict[str, str], course_id: int, **extra: object) -> dict[str, int]:
     """Publish with the poster session set and ballots open (2 each); returns board ids by group name."""
-    client.patch(
+    opened = client.patch(
         _url(course_id),
         headers=headers,
         json={
@@ -33,6 +33,7 @@ def _open_ballots(client: TestClient, headers: dict[str, str], course_id: int, *
             **extra,
         },
     )
+    assert opened.status_code == 200
     body = client.post(_url(course_id, "/publish"), headers=headers).json()
     return {b["group"]["name"]: b["id"] for b in body["boards"]}
 
@@ -97,7 +98,8 @@ def test_own_poster_second_ballot_and_the_nth_plus_one_are_refused_and_counts_ar
 
     clock.set(SESSION_END + timedelta(seconds=1))
     assert cast(sh, "P05") == (409, {"error": "ballots_closed", "detail": ERR_OUTSIDE_SESSION})
-    client.patch(_url(course_id), headers=headers, json={"ballots_open": False, "poster_ends_at": None})
+    closed = client.patch(_url(course_id), headers=headers, json={"ballots_open": False, "poster_ends_at": None})
+    assert closed.status_code == 200
     assert cast(sh, "P05") == (409, {"error": "ballots_closed", "detail": ERR_CLOSED})
     session.commit()
     events = session.exec(
@@ -144,7 +146,8 @@ def test_ballots_count_in_the_week16_mark_only_when_the_lecturer_says_so(
     assert sorted({tuple(r) for r in plain[1:] if r[0] == "P02"}) == [("P02", "70.00", "1.00", "70.00")]
     refused = client.patch(_url(course_id), headers=auth(session, w.ta), json={"ballots_count": True})
     assert (refused.status_code, refused.json()["error"]) == (403, "lecturer_only")
-    client.patch(_url(course_id), headers=headers, json={"ballots_count": True, "ballot_weight": 20})
+    counting = client.patch(_url(course_id), headers=headers, json={"ballots_count": True, "ballot_weight": 20})
+    assert counting.status_code == 200
     counted = final_columns()
     assert counted[0] == [
         "group",

@@ -221,7 +221,7 @@ def test_the_calendars_hold_each_talk_in_the_course_time_zone(
     clock.set(PUBLISHED_AT)
     _session(client, headers, course_id)
     client.post(_url(course_id, "/slots"), headers=headers, json={"order": "ranking"})
-    client.patch(
+    poster_session = client.patch(
         _url(course_id),
         headers=headers,
         json={
@@ -230,6 +230,7 @@ def test_the_calendars_hold_each_talk_in_the_course_time_zone(
             "poster_room": "Atrium",
         },
     )
+    assert poster_session.status_code == 200
     ics = f"/api/v1/courses/{course_id}/calendar.ics"
 
     def talks(body: bytes) -> list[tuple[str, str, str]]:
@@ -343,7 +344,7 @@ def test_the_first_publication_tells_each_group_its_slot_or_board(
     clock.set(PUBLISHED_AT)
     _session(client, headers, course_id, breaks=[])
     client.post(_url(course_id, "/slots"), headers=headers, json={})
-    client.patch(_url(course_id), headers=headers, json={"poster_room": "Atrium"})
+    assert client.patch(_url(course_id), headers=headers, json={"poster_room": "Atrium"}).status_code == 200
     client.post(_url(course_id, "/publish"), headers=headers)
     client.post(_url(course_id, "/publish"), headers=headers)  # again: nobody is told twice
     notices = session.exec(select(Notice).where(Notice.kind == "programme_placed").order_by(col(Notice.user_id))).all()

@@ -248,22 +248,22 @@ def test_assignment_balances_loads_never_repeats_and_is_idempotent(
     assert response.status_code == 201
     body = response.json()
     # Least loaded first, ties to the lower id: lecturer < ta1 < ta2 by id.
-    l, a, b = lecturer.id, ta1.id, ta2.id
+    lec, a, b = lecturer.id, ta1.id, ta2.id
     assert [(c["group_id"], c["reviewer_id"]) for c in body["created"]] == [
-        (groups[0].id, l),
+        (groups[0].id, lec),
         (groups[0].id, a),
         (groups[1].id, b),
-        (groups[1].id, l),
+        (groups[1].id, lec),
         (groups[2].id, a),
         (groups[2].id, b),
-        (groups[3].id, l),
+        (groups[3].id, lec),
         (groups[3].id, a),
         (groups[4].id, b),
-        (groups[4].id, l),
+        (groups[4].id, lec),
     ]
     assert [c["submission_id"] for c in body["created"][::2]] == [s.id for s in subs]
     assert body["loads"] == [
-        {"reviewer_id": l, "name": "Lee", "assigned": 4},
+        {"reviewer_id": lec, "name": "Lee", "assigned": 4},
         {"reviewer_id": a, "name": "Ta One", "assigned": 3},
         {"reviewer_id": b, "name": "Ta Two", "assigned": 3},
     ]

@@ -6,8 +6,8 @@ from sqlmodel import Session, func, select
 
 from app.config import get_settings
 from app.models import ActivationCode, AuditEvent, CourseMember, User
-from app.roster.router import ERR_MEDIA_TYPE, ERR_NO_FILE
 from app.roster.parse import ERR_BAD_ROSTER, MSG_EMPTY, MSG_NO_ROWS, MSG_NOT_UTF8
+from app.roster.router import ERR_MEDIA_TYPE, ERR_NO_FILE
 from app.roster.service import MSG_NEEDS_ADMIN, MSG_OTHER_ROLE, MSG_TWO_USERS, MSG_USERNAME_TAKEN
 from app.security import digest
 from tests.factories import auth, make_course, make_staff, make_student, make_user

@@ -310,7 +310,8 @@ def test_students_cannot_see_or_run_selections(client: TestClient, session: Sess
     course, lecturer, reviewers = _course(session)
     group = _reviewed_group(session, course, reviewers, "A", [80.0])
     student = session.get(User, session.exec(select(User.id).where(col(User.student_no).is_not(None))).first())
-    assert student is not None and group.id
+    assert student is not None
+    assert group.id
     run = selection_run(session, user=lecturer, course_id=course.id or 0, now=NOW)
     session.commit()
     headers = auth(session, student)

@@ -10,6 +10,8 @@ from app.selection.publish import ERR_DELIVERABLES_LOCKED, ERR_IN_FORCE, ERR_NOT
 from app.selection.service import ERR_SUPERSEDED
 from tests.conftest import FakeClock
 from tests.factories import (
+    FINAL_DUE,
+    REPORT_DUE,
     auth,
     make_course,
     make_group,
@@ -22,8 +24,6 @@ from tests.factories import (
 from tests.submissions.pdfs import A0_PORTRAIT_MM, tiny_pdf
 from tests.web.helpers import text_of, web_login
 
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # Sunday of week 15, 23:59 Asia/Shanghai
-FINAL_DUE = datetime(2026, 12, 27, 15, 59, tzinfo=UTC)  # Sunday of week 16, 23:59 Asia/Shanghai
 RUN_AT = datetime(2026, 12, 21, 2, 0, tzinfo=UTC)
 
 

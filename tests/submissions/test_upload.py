@@ -80,7 +80,7 @@ def _rows(session: Session) -> list[tuple[int, int]]:
 def test_upload_stores_the_version_by_hash_with_report_and_lateness(
     client: TestClient, session: Session, clock: FakeClock
 ) -> None:
-    course, group, student, headers = _setup(session)
+    _, group, student, headers = _setup(session)
     clock.set(RECEIVED)
     pdf = tiny_pdf()
     digest = hashlib.sha256(pdf).hexdigest()
@@ -151,7 +151,7 @@ def test_same_bytes_twice_share_one_file(client: TestClient, session: Session, c
 
 
 def test_refusals_come_in_order_visibility_size_topic(client: TestClient, session: Session) -> None:
-    course, group, student, headers = _setup(session, topic="proposed", size=2)
+    course, group, _, headers = _setup(session, topic="proposed", size=2)
     outsider = make_student(session, course)
     ta = make_staff(session, course)
     not_a_pdf = b"hello"

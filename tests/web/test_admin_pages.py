@@ -1,7 +1,7 @@
 """The lecturer's and students' new pages without a browser: constant queries, errors by field, who sees what."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from app.audit.service import audit_record
 from app.models import AuditEvent, Course, Milestone, ReviewAssignment
 from tests.factories import (
+    REPORT_DUE,
     T0,
     make_course,
     make_group,
@@ -21,8 +22,6 @@ from tests.factories import (
     make_user,
 )
 from tests.web.helpers import text_of, web_login
-
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)
 
 
 def _student_with_versions(session: Session, versions: int) -> tuple[Any, Any]:
@@ -214,5 +213,5 @@ def test_the_lecturer_assigns_a_reviewer_by_hand_once(client: TestClient, sessio
     assert refused.status_code == 422
     assert 'id="by-hand-report-error">The reviewer must be a TA or lecturer of the course.</p>' in refused.text
     page = client.get(f"/ui/courses/{course.id}/marking").text
-    assert '<select id="group-report" name="group_id"><option value="%d">Owls</option></select>' % done.id in page
+    assert f'<select id="group-report" name="group_id"><option value="{done.id}">Owls</option></select>' in page
     assert [a for a in session.exec(select(AuditEvent.action)).all() if a == "review.assign"] == ["review.assign"]

@@ -110,7 +110,8 @@ def test_a_ta_filters_to_late_groups_grants_an_extension_and_reviews(page: Any, 
     page.get_by_role("link", name=re.compile("Late by")).click()
     page.wait_for_url(re.compile(r"sort=late&order=desc"))
     assert page.locator("#dashboard tbody tr td:first-child a").all_inner_texts() == ["Bees", "Cats"]
-    assert "filter=late" in page.url and "order=desc" in page.url
+    assert "filter=late" in page.url
+    assert "order=desc" in page.url
     screenshot(page, "dashboard")
 
     page.get_by_role("link", name="Bees").click()

@@ -2,7 +2,7 @@
 deadline and see the multiplier change, release marks; and a password change ends the other sessions."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +11,16 @@ from sqlmodel import Session, select
 
 from app.models import Course, Milestone, User
 from tests.conftest import FakeClock
-from tests.factories import make_course, make_group, make_review, make_staff, make_student, make_submission, make_user
+from tests.factories import (
+    REPORT_DUE,
+    make_course,
+    make_group,
+    make_review,
+    make_staff,
+    make_student,
+    make_submission,
+    make_user,
+)
 from tests.web.conftest import screenshot
 from tests.web.test_browser import PASSWORD, log_in
 
@@ -22,7 +31,6 @@ ROSTER = (
     "S2026003,Cy Diaz,cy@example.org\nS2026004,Dee Evans,dee@example.org\nS2026005,Eve Fox,eve@example.org\n"
     "S2026006,Fay Gil,fay@example.org\n"
 )
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)  # Sunday of week 15 at 23:59 in Asia/Shanghai
 
 
 def read_download(download: Any) -> str:

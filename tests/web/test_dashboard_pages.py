@@ -53,7 +53,7 @@ def _course(session: Session) -> tuple[Course, User, dict[str, ProjectGroup]]:
 
 
 def test_the_dashboard_shows_the_api_figures_and_filters_and_sorts(client: TestClient, session: Session) -> None:
-    course, ta, groups = _course(session)
+    course, ta, _ = _course(session)
     api = client.get(f"/api/v1/courses/{course.id}/dashboard?milestone=report", headers=auth(session, ta)).json()
     web_login(client, session, ta)
 

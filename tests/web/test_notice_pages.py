@@ -59,7 +59,8 @@ def test_staff_see_the_outbox_and_retry_a_failed_notice(
     page = client.get(f"/ui/courses/{c.course.id}/outbox?status=failed")
     assert page.status_code == 200
     text = unescape(text_of(page.text))
-    assert "Failed (1)" in text and "Sent (2)" in text
+    assert "Failed (1)" in text
+    assert "Sent (2)" in text
     assert (
         "Cai Gamma <cai@dl2026.example.edu> DL2026: your poster board failed 1 "
         "cai@dl2026.example.edu: 550 5.1.1 No such mailbox here Retry" in text

@@ -30,7 +30,7 @@ def _course_with_reports(session: Session) -> tuple[object, object, object, list
 
 def test_the_lecturer_runs_overrides_and_publishes(client: TestClient, session: Session) -> None:
     lecturer, _, course, groups = _course_with_reports(session)
-    ants, bees, cats, dogs = groups
+    _, bees, _, dogs = groups
     csrf = web_login(client, session, lecturer)
     assert "Run the selection" in text_of(client.get(f"/ui/courses/{course.id}/selection").text)
 
@@ -53,9 +53,9 @@ def test_the_lecturer_runs_overrides_and_publishes(client: TestClient, session: 
     ]
     svg = html.split("<svg")[1].split("</svg>")[0]
     assert (
-        "Histogram of report scores: 0–10: 0; 10–20: 0; 20–30: 0; 30–40: 0; 40–50: 0; 50–60: 0; 60–70: 1; 70–80: 0; 80–90: 2; 90–100: 1"
-        in svg
-    )
+        "Histogram of report scores: 0–10: 0; 10–20: 0; 20–30: 0; 30–40: 0; 40–50: 0; "
+        "50–60: 0; 60–70: 1; 70–80: 0; 80–90: 2; 90–100: 1"
+    ) in svg
     assert svg.count("<rect") == 10
 
     response = client.post(
@@ -99,7 +99,7 @@ def test_a_run_short_of_reviews_is_refused_with_the_groups_named(client: TestCli
 
 
 def test_a_ta_reads_the_selection_but_gets_no_forms(client: TestClient, session: Session) -> None:
-    lecturer, ta, course, groups = _course_with_reports(session)
+    lecturer, ta, course, _ = _course_with_reports(session)
     lecturer_csrf = web_login(client, session, lecturer)
     client.post(f"/ui/courses/{course.id}/selection", data={"csrf_token": lecturer_csrf})
     run_id = session.exec(select(SelectionRun.id)).one()
@@ -107,7 +107,8 @@ def test_a_ta_reads_the_selection_but_gets_no_forms(client: TestClient, session:
     csrf = web_login(client, session, ta)
     html = client.get(f"/ui/courses/{course.id}/selection").text
     assert "1 Ants 90.00" in text_of(html)
-    assert 'action="/ui/selections/' not in html and "Run the selection" not in html
+    assert 'action="/ui/selections/' not in html
+    assert "Run the selection" not in html
     refused = client.post(f"/ui/selections/{run_id}/publish", data={"csrf_token": csrf})
     assert refused.status_code == 403
     assert session.exec(select(SelectionOverride)).all() == []

@@ -11,13 +11,20 @@ from sqlmodel import Session
 
 from app.models import User
 from tests.conftest import FakeClock
-from tests.factories import make_course, make_group, make_review, make_staff, make_student, make_submission, make_user
+from tests.factories import (
+    REPORT_DUE,
+    make_course,
+    make_group,
+    make_review,
+    make_staff,
+    make_student,
+    make_submission,
+    make_user,
+)
 from tests.web.conftest import screenshot
 from tests.web.test_browser import PASSWORD, log_in
 
 pytestmark = pytest.mark.browser
-
-REPORT_DUE = datetime(2026, 12, 20, 15, 59, tzinfo=UTC)
 
 
 def _course(session: Session) -> tuple[int, dict[str, User]]:
