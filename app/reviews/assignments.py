@@ -3,6 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -89,19 +90,9 @@ def assignments_create(
             load[reviewer_id] += 1
     session.flush()
     if created:
-        audit_record(
-            session,
-            at=now,
-            actor=user,
-            action="review.assign",
-            entity="milestone",
-            entity_id=milestone.id,
-            course_id=course_id,
-            after={
-                "reviewers_per_submission": reviewers_per_submission,
-                "assignments": [[a.submission_id, a.reviewer_id] for a in created],
-            },
-        )
+        pairs = [[a.submission_id, a.reviewer_id] for a in created]
+        after: dict[str, Any] = {"reviewers_per_submission": reviewers_per_submission, "assignments": pairs}
+        _assign_audit(session, user=user, milestone=milestone, now=now, after=after)
     return AssignmentResult(
         milestone=milestone,
         reviewers_per_submission=reviewers_per_submission,
@@ -138,6 +129,12 @@ def assignment_add(
     )
     session.add(assignment)
     session.flush()
+    after = {"by_hand": True, "assignments": [[assignment.submission_id, reviewer_id]]}
+    _assign_audit(session, user=user, milestone=milestone, now=now, after=after)
+    return assignment
+
+
+def _assign_audit(session: Session, *, user: User, milestone: Milestone, now: datetime, after: dict[str, Any]) -> None:
     audit_record(
         session,
         at=now,
@@ -145,10 +142,9 @@ def assignment_add(
         action="review.assign",
         entity="milestone",
         entity_id=milestone.id,
-        course_id=course_id,
-        after={"by_hand": True, "assignments": [[assignment.submission_id, reviewer_id]]},
+        course_id=milestone.course_id,
+        after=after,
     )
-    return assignment
 
 
 @dataclass(frozen=True)
