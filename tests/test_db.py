@@ -68,6 +68,7 @@ def test_reads_answer_while_another_connection_holds_the_sqlite_write_lock(
 ) -> None:
     user = make_user(session)
     headers = auth(session, user)
+    session.commit()  # before another connection takes the write lock
     if backend != "sqlite":
         assert client.get("/api/v1/me", headers=headers).status_code == 200
         return

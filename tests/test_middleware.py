@@ -81,6 +81,7 @@ def test_a_body_over_the_anonymous_limit_needs_a_valid_token_before_it_is_read(
 ) -> None:
     course = make_course(session)
     headers = auth(session, make_student(session, course))
+    session.commit()  # called without the client: commit what the app must see
     session.commit()
     declared = {"content-type": "application/json", "content-length": str(100 * 1024)}
     anonymous = Body([b" " * 100 * 1024])
@@ -108,6 +109,7 @@ def test_a_body_over_the_anonymous_limit_needs_a_valid_token_before_it_is_read(
 def test_a_streamed_body_is_cut_off_at_the_limit(client: TestClient, session: Session) -> None:
     course = make_course(session)
     headers = auth(session, make_student(session, course))
+    session.commit()  # called without the client: commit what the app must see
     session.commit()
     anonymous = Body([], endless=b" " * 1024)
     status, _, payload = _call(f"/api/v1/courses/{course.id}/groups", anonymous, {"content-type": "application/json"})
@@ -134,6 +136,7 @@ def test_a_stalled_upload_is_cut_off_and_leaves_no_file(
     group = make_group(session, course, members=[student], size=2)
     make_topic(session, group, status="approved")
     headers = auth(session, student)
+    session.commit()  # called without the client: commit what the app must see
     session.commit()
     pdf = tiny_pdf()
     head = (

@@ -19,12 +19,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.models import Extension, GradedPin, User
+from app.models import GradedPin, User
 from app.selection.service import selection_run
 from tests.factories import (
     T0,
     auth,
     make_course,
+    make_extension,
     make_group,
     make_staff,
     make_student,
@@ -79,15 +80,7 @@ def _world(session: Session) -> World:
             pinned_at=T0,
         )
     )
-    session.add(
-        Extension(
-            group_id=group.id,
-            milestone_id=sub.milestone_id,
-            due_at=T0 + timedelta(days=120),  # type: ignore[arg-type]
-            reason="Illness",
-            created_at=T0,
-        )
-    )
+    make_extension(session, group, "report", due_at=T0 + timedelta(days=120))
     run = selection_run(session, user=lecturer, course_id=course.id or 0, force=True, slots=1, now=T0)
     session.commit()
     return World(

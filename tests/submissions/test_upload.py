@@ -296,6 +296,7 @@ def test_client_gone_mid_stream_leaves_nothing(client: TestClient, session: Sess
             (b"content-length", str(len(head) + len(pdf) + 100).encode()),
         ],
     }
+    session.commit()  # called without the client: commit what the app must see
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 400
     assert ERR_INTERRUPTED.encode() in sent[1]["body"]
