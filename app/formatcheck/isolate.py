@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from app.formatcheck.forked import ForkedProcess, fork_worker
 from app.formatcheck.report import CheckReport, Finding
 from app.formatcheck.rulesets import RULESETS
 
@@ -51,7 +52,12 @@ def _limit_report(ruleset: str, what: str) -> CheckReport:
 class _Worker:
     """One worker process and the parent's ends of its pipes."""
 
-    def __init__(self) -> None:
+    def __init__(self, fork: bool = False) -> None:
+        self.ready = False
+        self.process: subprocess.Popen[bytes] | ForkedProcess
+        if fork:
+            self.process, self.inbox, self.outbox = fork_worker()
+            return
         env = dict(os.environ)
         # The worker must import this very package, wherever the caller found it.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), env.get("PYTHONPATH", "")]))
@@ -67,7 +73,6 @@ class _Worker:
         self.inbox = Connection(os.dup(self.process.stdout.fileno()), writable=False)
         self.process.stdin.close()
         self.process.stdout.close()
-        self.ready = False
 
     def wait_ready(self) -> None:
         """Block until the worker has imported the checker."""
@@ -110,6 +115,13 @@ class WorkerPool:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
+        # Fork workers from this process (after importing the checker here) instead of starting
+        # fresh interpreters: for a short-lived command like `tracker check`, not for the server.
+        self.fork = False
+
+    def _new_worker(self) -> _Worker:
+        # A fork is safe only while this process runs one thread; otherwise a fresh interpreter.
+        return _Worker(fork=self.fork and threading.active_count() == 1)
 
     def _take(self) -> _Worker:
         with self._lock:
@@ -118,7 +130,7 @@ class WorkerPool:
                 if worker.alive():
                     return worker
                 worker.kill()
-        worker = _Worker()
+        worker = self._new_worker()
         worker.wait_ready()
         return worker
 
@@ -129,11 +141,12 @@ class WorkerPool:
             else:
                 self._idle.append(worker)
 
-    def warm(self) -> None:
-        """Start the missing workers now (in parallel), so the first checks do not wait for them."""
+    def warm(self, count: int | None = None) -> None:
+        """Start the missing workers (up to `count`, default the pool's size) now, in parallel,
+        so the first checks do not wait for them."""
         with self._lock:
-            missing = self.size - len(self._idle)
-        started = [_Worker() for _ in range(max(0, missing))]
+            missing = min(self.size, count or self.size) - len(self._idle)
+        started = [self._new_worker() for _ in range(max(0, missing))]
         for worker in started:
             worker.wait_ready()
             self._give(worker)

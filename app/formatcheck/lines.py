@@ -22,6 +22,11 @@ _SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
 _TEXT_OBJECT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
     ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value  # type: ignore[arg-type]  # a loaded symbol is never NULL
 )
+# FPDFTextObj_GetFont on that bare address, returning the font's bare address: the style of each
+# run then costs one call, not a lookup of its text object, a call and a ctypes.cast.
+_FONT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p)(
+    ctypes.cast(pdfium_c.FPDFTextObj_GetFont, ctypes.c_void_p).value  # type: ignore[arg-type]  # a loaded symbol is never NULL
+)
 # A run wider than this many ems per character holds gaps wider than word spaces (Times averages ~0.45).
 _GAPPY_WIDTH = 0.6
 
@@ -33,14 +38,14 @@ class _FontCache:
         self._style: dict[int, tuple[bool, bool]] = {}
         self._buf = ctypes.create_string_buffer(256)
 
-    def style(self, text_obj: object) -> tuple[bool, bool]:
-        """(bold, italic) of a text object's font, from its PostScript name."""
-        font = pdfium_c.FPDFTextObj_GetFont(text_obj)
-        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    def style(self, text_obj: int) -> tuple[bool, bool]:
+        """(bold, italic) of the font of a text object (given by its address), from its PostScript name."""
+        key = _FONT_ADDRESS(text_obj) or 0
         cached = self._style.get(key)
         if cached is None:
             cached = (False, False)
             if key:
+                font = ctypes.cast(key, pdfium_c.FPDF_FONT)
                 n = pdfium_c.FPDFFont_GetBaseFontName(font, self._buf, 256)
                 name = _SUBSET_PREFIX.sub("", self._buf.raw[: max(n - 1, 0)].decode("latin-1"))
                 # Unnamed (Type 3) fonts carry no weight word; the descriptor weight is all there is.
@@ -93,7 +98,6 @@ def _read_runs(
     if len(text) != n:
         # Characters outside the BMP or odd mappings: fall back to one call per character.
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))
-    get_obj = pdfium_c.FPDFText_GetTextObject
     cuts = _object_cuts(raw, n)
     matrix = pdfium_c.FS_MATRIX()
     ox, oy = ctypes.c_double(), ctypes.c_double()
@@ -102,6 +106,8 @@ def _read_runs(
     chars = 0
     rot = box.rotate
     unit = box.user_unit
+    # Most pages map user space onto the display unchanged: skip the mapping call per run there.
+    identity = rot == 0 and unit == 1.0 and box.origin_x == 0.0 and box.origin_y == 0.0
     for first, end, obj in cuts:
         if not obj:
             continue
@@ -130,13 +136,16 @@ def _read_runs(
         if size <= 0.5:
             continue
         pdfium_c.FPDFText_GetCharOrigin(raw, a, ox, oy)
-        x0, y = box.to_display(ox.value, oy.value)
         pdfium_c.FPDFText_GetCharBox(raw, b, left, right, bottom, top)
-        corners = (box.to_display(left.value, bottom.value), box.to_display(right.value, top.value))
-        x1 = max(corners[0][0], corners[1][0])
+        if identity:
+            x0, y, x1 = ox.value, oy.value, max(left.value, right.value)
+        else:
+            x0, y = box.to_display(ox.value, oy.value)
+            corners = (box.to_display(left.value, bottom.value), box.to_display(right.value, top.value))
+            x1 = max(corners[0][0], corners[1][0])
         if x1 < x0:
             x1 = x0
-        bold, italic = fonts.style(get_obj(raw, a))
+        bold, italic = fonts.style(obj)
         if x1 - x0 > _GAPPY_WIDTH * size * len(stripped) and len(stripped) >= 3:
             # Far wider than its characters: one text object across table cells or columns.
             runs += _split_at_gaps(raw, text, a, b, box, Run(x0, x1, y, size, bold, italic, stripped))
@@ -261,11 +270,20 @@ def _group_lines(runs: list[Run], page: int) -> list[Line]:
 
 
 def _make_line(runs: list[Run], page: int) -> Line:
+    first = runs[0]
+    if len(runs) == 1:  # most lines of TeX output are one text object: skip the weighing
+        text = first.text
+        count = len(text)
+        bold = count == 0 or first.bold
+        chars = len("".join(text.split()))
+        return Line(page, first.x0, first.x1, first.y, round(first.size * 2) / 2, bold, text, runs, chars=chars)
     pieces: list[str] = []
     weights: dict[float, int] = {}
     bold_chars = 0
     total = 0
     prev: Run | None = None
+    x0, x1 = first.x0, first.x1
+    baseline, longest = first.y, -1
     for run in runs:
         if prev is not None and run.x0 - prev.x1 > 0.12 * run.size:
             pieces.append(" ")
@@ -276,15 +294,20 @@ def _make_line(runs: list[Run], page: int) -> Line:
             bold_chars += count
         key = round(run.size * 2) / 2
         weights[key] = weights.get(key, 0) + count
+        if count > longest:  # the baseline of the longest run (the first of equals)
+            baseline, longest = run.y, count
+        if run.x0 < x0:
+            x0 = run.x0
+        if run.x1 > x1:
+            x1 = run.x1
         prev = run
     size = max(weights.items(), key=lambda kv: (kv[1], kv[0]))[0]
     text = "".join(pieces)
-    baseline = max(runs, key=lambda r: len(r.text)).y
     chars = len("".join(text.split()))
     return Line(
         page=page,
-        x0=min(r.x0 for r in runs),
-        x1=max(r.x1 for r in runs),
+        x0=x0,
+        x1=x1,
         y=baseline,
         size=size,
         bold=bold_chars >= 0.85 * total,
