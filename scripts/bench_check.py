@@ -188,10 +188,11 @@ def timed_call(tree: Path, files: list[Path]) -> tuple[float, float, int]:
             "-c",
             "import sys; from app.cli import main; sys.argv[0] = 'tracker'; sys.exit(main())",
         ]
-    command += ["check", *map(str, files), "--ruleset", "report", "--json"]
+    command += ["check", *(str(f.resolve()) for f in files), "--ruleset", "report", "--json"]
     env = dict(os.environ, PYTHONPATH=str(tree))
+    # In TREE's folder: `python -c` puts the working folder first on the import path.
     result = subprocess.run(
-        [sys.executable, "-c", probe, *command], capture_output=True, text=True, cwd=ROOT, env=env, check=True
+        [sys.executable, "-c", probe, *command], capture_output=True, text=True, cwd=tree, env=env, check=True
     )
     wall, cpu, rss = result.stdout.split()
     return float(wall), float(cpu), int(rss)

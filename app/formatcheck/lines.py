@@ -27,6 +27,7 @@ _TEXT_OBJECT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes
 _FONT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p)(
     ctypes.cast(pdfium_c.FPDFTextObj_GetFont, ctypes.c_void_p).value  # type: ignore[arg-type]  # a loaded symbol is never NULL
 )
+_LINE_BREAK = re.compile(r"[\r\n]")
 # A run wider than this many ems per character holds gaps wider than word spaces (Times averages ~0.45).
 _GAPPY_WIDTH = 0.6
 
@@ -98,7 +99,7 @@ def _read_runs(
     if len(text) != n:
         # Characters outside the BMP or odd mappings: fall back to one call per character.
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))
-    cuts = _object_cuts(raw, n)
+    cuts = _object_cuts(raw, n, text)
     matrix = pdfium_c.FS_MATRIX()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
@@ -154,24 +155,36 @@ def _read_runs(
     return runs, chars
 
 
-def _object_cuts(raw: object, n: int) -> list[tuple[int, int, int]]:
+def _object_cuts(raw: object, n: int, text: str) -> list[tuple[int, int, int]]:
     """(first, end, text object address) of each stretch of characters drawn by one text object.
 
     A text object's characters are consecutive in pdfium's text page, so each stretch's end is
-    found by galloping and then bisecting: a few calls per object (a line, in TeX's output)
-    instead of one per character.
+    found with a few calls, not one per character: most objects end where pdfium breaks the line
+    (two calls confirm it); otherwise galloping and then bisecting finds the end.
     """
     stretches: list[tuple[int, int, int]] = []
     get = _TEXT_OBJECT_ADDRESS
     start = 0
     while start < n:
         obj = get(raw, start) or 0
-        step, low, high = 1, start, n  # get(low) == obj; the end lies in (low, high]
-        while start + step < n:
-            if (get(raw, start + step) or 0) != obj:
-                high = start + step
+        low, high = start, n  # get(low) == obj; the end lies in (low, high]
+        # pdfium's generated characters (line breaks, spaces) have no object and are not
+        # consecutive: only a real object's end is guessed at the line break.
+        found = _LINE_BREAK.search(text, start + 1) if obj else None
+        if found is not None:
+            guess = found.start()
+            if (get(raw, guess - 1) or 0) != obj:
+                high = guess - 1
+            elif (get(raw, guess) or 0) != obj:
+                low, high = guess - 1, guess
+            else:
+                low = guess
+        base, step = low, 1
+        while base + step < high:
+            if (get(raw, base + step) or 0) != obj:
+                high = base + step
                 break
-            low = start + step
+            low = base + step
             step *= 2
         while high - low > 1:
             middle = (low + high) // 2
