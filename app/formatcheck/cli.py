@@ -98,8 +98,7 @@ def _check_all(files: list[str], ruleset: str, stderr: TextIO) -> list[CheckRepo
     if workers > 1:
         # Fork the workers from this process while it has one thread: the checker is imported
         # once here, not once per worker, and no interpreter has to start.
-        pool.fork = True
-        pool.warm(workers)
+        pool.warm(workers, fork=True)
     # Largest files first, so a long paper is not left for last while the other workers idle.
     order = sorted(range(len(files)), key=lambda k: -os.path.getsize(files[k]))
     with ThreadPoolExecutor(max_workers=workers) as executor:

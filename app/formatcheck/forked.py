@@ -3,8 +3,9 @@
 `tracker check` over many files pays the checker's imports (pypdf, pdfium: a quarter of a
 second of CPU) once in the parent instead of once per worker, and its workers are ready at
 once. Forking is only safe while the parent runs a single thread (a lock held by another
-thread at the fork would stay locked in the child forever), so the pool falls back to
-starting `python -m app.formatcheck.worker` whenever other threads exist.
+thread at the fork would stay locked in the child forever) and is small (its address space
+counts against the worker's memory cap), so the pool otherwise starts
+`python -m app.formatcheck.worker` as before.
 """
 
 from __future__ import annotations
@@ -13,10 +14,26 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 _MAX_FD = 65536
+# A forked worker starts with its parent's address space, which counts against the worker's
+# memory cap (RLIMIT_AS, 512 MB by default); a parent larger than this starts workers instead.
+FORK_MAX_ADDRESS_SPACE = 256 * 1024 * 1024
+
+
+def fork_is_safe() -> bool:
+    """Whether this process may fork workers: it runs one thread and its address space is small."""
+    if threading.active_count() != 1:
+        return False  # a lock held by another thread at the fork would stay locked in the child
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return pages * os.sysconf("SC_PAGE_SIZE") <= FORK_MAX_ADDRESS_SPACE
 
 
 class ForkedProcess:

@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from app.formatcheck.forked import ForkedProcess, fork_worker
+from app.formatcheck.forked import ForkedProcess, fork_is_safe, fork_worker
 from app.formatcheck.report import CheckReport, Finding
 from app.formatcheck.rulesets import RULESETS
 
@@ -115,13 +115,6 @@ class WorkerPool:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
-        # Fork workers from this process (after importing the checker here) instead of starting
-        # fresh interpreters: for a short-lived command like `tracker check`, not for the server.
-        self.fork = False
-
-    def _new_worker(self) -> _Worker:
-        # A fork is safe only while this process runs one thread; otherwise a fresh interpreter.
-        return _Worker(fork=self.fork and threading.active_count() == 1)
 
     def _take(self) -> _Worker:
         with self._lock:
@@ -130,7 +123,7 @@ class WorkerPool:
                 if worker.alive():
                     return worker
                 worker.kill()
-        worker = self._new_worker()
+        worker = _Worker()
         worker.wait_ready()
         return worker
 
@@ -141,12 +134,18 @@ class WorkerPool:
             else:
                 self._idle.append(worker)
 
-    def warm(self, count: int | None = None) -> None:
+    def warm(self, count: int | None = None, *, fork: bool = False) -> None:
         """Start the missing workers (up to `count`, default the pool's size) now, in parallel,
-        so the first checks do not wait for them."""
+        so the first checks do not wait for them.
+
+        With `fork`, they are forked from this process after it imports the checker, instead of
+        started as fresh interpreters: for a short-lived command like `tracker check`, not for the
+        server. It is done only where it is safe (see forked.fork_is_safe).
+        """
         with self._lock:
             missing = min(self.size, count or self.size) - len(self._idle)
-        started = [self._new_worker() for _ in range(max(0, missing))]
+        fork = fork and fork_is_safe()
+        started = [_Worker(fork=fork) for _ in range(max(0, missing))]
         for worker in started:
             worker.wait_ready()
             self._give(worker)

@@ -36,11 +36,23 @@ done = threading.Event()
 helper = threading.Thread(target=done.wait)
 helper.start()
 pool = WorkerPool(1)
-pool.fork = True
-pool.warm()
+pool.warm(fork=True)
 kinds = [type(w.process).__name__ for w in pool._idle]
 done.set()
 helper.join()
+pool.close()
+print(json.dumps(kinds))
+"""
+
+# A large process: its address space would count against a forked worker's memory cap.
+WHEN_LARGE = """
+import json
+from app.formatcheck.forked import FORK_MAX_ADDRESS_SPACE
+from app.formatcheck.isolate import WorkerPool
+ballast = bytearray(FORK_MAX_ADDRESS_SPACE)
+pool = WorkerPool(1)
+pool.warm(fork=True)
+kinds = [type(w.process).__name__ for w in pool._idle]
 pool.close()
 print(json.dumps(kinds))
 """
@@ -88,6 +100,10 @@ def test_forked_workers_report_what_the_checker_reports_in_input_order(papers: l
 
 def test_workers_are_started_not_forked_while_other_threads_run() -> None:
     assert _run(WITH_A_THREAD) == ["Popen"]
+
+
+def test_workers_are_started_not_forked_from_a_large_process() -> None:
+    assert _run(WHEN_LARGE) == ["Popen"]
 
 
 def test_the_command_prints_one_report_per_file_in_the_order_given(papers: list[str]) -> None:
