@@ -136,13 +136,7 @@ def _read_runs(
         a, b = first + lead, end - 1 - trail
         _GET_MATRIX(page_address, a, at_matrix)
         # Direction of the text in displayed space decides whether the run is upright.
-        dx, dy = matrix.a, matrix.b
-        if rot == 90:
-            dx, dy = dy, -dx
-        elif rot == 180:
-            dx, dy = -dx, -dy
-        elif rot == 270:
-            dx, dy = -dy, dx
+        dx, dy = _displayed(matrix.a, matrix.b, rot)
         if dx <= 0 or abs(dy) > 0.1 * dx:
             continue  # rotated stamps and vertical table headers are not body lines
         # pdfium reports the nominal size; the printed size includes the text matrix scale.
@@ -157,8 +151,7 @@ def _read_runs(
             x0, y = box.to_display(ox.value, oy.value)
             corners = (box.to_display(left.value, bottom.value), box.to_display(right.value, top.value))
             x1 = max(corners[0][0], corners[1][0])
-        if x1 < x0:
-            x1 = x0
+        x1 = max(x1, x0)
         bold, italic = fonts.style(obj)
         if x1 - x0 > _GAPPY_WIDTH * size * len(stripped) and len(stripped) >= 3:
             # Far wider than its characters: one text object across table cells or columns.
@@ -166,6 +159,17 @@ def _read_runs(
         else:
             runs.append(Run(x0, x1, y, size, bold, italic, stripped))
     return runs, chars
+
+
+def _displayed(dx: float, dy: float, rot: int) -> tuple[float, float]:
+    """A direction in user space as it shows on a page turned by `rot` degrees."""
+    if rot == 90:
+        return dy, -dx
+    if rot == 180:
+        return -dx, -dy
+    if rot == 270:
+        return -dy, dx
+    return dx, dy
 
 
 def _object_cuts(raw: int | None, n: int, text: str) -> list[tuple[int, int, int]]:
