@@ -28,19 +28,31 @@ def _group_context(course: Course, group: ProjectGroup) -> dict[str, object]:
 
 
 def notice_activation(
-    session: Session, *, course: Course, user: User, code: str, expires_at: datetime, now: datetime
+    session: Session,
+    *,
+    course: Course,
+    user: User,
+    code: str,
+    expires_at: datetime,
+    now: datetime,
+    invited: bool = False,
 ) -> list[Notice]:
-    """A new account's one-time activation code, emailed instead of handed out (the roster import's flag)."""
+    """A new account's one-time activation code, emailed instead of handed out (the roster import's flag).
+
+    An `invited` account joins the course when it activates; its notice stays out of the course's
+    outbox, where staff would tell it apart from an invitation to an existing account.
+    """
     return notice_enqueue(
         session,
         kind="activation",
         users=[user],
         now=now,
-        course_id=course.id,
+        course_id=None if invited else course.id,
         secret=code,
         context={
             "course": _course(course),
             "code": code,
+            "invited": invited,
             "expires_at": expires_at,
             "activate_url": link("/api/v1/auth/activate"),
             "login_url": link("/ui/login"),
@@ -223,3 +235,25 @@ def notice_password_changed(session: Session, *, user: User, now: datetime) -> l
 def notice_account_disabled(session: Session, *, user: User, now: datetime) -> list[Notice]:
     """A security notice: the account was disabled (sent although the account can no longer log in)."""
     return notice_enqueue(session, kind="account_disabled", users=[user], now=now, context={"at": now})
+
+
+def notice_invitation(
+    session: Session, *, course: Course, user: User, role: str, expires_at: datetime, now: datetime
+) -> list[Notice]:
+    """An existing account is invited into a course; it joins only if its owner accepts.
+
+    Kept out of the course's outbox (no course id): staff must not learn which lines reached an account.
+    """
+    return notice_enqueue(
+        session,
+        kind="invitation",
+        users=[user],
+        now=now,
+        context={
+            "course": _course(course),
+            "role": "teaching assistant" if role == "ta" else role,
+            "expires_at": expires_at,
+            "home_url": link("/ui"),
+            "api_url": link("/api/v1/me/invitations"),
+        },
+    )

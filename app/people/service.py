@@ -10,6 +10,7 @@ from app.config import get_settings
 from app.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from app.models import ActivationCode, ApiToken, CourseMember, GroupMembership, ProjectGroup, User
 from app.notify.events import notice_account_disabled, notice_password_changed
+from app.people.invitations import invitations_accept_on_activation
 from app.security import digest, hash_password, new_secret, verify_password
 
 MIN_PASSWORD_LENGTH = 8
@@ -214,7 +215,7 @@ def activation_issue(session: Session, *, user: User, now: datetime) -> str:
 
 
 def activate(session: Session, *, code: str, password: str, now: datetime) -> User:
-    """Set a new user's password from a one-time code; the code is spent."""
+    """Set a new user's password from a one-time code; the code is spent and open invitations are joined."""
     password_check(password)
     row = session.exec(select(ActivationCode).where(ActivationCode.code_hash == digest(code))).first()
     if row is None or row.used_at is not None or row.expires_at <= now:
@@ -224,6 +225,7 @@ def activate(session: Session, *, code: str, password: str, now: datetime) -> Us
     user.password_hash = hash_password(password)
     row.used_at = now
     session.add_all([user, row])
+    invitations_accept_on_activation(session, user=user, now=now)
     return user
 
 

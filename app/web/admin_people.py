@@ -16,7 +16,8 @@ from app.db import run_transaction
 from app.errors import AppError, InvalidInput, PayloadTooLarge
 from app.models import Course, User
 from app.people.service import account_set_active
-from app.roster.service import activation_reissue, course_members, roster_import_for
+from app.roster.invitations import roster_import_for
+from app.roster.service import activation_reissue, course_members
 from app.spreadsheet import text_cell
 from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, staff_course
 from app.web.templating import render
@@ -82,8 +83,13 @@ def codes_csv(rows: list[tuple[User, str]]) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def codes_page(request: Request, *, course: Course, rows: list[tuple[User, str]], summary: str) -> Response:
-    """The new activation codes, shown this once: printable, and as a CSV download made in the page."""
+def codes_page(
+    request: Request, *, course: Course, rows: list[tuple[User, str]], summary: str, invited: bool = False
+) -> Response:
+    """The new activation codes, shown this once: printable, and as a CSV download made in the page.
+
+    After a non-admin's import (`invited`) there are none: every new person was emailed instead.
+    """
     return render(
         request,
         "codes.html",
@@ -91,6 +97,7 @@ def codes_page(request: Request, *, course: Course, rows: list[tuple[User, str]]
             "course": course,
             "rows": rows,
             "summary": summary,
+            "invited": invited,
             "tab": "people",
             "csv_href": "data:text/csv;charset=utf-8," + quote(codes_csv(rows)),
             "title": f"{course.code} · activation codes",
@@ -103,6 +110,12 @@ def _imported(
 ) -> Response:
     result = roster_import_for(session, user=user, course_id=course_id, data=data, now=now)
     course = staff_course(session, user=user, course_id=course_id).course
+    if not user.is_admin:
+        summary = (
+            f"{result.invited} invited by email (each joins on activating or accepting), "
+            f"{len(result.already_enrolled)} already in the course."
+        )
+        return codes_page(request, course=course, rows=[], summary=summary, invited=True)
     summary = (
         f"{len(result.codes)} new account{'s' if len(result.codes) != 1 else ''}, "
         f"{len(result.enrolled_existing)} existing user(s) enrolled, {len(result.already_enrolled)} already "

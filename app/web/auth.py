@@ -9,6 +9,7 @@ from app.access import STAFF_ROLES, STUDENT, course_for
 from app.config import get_settings
 from app.deps import client_address
 from app.errors import AppError, InvalidInput, NotAuthenticated, TooManyRequests
+from app.people.invitations import invitation_accept, invitation_decline, invitations_mine
 from app.people.login import login_bounded
 from app.people.service import activate, password_change, token_revoke, user_memberships
 from app.security import new_secret
@@ -30,6 +31,11 @@ from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PASSWORD_SAVED = "Your password is changed. Every other session and token of yours has ended."
+SAVED = {
+    "password": PASSWORD_SAVED,
+    "joined": "You joined the course.",
+    "declined": "You declined the invitation; you did not join the course.",
+}
 ERR_REPEAT = "The two new passwords differ; type the same one twice."
 
 
@@ -107,8 +113,10 @@ def logout(request: Request, session: WebSessionDep, clock: ClockDep, user: Csrf
 
 
 @router.get("")
-def home(request: Request, session: WebSessionDep, user: CurrentWebUser, saved: str | None = None) -> Response:
-    """The user's courses (staff) and own groups (students)."""
+def home(
+    request: Request, session: WebSessionDep, clock: ClockDep, user: CurrentWebUser, saved: str | None = None
+) -> Response:
+    """The user's courses (staff), own groups (students) and open invitations to join courses."""
     roles, groups = user_memberships(session, user=user)
     staff_courses = [
         course_for(session, course_id=r.course_id, user=user).course
@@ -128,9 +136,24 @@ def home(request: Request, session: WebSessionDep, user: CurrentWebUser, saved: 
             "staff_courses": staff_courses,
             "groups": groups,
             "groupless": groupless,
-            "saved": PASSWORD_SAVED if saved == "password" else None,
+            "invitations": invitations_mine(session, user=user, now=clock()),
+            "saved": SAVED.get(saved or ""),
         },
     )
+
+
+@router.post("/invitations/{invitation_id}/accept")
+def accept_invitation(session: WebSessionDep, clock: ClockDep, user: CsrfUser, invitation_id: int) -> Response:
+    """Accept one of the user's invitations: they join its course."""
+    invitation_accept(session, user=user, invitation_id=invitation_id, now=clock())
+    return RedirectResponse("/ui?saved=joined", status_code=303)
+
+
+@router.post("/invitations/{invitation_id}/decline")
+def decline_invitation(session: WebSessionDep, clock: ClockDep, user: CsrfUser, invitation_id: int) -> Response:
+    """Decline one of the user's invitations; nothing else changes."""
+    invitation_decline(session, user=user, invitation_id=invitation_id, now=clock())
+    return RedirectResponse("/ui?saved=declined", status_code=303)
 
 
 def _account_page(request: Request, *, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
