@@ -124,9 +124,9 @@ def test_a_reissued_code_activates_once_and_the_old_code_is_dead(client: TestCli
     course = make_course(session, lecturer=lecturer)
     ta = make_staff(session, course)
     session.commit()
-    roster = client.post(
+    roster = client.post(  # the admin's direct import: a TA's would invite, with the code emailed only
         f"/api/v1/courses/{course.id}/roster",
-        headers={**auth(session, ta), "Content-Type": "text/csv"},
+        headers={**auth(session, lecturer), "Content-Type": "text/csv"},
         content=b"student_no,name,email\nS100,Sam,sam@example.org\n",
     )
     old_code = roster.json()["activation_codes"][0]["code"]
