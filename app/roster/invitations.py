@@ -20,17 +20,16 @@ from sqlmodel import Session, col, select
 from app.access import LECTURER, STAFF_ROLES, course_for
 from app.audit.service import audit_record
 from app.config import get_settings
-from app.errors import Forbidden
 from app.models import Course, CourseInvitation, User
 from app.notify.events import notice_activation, notice_invitation
 from app.people.service import activation_issue
 from app.roster.service import (
-    ERR_LECTURER_ROWS,
     MSG_OTHER_ROLE,
     MSG_SAME_USER,
     RosterResult,
     RosterRow,
     roster_import,
+    roster_lecturers_check,
     roster_matches,
     roster_parse,
     roster_refuse,
@@ -174,8 +173,5 @@ def roster_import_for(
     if user.is_admin:
         return roster_import(session, course=access.course, actor=user, data=data, now=now, email_codes=email_codes)
     rows = roster_parse(data)
-    lecturer_lines = [str(r.line) for r in rows if r.role == LECTURER]
-    if lecturer_lines and not access.is_lecturer:
-        # A TA would otherwise create a lecturer account and receive its activation code.
-        raise Forbidden(ERR_LECTURER_ROWS.format(lines=", ".join(lecturer_lines)), code="lecturer_only")
+    roster_lecturers_check(rows, may_enrol_lecturers=access.is_lecturer)
     return roster_invite(session, course=access.course, actor=user, rows=rows, now=now)

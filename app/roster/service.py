@@ -195,6 +195,14 @@ def roster_parse(data: bytes) -> list[RosterRow]:
     return rows
 
 
+def roster_lecturers_check(rows: list[RosterRow], *, may_enrol_lecturers: bool) -> None:
+    """Refuse a file with lecturer lines (403, naming them) from an importer who may not enrol lecturers."""
+    lecturer_lines = [str(r.line) for r in rows if r.role == LECTURER]
+    if lecturer_lines and not may_enrol_lecturers:
+        # A TA would otherwise make a lecturer, and with an admin's import receive its activation code.
+        raise Forbidden(ERR_LECTURER_ROWS.format(lines=", ".join(lecturer_lines)), code="lecturer_only")
+
+
 def roster_matches(
     session: Session, *, course: Course, rows: list[RosterRow]
 ) -> tuple[dict[str, User], dict[str, User], dict[str, User], dict[int, str]]:
@@ -222,7 +230,6 @@ def roster_import(
     actor: User | None,
     data: bytes,
     now: datetime,
-    may_enrol_lecturers: bool = True,
     email_codes: bool = False,
 ) -> RosterResult:
     """Import a roster CSV into `course` directly (admins, the CLI): all lines valid, or nothing imported.
@@ -231,10 +238,6 @@ def roster_import(
     their activation code (through the outbox). Staff who are not admins invite instead (roster.invitations).
     """
     rows = roster_parse(data)
-    lecturer_lines = [str(r.line) for r in rows if r.role == LECTURER]
-    if lecturer_lines and not may_enrol_lecturers:
-        # A TA would otherwise create a lecturer account and receive its activation code.
-        raise Forbidden(ERR_LECTURER_ROWS.format(lines=", ".join(lecturer_lines)), code="lecturer_only")
     by_sno, by_email, by_username, roles = roster_matches(session, course=course, rows=rows)
 
     errors: list[dict[str, object]] = []
