@@ -40,31 +40,37 @@ MSG_LECTURER_NEEDS_ADMIN = "Only an admin adds a lecturer; this line names no le
 
 
 def _free_username(session: Session, wanted: str, taken: set[str]) -> str:
-    """The student number's username, or the first `<it>.<n>` free one when another account holds it."""
+    """The student number's username, or the first free `<it>.<n>` when another account holds it.
+
+    `taken` starts with the accounts' usernames that equal some line's student number, so only a
+    line whose username is taken costs queries.
+    """
     candidate, n = wanted, 1
-    while candidate in taken or session.exec(select(User.id).where(User.username == candidate)).first() is not None:
+    while candidate in taken or (
+        candidate != wanted and session.exec(select(User.id).where(User.username == candidate)).first() is not None
+    ):
         n += 1
         candidate = f"{wanted}.{n}"
     taken.add(candidate)
     return candidate
 
 
-def _open_invitation(session: Session, *, course: Course, user_id: int, now: datetime) -> CourseInvitation | None:
-    return session.exec(
-        select(CourseInvitation).where(
-            CourseInvitation.course_id == course.id,
-            CourseInvitation.user_id == user_id,
-            col(CourseInvitation.accepted_at).is_(None),
-            col(CourseInvitation.declined_at).is_(None),
-            col(CourseInvitation.expires_at) > now,
-        )
-    ).first()
+def _open_invitees(session: Session, *, course: Course, now: datetime) -> set[int]:
+    """Accounts that already hold an open invitation to this course (a re-import invites them again never)."""
+    return set(
+        session.exec(
+            select(CourseInvitation.user_id).where(
+                CourseInvitation.course_id == course.id,
+                col(CourseInvitation.accepted_at).is_(None),
+                col(CourseInvitation.declined_at).is_(None),
+                col(CourseInvitation.expires_at) > now,
+            )
+        ).all()
+    )
 
 
 def _invite(session: Session, *, course: Course, actor: User, row: RosterRow, target: User, now: datetime) -> None:
-    """One invitation and its notice, unless the target already holds an open one for this course."""
-    if _open_invitation(session, course=course, user_id=target.id or 0, now=now) is not None:
-        return
+    """One invitation and its notice."""
     expires_at = now + INVITATION_TTL
     session.add(
         CourseInvitation(
@@ -92,13 +98,13 @@ def _invite(session: Session, *, course: Course, actor: User, row: RosterRow, ta
 
 def _plan(
     session: Session, *, course: Course, rows: list[RosterRow]
-) -> tuple[list[User], list[tuple[RosterRow, User | None]]]:
-    """Members already in place, and (line, outside account or None) for every other line.
+) -> tuple[list[User], list[tuple[RosterRow, User | None]], set[str]]:
+    """Members already in place, (line, outside account or None) for every other line, and taken usernames.
 
     Only facts about this course's members may decide an error: a line is checked against a member
     it names, and otherwise never refused for what it matched outside the course.
     """
-    by_sno, by_email, _, roles = roster_matches(session, course=course, rows=rows)
+    by_sno, by_email, by_username, roles = roster_matches(session, course=course, rows=rows)
     errors: list[dict[str, object]] = []
     members: dict[int, tuple[User, int]] = {}
     invites: list[tuple[RosterRow, User | None]] = []
@@ -123,33 +129,35 @@ def _plan(
         else:
             members[uid] = (member, row.line)
     roster_refuse(errors)
-    return [user for user, _ in members.values()], invites
+    return [user for user, _ in members.values()], invites, set(by_username)
 
 
 def roster_invite(
     session: Session, *, course: Course, actor: User, rows: list[RosterRow], now: datetime
 ) -> RosterResult:
     """Import as non-admin staff: members stay, every other line becomes an invitation (see the module)."""
-    already, invites = _plan(session, course=course, rows=rows)
-    result = RosterResult(already_enrolled=already)
-    usernames: set[str] = set()
-    invited: set[int] = set()
-    for row, target in invites:
-        if target is None:
-            target = User(
-                username=_free_username(session, row.username, usernames),
-                name=row.name,
-                email=row.email,
-                student_no=row.student_no,
-                created_at=now,
-            )
-            session.add(target)
-            session.flush()
-        result.invited += 1
-        if target.id in invited:
-            continue  # two lines reaching one account: one invitation, and the same answer for both lines
-        invited.add(target.id or 0)
-        _invite(session, course=course, actor=actor, row=row, target=target, now=now)
+    already, invites, taken = _plan(session, course=course, rows=rows)
+    result = RosterResult(already_enrolled=already, invited=len(invites))
+    created = {
+        row.line: User(
+            username=_free_username(session, row.username, taken),
+            name=row.name,
+            email=row.email,
+            student_no=row.student_no,
+            created_at=now,
+        )
+        for row, target in invites
+        if target is None
+    }
+    session.add_all(created.values())
+    session.flush()
+    # Two lines reaching one account (and accounts invited before) get one invitation, and the same answer.
+    done = _open_invitees(session, course=course, now=now)
+    for row, found in invites:
+        target = found or created[row.line]
+        if target.id not in done:
+            done.add(target.id or 0)
+            _invite(session, course=course, actor=actor, row=row, target=target, now=now)
     session.flush()
     audit_record(
         session,
