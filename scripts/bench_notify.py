@@ -148,7 +148,7 @@ BASELINE = """
 import json, smtplib, sys, time
 from datetime import UTC, datetime
 from app.models import Notice
-from app.notify.render import notice_render
+from app.outbox.render import notice_render
 from app.notify.sender import notice_message
 n, port = int(sys.argv[1]), int(sys.argv[2])
 class U: name = "Student"; username = "s"

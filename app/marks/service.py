@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 
 from app.access import LECTURER, STAFF_ROLES, STUDENT, course_for
 from app.audit.service import audit_record
-from app.courses.service import course_milestones
 from app.errors import Forbidden, InvalidInput
 from app.marks.compute import (
     NOTHING_SUBMITTED,
@@ -21,13 +20,13 @@ from app.marks.compute import (
     project_mark,
     with_ballots,
 )
-from app.milestones.service import milestone_for
+from app.milestones.rules import milestone_deadline
+from app.milestones.service import course_milestones, milestone_for
 from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
-from app.notify.events import notice_marks_released
+from app.outbox.events import notice_marks_released
 from app.programme.ballots import ballot_marks
 from app.reviews.service import milestone_scores
 from app.spreadsheet import text_cell
-from app.submissions.grading import milestone_deadline
 
 FINAL_RULESET = "final"
 ASSIGNMENT_HEADER = ["student_no", "assignment_mark"]

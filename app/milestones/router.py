@@ -6,42 +6,13 @@ from app.config import get_settings
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.errors import body_of
 from app.milestones import service
+from app.milestones.presenters import extension_public, milestone_public
 from app.milestones.schemas import CalendarFeedPublic, ExtensionIn, ExtensionPublic, MilestonePublic, MilestoneUpdate
-from app.models import Course, Extension, Milestone
 from app.programme.calendar import programme_events
-from app.submissions.grading import milestone_deadline
 
 router = APIRouter(tags=["milestones"], route_class=TransactionRoute)
 # Week 16's talks and poster session join the deadlines in both calendars.
 CALENDAR_SOURCES = (programme_events,)
-
-
-def milestone_public(course: Course, milestone: Milestone) -> MilestonePublic:
-    """A milestone as returned by the API, its deadline in the course time zone."""
-    return MilestonePublic(
-        key=milestone.key,
-        title=milestone.title,
-        week=milestone.week,
-        weight=milestone.weight,
-        ruleset=milestone.ruleset,
-        page_limit=milestone.page_limit,
-        errors_block=milestone.errors_block,
-        requires_approved_topic=milestone.requires_approved_topic,
-        due_at=service.local_instant(milestone_deadline(course, milestone), course),
-        due_at_is_default=milestone.due_at_override is None,
-    )
-
-
-def extension_public(course: Course, extension: Extension, milestone: Milestone) -> ExtensionPublic:
-    """An extension as returned by the API, its instants in the course time zone."""
-    return ExtensionPublic(
-        group_id=extension.group_id,
-        milestone=milestone.key,
-        due_at=service.local_instant(extension.due_at, course),
-        reason=extension.reason,
-        granted_by=extension.granted_by,
-        created_at=service.local_instant(extension.created_at, course),
-    )
 
 
 @router.get("/courses/{course_id}/milestones")

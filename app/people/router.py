@@ -20,6 +20,7 @@ from app.people.schemas import (
     TokenPublic,
     UserPublic,
 )
+from app.tokens import token_revoke
 
 router = APIRouter(tags=["people"], route_class=TransactionRoute)
 
@@ -68,7 +69,7 @@ def logout(
     session: SessionDep, clock: ClockDep, user: CurrentUser, token: Annotated[str, Depends(oauth2_scheme)]
 ) -> None:
     """Revoke the bearer token used for this request."""
-    service.token_revoke(session, token=token, now=clock())
+    token_revoke(session, token=token, now=clock())
 
 
 @router.post("/auth/activate")

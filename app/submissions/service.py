@@ -21,13 +21,13 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLa
 from app.formatcheck import RULESETS, CheckReport, check_pdf_isolated
 from app.formatcheck.isolate import CheckOverloaded, default_pool
 from app.groups.service import group_can_submit
-from app.milestones.rules import Lateness, lateness
+from app.milestones.rules import Lateness, lateness, milestone_deadline
 from app.milestones.service import milestone_for, staff_group_milestone
 from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
-from app.notify.events import notice_upload_receipt
+from app.outbox.events import notice_upload_receipt
 from app.storage import FileStore, StagedFile
 from app.storage.gc import stored_file_lock
-from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
+from app.submissions.grading import graded_versions, group_deadlines
 from app.topics.service import topic_is_approved
 
 ERR_MEMBERS_ONLY = "Only the group's members upload its work."

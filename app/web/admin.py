@@ -14,13 +14,13 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.courses.schemas import CourseCreate, CourseSettings, LateTier, MilestoneSettings
-from app.courses.service import course_create, course_milestones, course_update
+from app.courses.service import course_create, course_update
 from app.errors import AppError, InvalidInput
 from app.groups.service import group_formation_lock
+from app.milestones.rules import milestone_deadline
 from app.milestones.schemas import MilestoneUpdate
-from app.milestones.service import milestone_update
+from app.milestones.service import course_milestones, milestone_update
 from app.models import Course, Milestone, User
-from app.submissions.grading import milestone_deadline
 from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, PostedForm, WebRoute, WebSessionDep, staff_course
 from app.web.groups import parse_local
 from app.web.templating import local_input, render

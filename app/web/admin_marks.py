@@ -9,10 +9,10 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.audit.service import audit_actions, audit_search
-from app.courses.service import course_milestones
 from app.dashboard.service import MISSING, dashboard_rows
 from app.errors import AppError, InvalidInput
 from app.marks.service import marks_export, marks_release
+from app.milestones.service import course_milestones
 from app.models import User
 from app.reviews.schemas import Criterion
 from app.reviews.service import assignment_add, assignments_create, course_staff, rubric_set

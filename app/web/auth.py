@@ -10,8 +10,9 @@ from app.config import get_settings
 from app.deps import client_address
 from app.errors import AppError, InvalidInput, NotAuthenticated, TooManyRequests
 from app.people.login import login_bounded
-from app.people.service import activate, password_change, token_revoke, user_memberships
+from app.people.service import activate, password_change, user_memberships
 from app.security import new_secret
+from app.tokens import token_revoke
 from app.web.deps import (
     ERR_CSRF,
     PRELOGIN_COOKIE,

@@ -10,15 +10,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
-from app.dashboard.router import row_public
+from app.dashboard.presenters import row_public
 from app.dashboard.schemas import DashboardRowPublic
 from app.dashboard.service import LATE, MISSING, ON_TIME, dashboard_rows
 from app.errors import InvalidInput
+from app.milestones.rules import milestone_deadline
 from app.milestones.service import milestone_for, milestone_list
 from app.models import Course, Milestone, User
 from app.reviews.service import review_queue
 from app.spreadsheet import text_cell
-from app.submissions.grading import milestone_deadline
 from app.web.deps import CurrentWebUser, WebRoute, WebSessionDep, staff_course
 from app.web.templating import render
 

@@ -26,7 +26,7 @@ from app.db import request_session, run_transaction
 from app.deps import TransactionRoute
 from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotAuthenticated
 from app.models import User
-from app.people.service import user_from_token
+from app.tokens import user_from_token
 from app.web.templating import render
 
 SESSION_COOKIE = "tracker_session"

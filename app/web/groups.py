@@ -12,11 +12,12 @@ from app.deps import StoreDep
 from app.downloads import stored_file_response
 from app.errors import InvalidInput
 from app.groups.service import group_get
+from app.milestones.rules import milestone_deadline
 from app.milestones.schemas import ExtensionIn
 from app.milestones.service import extension_grant, extension_list, milestone_for, milestone_list
 from app.reviews.schemas import ReviewIn
 from app.reviews.service import review_list, review_upsert, submission_for
-from app.submissions.grading import graded_versions, milestone_deadline
+from app.submissions.grading import graded_versions
 from app.submissions.service import graded_pin, graded_unpin, submission_get, submission_list
 from app.topics.schemas import TopicDecision
 from app.topics.service import topic_decide, topic_of

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from app.config import get_settings
 from app.errors import InvalidInput
-from app.notify.render import OPTIONAL_LABELS
+from app.outbox.render import OPTIONAL_LABELS
 from app.notify.service import (
     MSG_NO_SMTP,
     STATUSES,

@@ -14,11 +14,11 @@ from app.config import get_settings
 from app.errors import AppError
 from app.groups.service import ERR_BAD_JOIN_CODE, group_create, group_get, group_join, group_member_remove
 from app.marks.service import my_marks
+from app.milestones.rules import milestone_deadline
 from app.milestones.service import extension_list, milestone_list
 from app.models import Extension, Milestone, User
 from app.programme.service import programme_view
 from app.reviews.service import ReviewRow, review_list
-from app.submissions.grading import milestone_deadline
 from app.submissions.service import VersionView, submission_list
 from app.topics.service import AREAS, topic_of, topic_propose
 from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep

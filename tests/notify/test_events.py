@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Notice
-from app.notify.events import (
+from app.outbox.events import (
     notice_account_disabled,
     notice_password_changed,
     notice_programme_placed,

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import User
-from app.people.service import token_issue
+from app.tokens import token_issue
 from app.web.deps import SESSION_COOKIE, csrf_token_for
 from tests.factories import FAR_FUTURE, T0
 
