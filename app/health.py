@@ -27,7 +27,7 @@ def expected_heads() -> tuple[str, ...]:
     """The Alembic head revisions of this code (read once per process)."""
     from alembic.script import ScriptDirectory
 
-    from app.cli import alembic_config
+    from app.db import alembic_config
 
     return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 

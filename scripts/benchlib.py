@@ -40,7 +40,7 @@ def database(backend: str, work: Path) -> Iterator[str]:
     """A fresh, migrated database URL (SQLite file, or a throwaway PostgreSQL 15 server)."""
     from alembic import command
 
-    from app.cli import alembic_config
+    from app.db import alembic_config
 
     if backend == "sqlite":
         url = f"sqlite:///{work / 'bench.sqlite'}"
