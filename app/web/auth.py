@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from app.access import STAFF_ROLES, STUDENT, course_for
 from app.config import get_settings
-from app.deps import client_address
+from app.deps import ClockDep, SessionDep, client_address
 from app.errors import AppError, InvalidInput, NotAuthenticated, TooManyRequests
 from app.people.login import login_bounded
 from app.people.service import activate, password_change, user_memberships
@@ -17,11 +17,9 @@ from app.web.deps import (
     ERR_CSRF,
     PRELOGIN_COOKIE,
     SESSION_COOKIE,
-    ClockDep,
     CsrfUser,
     CurrentWebUser,
     WebRoute,
-    WebSessionDep,
     csrf_token_for,
     csrf_valid,
     safe_next,
@@ -99,7 +97,7 @@ async def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser) -> Response:
+def logout(request: Request, session: SessionDep, clock: ClockDep, user: CsrfUser) -> Response:
     """End the web session (revoked on the server, cookie removed)."""
     token_revoke(session, token=request.cookies.get(SESSION_COOKIE, ""), now=clock(), kind="web")
     response = RedirectResponse("/ui/login", status_code=303)
@@ -108,7 +106,7 @@ def logout(request: Request, session: WebSessionDep, clock: ClockDep, user: Csrf
 
 
 @router.get("")
-def home(request: Request, session: WebSessionDep, user: CurrentWebUser, saved: str | None = None) -> Response:
+def home(request: Request, session: SessionDep, user: CurrentWebUser, saved: str | None = None) -> Response:
     """The user's courses (staff) and own groups (students)."""
     roles, groups = user_memberships(session, user=user)
     staff_courses = [
@@ -147,7 +145,7 @@ def account(request: Request, user: CurrentWebUser) -> Response:
 @router.post("/account/password")
 def change_password(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     current_password: Annotated[str, Form()] = "",
@@ -197,7 +195,7 @@ def activate_form(request: Request) -> Response:
 @router.post("/activate")
 def activate_submit(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     code: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",

@@ -13,13 +13,14 @@ from sqlmodel import Session
 from app.dashboard.presenters import row_public
 from app.dashboard.schemas import DashboardRowPublic
 from app.dashboard.service import LATE, MISSING, ON_TIME, dashboard_rows
+from app.deps import SessionDep
 from app.errors import InvalidInput
 from app.milestones.rules import milestone_deadline
 from app.milestones.service import milestone_for, milestone_list
 from app.models import Course, Milestone, User
 from app.reviews.service import review_queue
 from app.spreadsheet import text_cell
-from app.web.deps import CurrentWebUser, WebRoute, WebSessionDep, staff_course
+from app.web.deps import CurrentWebUser, WebRoute, staff_course
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -137,7 +138,7 @@ def _dashboard(
 
 
 @router.get("/courses/{course_id}")
-def course_overview(request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int) -> Response:
+def course_overview(request: Request, session: SessionDep, user: CurrentWebUser, course_id: int) -> Response:
     """The course's milestones with deadlines in course time and each milestone's counts."""
     access = staff_course(session, user=user, course_id=course_id)
     course = access.course
@@ -174,7 +175,7 @@ def course_overview(request: Request, session: WebSessionDep, user: CurrentWebUs
 @router.get("/courses/{course_id}/milestones/{key}")
 def milestone_dashboard(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     user: CurrentWebUser,
     course_id: int,
     key: str,
@@ -222,7 +223,7 @@ def _hours(seconds: float | None) -> str:
 
 @router.get("/courses/{course_id}/milestones/{key}/dashboard.csv")
 def milestone_dashboard_csv(
-    session: WebSessionDep,
+    session: SessionDep,
     user: CurrentWebUser,
     course_id: int,
     key: str,

@@ -7,7 +7,7 @@ random pre-login cookie), so a page from another site cannot post on the user's 
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -20,11 +20,10 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.access import STAFF_ROLES, CourseAccess, GroupAccess, course_for, group_for
-from app.clock import Clock, get_clock
 from app.config import get_settings
-from app.db import request_session, run_transaction
-from app.deps import TransactionRoute
-from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotAuthenticated
+from app.db import run_transaction
+from app.deps import ClockDep, SessionDep, TransactionRoute
+from app.errors import AppError, Forbidden, InvalidInput, NotAuthenticated, database_refusal
 from app.models import User
 from app.tokens import user_from_token
 from app.web.templating import render
@@ -70,18 +69,7 @@ def safe_next(target: str | None) -> str:
     return "/ui"
 
 
-async def get_web_session(request: Request) -> AsyncIterator[Session]:
-    """One session per page request, ended like app.db.get_session; kept on request.state for error pages."""
-    with request_session() as session:
-        request.state.db = session
-        yield session
-
-
-WebSessionDep = Annotated[Session, Depends(get_web_session, scope="function")]
-ClockDep = Annotated[Clock, Depends(get_clock)]
-
-
-def get_web_user(request: Request, session: WebSessionDep, clock: ClockDep) -> User:
+def get_web_user(request: Request, session: SessionDep, clock: ClockDep) -> User:
     """The user of the session cookie; without one the browser is sent to the login page."""
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
@@ -175,14 +163,7 @@ class WebRoute(TransactionRoute):
             except RequestValidationError as exc:
                 fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
                 return error_page(request, InvalidInput(f"Some fields are missing or malformed: {fields}."))
-            except IntegrityError:
-                return error_page(
-                    request, Conflict("The change conflicts with the current state; reload and try again.")
-                )
-            except DataError:
-                return error_page(
-                    request,
-                    InvalidInput("A value cannot be stored: it holds a NUL character or a number out of range."),
-                )
+            except (IntegrityError, DataError) as exc:
+                return error_page(request, database_refusal(exc))
 
         return page_handler
