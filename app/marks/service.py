@@ -27,6 +27,7 @@ from app.outbox.events import notice_marks_released
 from app.programme.ballots import ballot_marks
 from app.reviews.service import milestone_scores
 from app.spreadsheet import text_cell
+from app.timefmt import number
 
 FINAL_RULESET = "final"
 ASSIGNMENT_HEADER = ["student_no", "assignment_mark"]
@@ -175,7 +176,7 @@ def marks_table(
 
 
 def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+    return number(value, absent="")
 
 
 def marks_csv(table: MarksTable) -> str:

@@ -20,6 +20,7 @@ from app.milestones.service import milestone_for, milestone_list
 from app.models import Course, Milestone, User
 from app.reviews.service import review_queue
 from app.spreadsheet import text_cell
+from app.timefmt import number
 from app.web.deps import CurrentWebUser, WebRoute, staff_course
 from app.web.templating import render
 
@@ -218,7 +219,7 @@ def _instant(value: datetime | None) -> str:
 
 
 def _hours(seconds: float | None) -> str:
-    return "" if seconds is None else f"{seconds / 3600:.2f}"
+    return number(None if seconds is None else seconds / 3600, absent="")
 
 
 @router.get("/courses/{course_id}/milestones/{key}/dashboard.csv")
@@ -253,12 +254,12 @@ def milestone_dashboard_csv(
                 _yes_no(r.pinned),
                 _instant(r.received_at),
                 _hours(r.late_by_seconds),
-                "" if r.multiplier is None else f"{r.multiplier:.2f}",
+                number(r.multiplier, absent=""),
                 r.verdict or "",
                 " ".join(r.error_codes),
                 " ".join(r.warning_codes),
                 r.reviews,
-                "" if r.mean_score is None else f"{r.mean_score:.2f}",
+                number(r.mean_score, absent=""),
             ]
         )
     filename = f"{course.code}-{milestone.key}-dashboard.csv"
