@@ -267,3 +267,7 @@ def notify_run(
 def main() -> None:
     """Entry point of the `tracker` console script."""
     cli()
+
+
+if __name__ == "__main__":  # `python -m app.cli check ...` where the console script is not installed
+    main()
