@@ -82,7 +82,7 @@ class MarksTable:
 
 def _member_at(spans: list[Span], due: datetime) -> int | None:
     # The group the student belonged to at the milestone's deadline (joined by then, not yet left).
-    # Issue 5 fixes membership at the milestone's deadline, not at a group's extended one: with
+    # One instant for every group (the milestone's deadline, not a group's extended one): with
     # per-group instants a student who moves inside an extension would belong to no group, or two.
     for span in spans:
         if span.joined_at <= due and (span.left_at is None or span.left_at > due):
@@ -252,7 +252,7 @@ class MyMarks:
     all_released: bool
 
 
-def my_marks(session: Session, *, user: User, course_id: int) -> MyMarks:
+def student_marks_get(session: Session, *, user: User, course_id: int) -> MyMarks:
     """The caller's own marks for the released milestones (students)."""
     course = course_for(session, course_id=course_id, user=user, roles=frozenset({STUDENT})).course
     milestones = course_milestones(session, course_id=course_id)

@@ -75,7 +75,7 @@ def logout(
 @router.post("/auth/activate")
 def activate(session: SessionDep, clock: ClockDep, body: ActivateIn) -> UserPublic:
     """Set a password with a one-time activation code from the roster import."""
-    user = service.activate(session, code=body.code, password=body.password, now=clock())
+    user = service.activation_redeem(session, code=body.code, password=body.password, now=clock())
     return UserPublic.model_validate(user, from_attributes=True)
 
 

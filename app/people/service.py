@@ -177,7 +177,7 @@ def activation_issue(session: Session, *, user: User, now: datetime) -> str:
     return code
 
 
-def activate(session: Session, *, code: str, password: str, now: datetime) -> User:
+def activation_redeem(session: Session, *, code: str, password: str, now: datetime) -> User:
     """Set a new user's password from a one-time code; the code is spent."""
     password_check(password)
     row = session.exec(select(ActivationCode).where(ActivationCode.code_hash == digest(code))).first()

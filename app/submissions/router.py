@@ -168,7 +168,7 @@ async def check_pdf_dry_run(
 ) -> dict[str, Any]:
     """Check a PDF against a rule set with the default course rules; nothing is stored (any user)."""
     user = await run_in_threadpool(get_current_user, session, clock, token)
-    service.check_ruleset(ruleset)
+    service.ruleset_check(ruleset)
     async with get_check_queue().admitted(user.id or 0):
         await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         report = await get_check_queue().run(

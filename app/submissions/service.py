@@ -409,7 +409,7 @@ def graded_unpin(session: Session, *, user: User, group_id: int, key: str, now: 
     session.delete(pin)
 
 
-def check_ruleset(ruleset: str) -> str:
+def ruleset_check(ruleset: str) -> str:
     """The rule set of a dry run, 422 when unknown ("final" is not a rule set of its own)."""
     if ruleset not in RULESETS:
         raise InvalidInput(ERR_UNKNOWN_RULESET, field="ruleset")

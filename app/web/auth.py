@@ -10,7 +10,7 @@ from app.config import get_settings
 from app.deps import ClockDep, SessionDep, client_address
 from app.errors import AppError, InvalidInput, NotAuthenticated, TooManyRequests
 from app.people.login import login_bounded
-from app.people.service import activate, password_change, user_memberships
+from app.people.service import activation_redeem, password_change, user_memberships
 from app.security import new_secret
 from app.tokens import token_revoke
 from app.web.deps import (
@@ -205,7 +205,7 @@ def activate_submit(
     if not csrf_valid(request.cookies.get(PRELOGIN_COOKIE), csrf_token):
         return _activate_page(request, errors={"code": ERR_CSRF}, status_code=403)
     try:
-        activate(session, code=code.strip()[:100], password=password[:200], now=clock())
+        activation_redeem(session, code=code.strip()[:100], password=password[:200], now=clock())
     except AppError as exc:
         session.rollback()
         field_name = "password" if isinstance(exc, InvalidInput) else "code"

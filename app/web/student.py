@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.deps import ClockDep, SessionDep
 from app.errors import AppError
 from app.groups.service import ERR_BAD_JOIN_CODE, group_create, group_get, group_join, group_member_remove
-from app.marks.service import my_marks
+from app.marks.service import student_marks_get
 from app.milestones.rules import milestone_deadline
 from app.milestones.service import extension_list, milestone_list
 from app.models import Extension, Milestone, User
@@ -121,7 +121,7 @@ def status_page(
             "programme": programme.programme,
             "programme_published": programme.programme.published_at is not None,
             "topic": topic_of(session, group_id=group_id),
-            "marks": my_marks(session, user=user, course_id=course.id or 0),
+            "marks": student_marks_get(session, user=user, course_id=course.id or 0),
             "areas": AREAS,
             "saved": SAVED.get(saved or ""),
             "state": state or PageState(),
