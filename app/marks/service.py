@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from app import timefmt
 from app.access import LECTURER, STAFF_ROLES, STUDENT, course_for
 from app.audit.service import audit_record
 from app.errors import Forbidden, InvalidInput
@@ -27,7 +28,6 @@ from app.outbox.events import notice_marks_released
 from app.programme.ballots import ballot_marks
 from app.reviews.service import milestone_scores
 from app.spreadsheet import text_cell
-from app.timefmt import number
 
 FINAL_RULESET = "final"
 ASSIGNMENT_HEADER = ["student_no", "assignment_mark"]
@@ -176,7 +176,7 @@ def marks_table(
 
 
 def _fmt(value: float | None) -> str:
-    return number(value, absent="")
+    return timefmt.number(value, absent="")
 
 
 def marks_csv(table: MarksTable) -> str:
