@@ -113,6 +113,22 @@ def _apply_milestone_settings(existing: list[Milestone], changes: list[Milestone
                 setattr(milestone, name, value)
 
 
+def _default_milestones() -> list[Milestone]:
+    return [
+        Milestone(  # type: ignore[call-arg]  # course_id is set by the caller, once the course has its id
+            key=m["key"],
+            title=m["title"],
+            week=m["week"],
+            weight=m["weight"],
+            ruleset=m["ruleset"],
+            page_limit=m["page_limit"],
+            requires_approved_topic=m["requires_approved_topic"],
+            rubric=defaults.DEFAULT_RUBRIC,
+        )
+        for m in defaults.DEFAULT_MILESTONES
+    ]
+
+
 def course_create(session: Session, *, user: User, data: CourseCreate, now: datetime) -> Course:
     """Create a course from SPEC.md's defaults and the given overrides; the creator becomes its lecturer."""
     is_lecturer = session.exec(
@@ -146,19 +162,7 @@ def course_create(session: Session, *, user: User, data: CourseCreate, now: date
         max_group_storage_mb=given.get("max_group_storage_mb", defaults.DEFAULT_MAX_GROUP_STORAGE_MB),
         created_at=now,
     )
-    milestones = [
-        Milestone(  # type: ignore[call-arg]  # course_id is set below, once the course has its id
-            key=m["key"],
-            title=m["title"],
-            week=m["week"],
-            weight=m["weight"],
-            ruleset=m["ruleset"],
-            page_limit=m["page_limit"],
-            requires_approved_topic=m["requires_approved_topic"],
-            rubric=defaults.DEFAULT_RUBRIC,
-        )
-        for m in defaults.DEFAULT_MILESTONES
-    ]
+    milestones = _default_milestones()
     _apply_milestone_settings(milestones, data.milestones or [])
     course_settings_check(course, milestones)
     session.add(course)

@@ -23,7 +23,7 @@ from app.deps import (
 )
 from app.downloads import stored_file_response
 from app.errors import body_of
-from app.submissions import service
+from app.submissions import pins, service
 from app.submissions.checkqueue import DRY_RUN, UPLOAD, get_check_queue
 from app.submissions.pictures import page_picture
 from app.submissions.presenters import submission_public
@@ -144,16 +144,14 @@ def pin_graded(
 ) -> SubmissionPublic:
     """Grade this version instead of the latest (staff)."""
     return submission_public(
-        *service.graded_pin(
-            session, user=user, group_id=group_id, key=key, submission_id=body.submission_id, now=clock()
-        )
+        *pins.graded_pin(session, user=user, group_id=group_id, key=key, submission_id=body.submission_id, now=clock())
     )
 
 
 @router.delete("/groups/{group_id}/milestones/{key}/graded", status_code=status.HTTP_204_NO_CONTENT)
 def unpin_graded(session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, key: str) -> None:
     """Grade the latest version again (staff)."""
-    service.graded_unpin(session, user=user, group_id=group_id, key=key, now=clock())
+    pins.graded_unpin(session, user=user, group_id=group_id, key=key, now=clock())
 
 
 @router.post("/check", openapi_extra=PDF_FORM)

@@ -18,7 +18,8 @@ from app.milestones.service import extension_grant, extension_list, milestone_fo
 from app.reviews.schemas import ReviewIn
 from app.reviews.service import review_list, review_upsert, submission_for
 from app.submissions.grading import graded_versions
-from app.submissions.service import graded_pin, graded_unpin, submission_get, submission_list
+from app.submissions.pins import graded_pin, graded_unpin
+from app.submissions.service import submission_get, submission_list
 from app.topics.schemas import TopicDecision
 from app.topics.service import topic_decide, topic_of
 from app.web.dashboard import FILTERS, SORTS
