@@ -39,6 +39,7 @@ from app.middleware import RequestGuardMiddleware
 from app.milestones.router import router as milestones_router
 from app.notify.router import router as notify_router
 from app.people.router import router as people_router
+from app.programme.router import composed_router as programme_composed_router
 from app.programme.router import router as programme_router
 from app.reviews.router import router as reviews_router
 from app.roster.router import router as roster_router
@@ -223,6 +224,7 @@ def create_app() -> FastAPI:
         reviews_router,
         selection_router,
         programme_router,
+        programme_composed_router,
         marks_router,
         submissions_router,
         dashboard_router,

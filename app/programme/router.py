@@ -1,12 +1,16 @@
 """Week-16 programme endpoints: sessions, talk slots, poster boards, ballots, and the CSV and PDF exports."""
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
 
-from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
+from fastapi import APIRouter, Body, Response, status
+
+from app.deps import ClockDep, CurrentUser, SessionDep, StoreDep, TransactionRoute
 from app.errors import body_of
+from app.milestones import service as milestones_service
 from app.programme import ballots, boards, service
+from app.programme.calendar import programme_events
 from app.programme.export import programme_csv, programme_pdf
-from app.programme.flows import programme_publish
+from app.programme.flows import programme_publish, selection_publish_flow
 from app.programme.presenters import ballot_public, programme_public, session_public
 from app.programme.schemas import (
     BallotIn,
@@ -20,8 +24,16 @@ from app.programme.schemas import (
     SessionIn,
     SessionPublic,
 )
+from app.selection.presenters import selection_public
+from app.selection.schemas import PublishIn, SelectionPublic
 
 router = APIRouter(prefix="/courses/{course_id}/programme", tags=["programme"], route_class=TransactionRoute)
+# Routes whose paths belong to lower domains but whose work takes in week 16: the calendars carry the
+# talks, and publishing a selection assigns poster boards. They live here, at the top of the domain
+# order, so that milestones and selection never import the programme.
+composed_router = APIRouter(route_class=TransactionRoute)
+# Week 16's talks and poster session join the deadlines in both calendars.
+CALENDAR_SOURCES = (programme_events,)
 
 
 def _staff_counts(session: SessionDep, user: CurrentUser, view: service.ProgrammeView) -> dict[int, int] | None:
@@ -163,3 +175,59 @@ def programme_pdf_export(session: SessionDep, clock: ClockDep, user: CurrentUser
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="programme-{course_id}.pdf"'},
     )
+
+
+@composed_router.get(
+    "/courses/{course_id}/calendar.ics",
+    response_class=Response,
+    responses=body_of("text/calendar"),
+    tags=["milestones"],
+)
+def course_calendar(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
+    """The course's deadlines and published week-16 talks as iCalendar (members: their group's own)."""
+    body = milestones_service.calendar_ics(
+        session, user=user, course_id=course_id, now=clock(), sources=CALENDAR_SOURCES
+    )
+    return Response(
+        content=body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="course-{course_id}.ics"'},
+    )
+
+
+@composed_router.get(
+    "/calendar/{secret}.ics", response_class=Response, responses=body_of("text/calendar"), tags=["milestones"]
+)
+def calendar_feed(session: SessionDep, clock: ClockDep, secret: str) -> Response:
+    """The deadlines and week-16 talks of every course you take part in; the URL's secret is the credential."""
+    body = milestones_service.calendar_feed_ics(session, secret=secret, now=clock(), sources=CALENDAR_SOURCES)
+    return Response(content=body, media_type="text/calendar; charset=utf-8")
+
+
+@composed_router.post("/selections/{selection_id}/publish", tags=["selection"])
+def publish_selection(
+    session: SessionDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    store: StoreDep,
+    selection_id: int,
+    body: Annotated[PublishIn | None, Body()] = None,
+) -> SelectionPublic:
+    """Put the run in force (lecturer); idempotent. Replacing the run in force needs `supersedes` and a reason.
+
+    The old run becomes `superseded`; groups whose deliverable changes are listed in `changed_groups`,
+    and their week-16 files are checked again under the new rule set. After the week-16 deadline a
+    change needs `force`. Poster boards are assigned to the poster groups.
+    """
+    options = body or PublishIn()
+    outcome = selection_publish_flow(
+        session,
+        user=user,
+        selection_id=selection_id,
+        now=clock(),
+        supersedes=options.supersedes,
+        reason=options.reason,
+        force=options.force,
+        store=store,
+    )
+    return selection_public(outcome.view)

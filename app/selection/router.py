@@ -1,17 +1,13 @@
 """Presentation selection endpoints."""
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Body, status
-
-from app.deps import ClockDep, CurrentUser, SessionDep, StoreDep, TransactionRoute
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.errors import NotFound
-from app.programme.flows import selection_publish_flow
 from app.selection import service
 from app.selection.presenters import selection_public
 from app.selection.schemas import (
     OverrideIn,
-    PublishIn,
     SelectionIn,
     SelectionPublic,
 )
@@ -75,32 +71,3 @@ def selection_in_force(session: SessionDep, user: CurrentUser, course_id: int) -
     if view is None:
         raise NotFound(ERR_NONE_IN_FORCE, code="no_selection_in_force")
     return selection_public(view)
-
-
-@router.post("/selections/{selection_id}/publish")
-def publish_selection(
-    session: SessionDep,
-    clock: ClockDep,
-    user: CurrentUser,
-    store: StoreDep,
-    selection_id: int,
-    body: Annotated[PublishIn | None, Body()] = None,
-) -> SelectionPublic:
-    """Put the run in force (lecturer); idempotent. Replacing the run in force needs `supersedes` and a reason.
-
-    The old run becomes `superseded`; groups whose deliverable changes are listed in `changed_groups`,
-    and their week-16 files are checked again under the new rule set. After the week-16 deadline a
-    change needs `force`. Poster boards are assigned to the poster groups.
-    """
-    options = body or PublishIn()
-    outcome = selection_publish_flow(
-        session,
-        user=user,
-        selection_id=selection_id,
-        now=clock(),
-        supersedes=options.supersedes,
-        reason=options.reason,
-        force=options.force,
-        store=store,
-    )
-    return selection_public(outcome.view)
