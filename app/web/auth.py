@@ -20,7 +20,7 @@ from app.web.deps import (
     CsrfUser,
     CurrentWebUser,
     WebRoute,
-    csrf_token_for,
+    csrf_token_derive,
     csrf_valid,
     safe_next,
     secure_cookies,
@@ -39,7 +39,7 @@ def _login_page(
     response = render(
         request,
         "login.html",
-        {"next_url": next_url, "error": error, "username": username, "csrf_token": csrf_token_for(binding)},
+        {"next_url": next_url, "error": error, "username": username, "csrf_token": csrf_token_derive(binding)},
         status_code=status_code,
     )
     response.set_cookie(
@@ -177,7 +177,12 @@ def _activate_page(
     response = render(
         request,
         "activate.html",
-        {"errors": errors or {}, "done": done, "title": "Activate your account", "csrf_token": csrf_token_for(binding)},
+        {
+            "errors": errors or {},
+            "done": done,
+            "title": "Activate your account",
+            "csrf_token": csrf_token_derive(binding),
+        },
         status_code=status_code,
     )
     response.set_cookie(

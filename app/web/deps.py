@@ -41,7 +41,7 @@ class LoginRequired(AppError):
     code = "login_required"
 
 
-def csrf_token_for(binding: str) -> str:
+def csrf_token_derive(binding: str) -> str:
     """The CSRF token of a session (or pre-login) secret: HMAC-SHA256 under the secret key."""
     key = get_settings().secret_key.encode()
     return hmac.new(key, b"csrf:" + binding.encode(), hashlib.sha256).hexdigest()
@@ -51,7 +51,7 @@ def csrf_valid(binding: str | None, token: str | None) -> bool:
     """Whether a posted token belongs to this session, compared in constant time."""
     if not binding or not token:
         return False
-    return hmac.compare_digest(csrf_token_for(binding), token)
+    return hmac.compare_digest(csrf_token_derive(binding), token)
 
 
 def secure_cookies(request: Request) -> bool:
@@ -80,7 +80,7 @@ def get_web_user(request: Request, session: SessionDep, clock: ClockDep) -> User
     except NotAuthenticated:
         raise LoginRequired("Your session has ended; log in again.") from None
     request.state.web_user = user
-    request.state.csrf_token = csrf_token_for(secret)
+    request.state.csrf_token = csrf_token_derive(secret)
     return user
 
 
