@@ -169,7 +169,8 @@ def setup_course(url: str, groups: int) -> tuple[list[int], list[list[str]]]:
     from app.db import alembic_config, get_engine
     from app.groups.service import group_create, group_join
     from app.models import CourseMember
-    from app.people.service import token_issue, user_create
+    from app.people.service import user_create
+    from app.tokens import token_issue
 
     get_settings.cache_clear()
     get_engine.cache_clear()

@@ -80,7 +80,7 @@ def build_course(url: str, *, code: str, groups: int, tas: int = 2) -> Course:
     from app.courses.service import course_create
     from app.db import get_engine
     from app.models import CourseMember, GroupMembership, ProjectGroup, User
-    from app.people.service import token_issue
+    from app.tokens import token_issue
 
     get_settings.cache_clear()
     get_engine.cache_clear()
