@@ -137,7 +137,7 @@ def tracker_command() -> list[str]:
     script = Path(sys.executable).with_name("tracker")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from app.cli import app; sys.argv[0] = 'tracker'; app()"]
+    return [sys.executable, "-m", "app.cli"]
 
 
 # Checks every file once to warm up, then times checking them all in one process: CPU and wall seconds.
