@@ -23,6 +23,7 @@ from app.people.schemas import (
     TokenPublic,
     UserPublic,
 )
+from app.tokens import token_revoke
 
 router = APIRouter(tags=["people"], route_class=TransactionRoute)
 
@@ -71,13 +72,13 @@ def logout(
     session: SessionDep, clock: ClockDep, user: CurrentUser, token: Annotated[str, Depends(oauth2_scheme)]
 ) -> None:
     """Revoke the bearer token used for this request."""
-    service.token_revoke(session, token=token, now=clock())
+    token_revoke(session, token=token, now=clock())
 
 
 @router.post("/auth/activate")
 def activate(session: SessionDep, clock: ClockDep, body: ActivateIn) -> UserPublic:
     """Set a password with a one-time activation code from the roster import."""
-    user = service.activate(session, code=body.code, password=body.password, now=clock())
+    user = service.activation_redeem(session, code=body.code, password=body.password, now=clock())
     return UserPublic.model_validate(user, from_attributes=True)
 
 

@@ -21,7 +21,7 @@ from app.access import LECTURER, STAFF_ROLES, course_for
 from app.audit.service import audit_record
 from app.config import get_settings
 from app.models import Course, CourseInvitation, User
-from app.notify.events import notice_activation, notice_invitation
+from app.outbox.events import notice_activation, notice_invitation
 from app.people.service import activation_issue
 from app.roster.service import (
     MSG_OTHER_ROLE,

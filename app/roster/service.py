@@ -23,7 +23,7 @@ from app.audit.service import audit_record
 from app.config import get_settings
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.models import ActivationCode, Course, CourseMember, User
-from app.notify.events import notice_activation
+from app.outbox.events import notice_activation
 from app.people.service import activation_issue
 
 REQUIRED_COLUMNS = ("student_no", "name", "email")

@@ -13,13 +13,14 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import run_transaction
+from app.deps import ClockDep, SessionDep
 from app.errors import AppError, InvalidInput, PayloadTooLarge
 from app.models import Course, User
 from app.people.service import account_set_active
 from app.roster.invitations import roster_import_for
 from app.roster.service import activation_reissue, course_members
 from app.spreadsheet import text_cell
-from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, staff_course
+from app.web.deps import CsrfUser, CurrentWebUser, WebRoute, staff_course
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -65,7 +66,7 @@ def people_page(
 
 @router.get("/courses/{course_id}/people")
 def people(
-    request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
+    request: Request, session: SessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
 ) -> Response:
     """Everyone in the course with their user id and role (staff)."""
     return people_page(request, session, user=user, course_id=course_id, saved=saved)
@@ -140,7 +141,7 @@ def _refused(session: Session, *, request: Request, user: User, course_id: int, 
 @router.post("/courses/{course_id}/roster")
 async def import_roster(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -176,7 +177,7 @@ async def import_roster(
 
 @router.post("/courses/{course_id}/members/{user_id}/activation")
 def reissue_code(
-    request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser, course_id: int, user_id: int
+    request: Request, session: SessionDep, clock: ClockDep, user: CsrfUser, course_id: int, user_id: int
 ) -> Response:
     """A new one-time activation code for a member who lost theirs (the password reset path)."""
     target, code = activation_reissue(session, user=user, course_id=course_id, user_id=user_id, now=clock())
@@ -191,7 +192,7 @@ def reissue_code(
 
 @router.post("/courses/{course_id}/members/{user_id}/active")
 def set_active(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,

@@ -4,8 +4,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.models import AuditEvent, Notice
-from app.people.service import ERR_ADMIN_ONLY, ERR_BAD_CODE, ERR_BAD_TOKEN, ERR_SAME_PASSWORD, ERR_WRONG_PASSWORD
+from app.people.service import ERR_ADMIN_ONLY, ERR_BAD_CODE, ERR_SAME_PASSWORD, ERR_WRONG_PASSWORD
 from app.roster.service import ERR_NOT_A_MEMBER, ERR_RESET_ELSEWHERE, ERR_RESET_STAFF
+from app.tokens import ERR_BAD_TOKEN
 from tests.factories import auth, enrol, make_course, make_staff, make_student, make_user
 from tests.web.helpers import web_login
 

@@ -6,13 +6,16 @@ that rolls back sends nothing. Instants are shown in the course's time zone.
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from app.access import STUDENT
-from app.milestones.rules import Lateness
 from app.models import Course, Milestone, Notice, ProjectGroup, Submission, Topic, User
-from app.notify.outbox import course_group_members, course_people, group_members, link, notice_enqueue
+from app.outbox.service import course_group_members, course_people, group_members, link, notice_enqueue
+
+if TYPE_CHECKING:  # the outbox sits below every domain: it names the receipt's lateness type, never imports it
+    from app.milestones.rules import Lateness
 
 
 def _course(course: Course) -> dict[str, str]:
@@ -68,7 +71,7 @@ def notice_upload_receipt(
     milestone: Milestone,
     submission: Submission,
     deadline: datetime,
-    lateness: Lateness,
+    lateness: "Lateness",
     now: datetime,
 ) -> list[Notice]:
     """The receipt of an upload, to every member: version, SHA-256, receipt time, lateness and format findings."""
