@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
 from app.config import get_settings
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from app.roster import service
+from app.roster import members
+from app.roster.invitations import roster_import_by_staff
 from app.roster.schemas import ActivationCodePublic, MemberRolePublic, RosterResultPublic
 
 router = APIRouter(tags=["roster"], route_class=TransactionRoute)
@@ -44,10 +45,13 @@ def import_roster(
     user: CurrentUser,
     course_id: int,
     data: Annotated[bytes, Depends(roster_upload)],
-    email_codes: Annotated[bool, Query(description="also email each new user their activation code")] = False,
+    email_codes: Annotated[
+        bool, Query(description="email new users their codes (admins; invitations are always emailed)")
+    ] = False,
 ) -> RosterResultPublic:
-    """Import a roster CSV (staff); returns one activation code per user it created. Idempotent."""
-    result = service.roster_import_by_staff(
+    """Import a roster CSV (staff); idempotent. Admins enrol directly and get one activation code per new user;
+    other staff get every line for a non-member as `invited` (emailed; joins on activation or acceptance)."""
+    result = roster_import_by_staff(
         session, user=user, course_id=course_id, data=data, now=clock(), email_codes=email_codes
     )
     return RosterResultPublic(
@@ -55,6 +59,7 @@ def import_roster(
         enrolled_existing=len(result.enrolled_existing),
         already_enrolled=len(result.already_enrolled),
         codes_emailed=result.emailed,
+        invited=result.invited,
         activation_codes=[
             ActivationCodePublic(student_no=u.student_no or "", username=u.username, email=u.email or "", code=code)
             for u, code in result.codes
@@ -65,7 +70,7 @@ def import_roster(
 @router.get("/courses/{course_id}/members")
 def list_members(session: SessionDep, user: CurrentUser, course_id: int) -> list[MemberRolePublic]:
     """The course's members with user ids and roles, lecturers first (staff)."""
-    _, rows = service.course_members(session, user=user, course_id=course_id)
+    _, rows = members.course_members(session, user=user, course_id=course_id)
     return [
         MemberRolePublic(
             user_id=u.id or 0,
@@ -85,7 +90,7 @@ def reissue_activation(
     session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int, user_id: int
 ) -> ActivationCodePublic:
     """A new one-time activation code for a member who lost theirs (staff); earlier unused codes stop working."""
-    target, code = service.activation_reissue(session, user=user, course_id=course_id, user_id=user_id, now=clock())
+    target, code = members.activation_reissue(session, user=user, course_id=course_id, user_id=user_id, now=clock())
     return ActivationCodePublic(
         student_no=target.student_no or "", username=target.username, email=target.email or "", code=code
     )

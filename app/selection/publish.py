@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 from app.audit.service import audit_record
 from app.config import get_settings
 from app.errors import Conflict, InvalidInput
+from app.milestones.rules import milestone_deadline
 from app.models import Course, Milestone, ProjectGroup, SelectionRun, User
-from app.notify.events import notice_selection_published
+from app.outbox.events import notice_selection_published
 from app.selection.service import (
     ERR_SUPERSEDED,
     LECTURERS,
@@ -21,7 +22,7 @@ from app.selection.service import (
     selection_view,
 )
 from app.storage import FileStore, get_store
-from app.submissions.grading import graded_versions, milestone_deadline
+from app.submissions.grading import graded_versions
 from app.submissions.service import submission_recheck
 
 ERR_IN_FORCE = "Run {run} is in force. Publishing another run replaces it: name it in 'supersedes' and give a reason."

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.milestones.rules import Lateness, effective_deadline, lateness, milestone_due_at
+from app.milestones.rules import Lateness, effective_deadline, lateness, milestone_deadline
 from app.models import Course, Extension, GradedPin, Milestone, Submission
 
 
@@ -22,13 +22,6 @@ class GradedVersion:
     deadline: datetime
     lateness: Lateness
     pinned: bool
-
-
-def milestone_deadline(course: Course, milestone: Milestone) -> datetime:
-    """The milestone's deadline for groups without an extension."""
-    return milestone_due_at(
-        start_date=course.start_date, week=milestone.week, timezone=course.timezone, override=milestone.due_at_override
-    )
 
 
 def group_deadlines(
