@@ -7,6 +7,7 @@ gets Forbidden.
 
 from dataclasses import dataclass
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from app.errors import Forbidden, NotFound
@@ -93,20 +94,42 @@ def current_group_id(session: Session, *, course_id: int, user_id: int) -> int |
     ).first()
 
 
+def _group_with_role(
+    session: Session, *, group_id: int, user: User
+) -> tuple[ProjectGroup, Course, str | None, int | None] | None:
+    # One query for what four would fetch (group, course, role, current group): every group route
+    # pays for it. Both outer joins match at most one row (unique course role, one current group).
+    row = session.exec(
+        select(ProjectGroup, Course, CourseMember.role, GroupMembership.group_id)
+        .join(Course, col(Course.id) == col(ProjectGroup.course_id))
+        .outerjoin(
+            CourseMember,
+            and_(col(CourseMember.course_id) == col(ProjectGroup.course_id), col(CourseMember.user_id) == user.id),
+        )
+        .outerjoin(
+            GroupMembership,
+            and_(
+                col(GroupMembership.course_id) == col(ProjectGroup.course_id),
+                col(GroupMembership.user_id) == user.id,
+                col(GroupMembership.left_at).is_(None),
+            ),
+        )
+        .where(ProjectGroup.id == group_id)
+    ).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
 def group_for(session: Session, *, group_id: int, user: User, members: bool = True, staff: bool = True) -> GroupAccess:
     """The group if the user is a current member (when `members`) or staff (when `staff`).
 
     NotFound for those who may not see the group at all; Forbidden for members or staff whom this action excludes.
     """
-    group = session.get(ProjectGroup, group_id) if is_row_id(group_id) else None
-    if group is None:
+    found = _group_with_role(session, group_id=group_id, user=user) if is_row_id(group_id) else None
+    if found is None:
         raise NotFound("No such group.")
-    course = session.get(Course, group.course_id)
-    role = course_role(session, course_id=group.course_id, user=user)
-    assert course is not None
-    is_member = (
-        role == STUDENT and current_group_id(session, course_id=group.course_id, user_id=user.id or 0) == group.id
-    )
+    group, course, member_role, current_group = found
+    role = LECTURER if user.is_admin else member_role
+    is_member = role == STUDENT and current_group == group.id
     is_staff = role in STAFF_ROLES
     if not (is_member or is_staff):
         raise NotFound("No such group.")

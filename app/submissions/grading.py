@@ -42,6 +42,20 @@ def group_deadlines(
     return {e.group_id: effective_deadline(due, e.due_at) for e in session.exec(statement)}
 
 
+def counts_as_latest(sub: Submission, milestone: Milestone) -> bool:
+    """Whether a version may be "the latest": once marks are released, only those received before."""
+    released_at = milestone.marks_released_at
+    return released_at is None or sub.received_at <= released_at
+
+
+def graded_among(versions: list[Submission], milestone: Milestone, pinned_id: int | None) -> tuple[int | None, bool]:
+    """Of one group's versions: the id of the graded one (the pinned, else the latest) and whether it is pinned."""
+    if pinned_id is not None and any(s.id == pinned_id for s in versions):
+        return pinned_id, True
+    latest = max((s for s in versions if counts_as_latest(s, milestone)), key=lambda s: s.version, default=None)
+    return (latest.id if latest else None), False
+
+
 def graded_versions(
     session: Session, *, course: Course, milestone: Milestone, group_ids: Iterable[int] | None = None
 ) -> dict[int, GradedVersion]:
@@ -58,12 +72,11 @@ def graded_versions(
         pins = pins.where(col(GradedPin.group_id).in_(ids))
     latest: dict[int, Submission] = {}
     by_id: dict[int, Submission] = {}
-    released_at = milestone.marks_released_at
     for sub in session.exec(versions):
         by_id[sub.id or 0] = sub
-        if released_at is not None and sub.received_at > released_at:
-            continue
-        if sub.group_id not in latest or sub.version > latest[sub.group_id].version:
+        if counts_as_latest(sub, milestone) and (
+            sub.group_id not in latest or sub.version > latest[sub.group_id].version
+        ):
             latest[sub.group_id] = sub
     pinned = {p.group_id: by_id[p.submission_id] for p in session.exec(pins) if p.submission_id in by_id}
     due = milestone_deadline(course, milestone)

@@ -21,13 +21,13 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLa
 from app.formatcheck import RULESETS, CheckReport, check_pdf_isolated
 from app.formatcheck.isolate import CheckOverloaded, default_pool
 from app.groups.service import group_can_submit
-from app.milestones.rules import Lateness, lateness
+from app.milestones.rules import Lateness, effective_deadline, lateness
 from app.milestones.service import milestone_for, staff_group_milestone
-from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
+from app.models import Course, Extension, GradedPin, Milestone, ProjectGroup, Submission, User
 from app.notify.events import notice_upload_receipt
 from app.storage import FileStore, StagedFile
 from app.storage.gc import stored_file_lock
-from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
+from app.submissions.grading import graded_among, graded_versions, group_deadlines, milestone_deadline
 from app.topics.service import topic_is_approved
 
 ERR_MEMBERS_ONLY = "Only the group's members upload its work."
@@ -324,17 +324,37 @@ def submission_recheck(
 def submission_list(session: Session, *, user: User, group_id: int, key: str) -> tuple[Course, list[VersionView]]:
     """Every version of the group's work for a milestone, oldest first (members and staff)."""
     access = group_for(session, group_id=group_id, user=user)
-    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
-    versions = list(
-        session.exec(
-            select(Submission)
-            .where(Submission.group_id == group_id, Submission.milestone_id == milestone.id)
-            .order_by(col(Submission.version))
+    course, milestone = access.course, milestone_for(session, course_id=access.course.id or 0, key=key)
+    # The versions with the group's pin and extension in one query: the list is the students' most
+    # frequent read. Both subqueries match at most one row (unique per group and milestone).
+    pin = select(GradedPin.submission_id).where(GradedPin.group_id == group_id, GradedPin.milestone_id == milestone.id)
+    extension = select(Extension.due_at).where(Extension.group_id == group_id, Extension.milestone_id == milestone.id)
+    rows = session.exec(
+        select(Submission, pin.scalar_subquery(), extension.scalar_subquery())
+        .where(Submission.group_id == group_id, Submission.milestone_id == milestone.id)
+        .order_by(col(Submission.version))
+    ).all()
+    if not rows:
+        return course, []
+    versions = [row[0] for row in rows]
+    graded_id, pinned = graded_among(versions, milestone, rows[0][1])
+    deadline = effective_deadline(milestone_deadline(course, milestone), rows[0][2])
+    return course, [
+        VersionView(
+            submission=s,
+            milestone=milestone,
+            deadline=deadline,
+            lateness=lateness(
+                received_at=s.received_at,
+                deadline=deadline,
+                grace_seconds=course.grace_seconds,
+                tiers=course.late_tiers,
+            ),
+            graded=s.id == graded_id,
+            pinned=pinned and s.id == graded_id,
         )
-    )
-    return access.course, _views(
-        session, course=access.course, milestone=milestone, group_id=group_id, versions=versions
-    )
+        for s in versions
+    ]
 
 
 def submission_get(session: Session, *, user: User, submission_id: int) -> Submission:
