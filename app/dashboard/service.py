@@ -70,9 +70,9 @@ def dashboard_rows(session: Session, *, course: Course, milestone: Milestone) ->
         )
     }
     # All of the course's groups: no id list, so the statements stay small for any number of groups.
-    graded = graded_versions(session, course=course, milestone=milestone)
     # Groups without a version still show their extension; grading.py's figures cover only submitters.
     extended = group_deadlines(session, course=course, milestone=milestone)
+    graded = graded_versions(session, course=course, milestone=milestone, extended=extended)
     stats = review_stats(session, submission_ids=[g.submission.id or 0 for g in graded.values()])
     due = milestone_deadline(course, milestone)
     rows = []

@@ -57,9 +57,16 @@ def graded_among(versions: list[Submission], milestone: Milestone, pinned_id: in
 
 
 def graded_versions(
-    session: Session, *, course: Course, milestone: Milestone, group_ids: Iterable[int] | None = None
+    session: Session,
+    *,
+    course: Course,
+    milestone: Milestone,
+    group_ids: Iterable[int] | None = None,
+    extended: dict[int, datetime] | None = None,
 ) -> dict[int, GradedVersion]:
     """Per group id: the pinned version, else the latest; three queries whatever the number of groups.
+
+    `extended` is group_deadlines' answer when the caller already has it (one query fewer).
 
     Once the milestone's marks are released, "the latest" means the latest received before the
     release: a later upload is kept but changes no released mark unless staff pin it.
@@ -80,7 +87,8 @@ def graded_versions(
             latest[sub.group_id] = sub
     pinned = {p.group_id: by_id[p.submission_id] for p in session.exec(pins) if p.submission_id in by_id}
     due = milestone_deadline(course, milestone)
-    extended = group_deadlines(session, course=course, milestone=milestone, group_ids=ids)
+    if extended is None:
+        extended = group_deadlines(session, course=course, milestone=milestone, group_ids=ids)
     result: dict[int, GradedVersion] = {}
     for group_id in latest.keys() | pinned.keys():
         chosen = pinned.get(group_id) or latest[group_id]
