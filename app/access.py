@@ -7,7 +7,7 @@ gets Forbidden.
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlmodel import Session, col, select
 
 from app.errors import Forbidden, NotFound
@@ -74,15 +74,8 @@ def course_role(session: Session, *, course_id: int, user: User) -> str | None:
 
 def course_for(session: Session, *, course_id: int, user: User, roles: frozenset[str] = ALL_ROLES) -> CourseAccess:
     """The course if the user holds one of `roles` in it; NotFound for outsiders, Forbidden for other members."""
-    # The course and the caller's role in one query: every course route pays for it.
     row = (
-        session.exec(
-            select(Course, CourseMember.role)
-            .outerjoin(
-                CourseMember, and_(col(CourseMember.course_id) == col(Course.id), col(CourseMember.user_id) == user.id)
-            )
-            .where(Course.id == course_id)
-        ).first()
+        session.exec(_COURSE_WITH_ROLE, params={"course_id": course_id, "user_id": user.id}).first()
         if is_row_id(course_id)
         else None
     )
@@ -106,29 +99,37 @@ def current_group_id(session: Session, *, course_id: int, user_id: int) -> int |
     ).first()
 
 
-def _group_with_role(
-    session: Session, *, group_id: int, user: User
-) -> tuple[ProjectGroup, Course, str | None, int | None] | None:
-    # One query for what four would fetch (group, course, role, current group): every group route
-    # pays for it. Both outer joins match at most one row (unique course role, one current group).
-    row = session.exec(
-        select(ProjectGroup, Course, CourseMember.role, GroupMembership.group_id)
-        .join(Course, col(Course.id) == col(ProjectGroup.course_id))
-        .outerjoin(
-            CourseMember,
-            and_(col(CourseMember.course_id) == col(ProjectGroup.course_id), col(CourseMember.user_id) == user.id),
-        )
-        .outerjoin(
-            GroupMembership,
-            and_(
-                col(GroupMembership.course_id) == col(ProjectGroup.course_id),
-                col(GroupMembership.user_id) == user.id,
-                col(GroupMembership.left_at).is_(None),
-            ),
-        )
-        .where(ProjectGroup.id == group_id)
-    ).first()
-    return None if row is None else (row[0], row[1], row[2], row[3])
+# One query for what four would fetch (group, course, role, current group), built once: every group
+# route runs it. Both outer joins match at most one row (unique course role, one current group).
+_GROUP_WITH_ROLE = (
+    select(ProjectGroup, Course, CourseMember.role, GroupMembership.group_id)
+    .join(Course, col(Course.id) == col(ProjectGroup.course_id))
+    .outerjoin(
+        CourseMember,
+        and_(
+            col(CourseMember.course_id) == col(ProjectGroup.course_id),
+            col(CourseMember.user_id) == bindparam("user_id"),
+        ),
+    )
+    .outerjoin(
+        GroupMembership,
+        and_(
+            col(GroupMembership.course_id) == col(ProjectGroup.course_id),
+            col(GroupMembership.user_id) == bindparam("user_id"),
+            col(GroupMembership.left_at).is_(None),
+        ),
+    )
+    .where(col(ProjectGroup.id) == bindparam("group_id"))
+)
+# The course and the caller's role in one query: every course route runs it.
+_COURSE_WITH_ROLE = (
+    select(Course, CourseMember.role)
+    .outerjoin(
+        CourseMember,
+        and_(col(CourseMember.course_id) == col(Course.id), col(CourseMember.user_id) == bindparam("user_id")),
+    )
+    .where(col(Course.id) == bindparam("course_id"))
+)
 
 
 def group_for(session: Session, *, group_id: int, user: User, members: bool = True, staff: bool = True) -> GroupAccess:
@@ -136,7 +137,11 @@ def group_for(session: Session, *, group_id: int, user: User, members: bool = Tr
 
     NotFound for those who may not see the group at all; Forbidden for members or staff whom this action excludes.
     """
-    found = _group_with_role(session, group_id=group_id, user=user) if is_row_id(group_id) else None
+    found = (
+        session.exec(_GROUP_WITH_ROLE, params={"group_id": group_id, "user_id": user.id}).first()
+        if is_row_id(group_id)
+        else None
+    )
     if found is None:
         raise NotFound("No such group.")
     group, course, member_role, current_group = found

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.access import is_row_id
@@ -102,19 +103,22 @@ def _live_token(session: Session, *, secret: str, now: datetime, kind: str) -> A
     return token
 
 
+# One query, token and user together, built once: every authenticated request runs it.
+_USER_OF_TOKEN = (
+    select(User)
+    .join(ApiToken, col(ApiToken.user_id) == col(User.id))
+    .where(
+        col(ApiToken.token_hash) == bindparam("token_hash"),
+        col(ApiToken.kind) == bindparam("kind"),
+        col(ApiToken.revoked_at).is_(None),
+        col(ApiToken.expires_at) > bindparam("now"),
+    )
+)
+
+
 def user_from_token(session: Session, *, token: str, now: datetime, kind: str) -> User:
     """The active user a live token belongs to; 401 otherwise."""
-    # One query, token and user together: every authenticated request pays for it.
-    user = session.exec(
-        select(User)
-        .join(ApiToken, col(ApiToken.user_id) == col(User.id))
-        .where(
-            ApiToken.token_hash == digest(token),
-            ApiToken.kind == kind,
-            col(ApiToken.revoked_at).is_(None),
-            col(ApiToken.expires_at) > now,
-        )
-    ).first()
+    user = session.exec(_USER_OF_TOKEN, params={"token_hash": digest(token), "kind": kind, "now": now}).first()
     if user is None or not user.is_active:
         raise NotAuthenticated(ERR_BAD_TOKEN)
     return user

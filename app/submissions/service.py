@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from app.access import group_for, is_row_id
@@ -321,19 +322,32 @@ def submission_recheck(
     return report
 
 
+# The versions with the group's pin and extension in one query, built once: the list is the students'
+# most frequent read. Both subqueries match at most one row (unique per group and milestone).
+_VERSIONS_WITH_PIN = (
+    select(
+        Submission,
+        select(GradedPin.submission_id)
+        .where(
+            col(GradedPin.group_id) == bindparam("group_id"), col(GradedPin.milestone_id) == bindparam("milestone_id")
+        )
+        .scalar_subquery(),
+        select(Extension.due_at)
+        .where(
+            col(Extension.group_id) == bindparam("group_id"), col(Extension.milestone_id) == bindparam("milestone_id")
+        )
+        .scalar_subquery(),
+    )
+    .where(col(Submission.group_id) == bindparam("group_id"), col(Submission.milestone_id) == bindparam("milestone_id"))
+    .order_by(col(Submission.version))
+)
+
+
 def submission_list(session: Session, *, user: User, group_id: int, key: str) -> tuple[Course, list[VersionView]]:
     """Every version of the group's work for a milestone, oldest first (members and staff)."""
     access = group_for(session, group_id=group_id, user=user)
     course, milestone = access.course, milestone_for(session, course_id=access.course.id or 0, key=key)
-    # The versions with the group's pin and extension in one query: the list is the students' most
-    # frequent read. Both subqueries match at most one row (unique per group and milestone).
-    pin = select(GradedPin.submission_id).where(GradedPin.group_id == group_id, GradedPin.milestone_id == milestone.id)
-    extension = select(Extension.due_at).where(Extension.group_id == group_id, Extension.milestone_id == milestone.id)
-    rows = session.exec(
-        select(Submission, pin.scalar_subquery(), extension.scalar_subquery())
-        .where(Submission.group_id == group_id, Submission.milestone_id == milestone.id)
-        .order_by(col(Submission.version))
-    ).all()
+    rows = session.exec(_VERSIONS_WITH_PIN, params={"group_id": group_id, "milestone_id": milestone.id}).all()
     if not rows:
         return course, []
     versions = [row[0] for row in rows]
