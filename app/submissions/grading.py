@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.milestones.rules import Lateness, effective_deadline, lateness, milestone_due_at
@@ -105,3 +106,35 @@ def graded_versions(
             pinned=group_id in pinned,
         )
     return result
+
+
+# The versions with the group's pin and extension in one query, built once: the list is the students'
+# most frequent read. Both subqueries match at most one row (unique per group and milestone).
+_VERSIONS_WITH_PIN = (
+    select(
+        Submission,
+        select(GradedPin.submission_id)
+        .where(
+            col(GradedPin.group_id) == bindparam("group_id"), col(GradedPin.milestone_id) == bindparam("milestone_id")
+        )
+        .scalar_subquery(),
+        select(Extension.due_at)
+        .where(
+            col(Extension.group_id) == bindparam("group_id"), col(Extension.milestone_id) == bindparam("milestone_id")
+        )
+        .scalar_subquery(),
+    )
+    .where(col(Submission.group_id) == bindparam("group_id"), col(Submission.milestone_id) == bindparam("milestone_id"))
+    .order_by(col(Submission.version))
+)
+
+
+def group_versions(
+    session: Session, *, course: Course, milestone: Milestone, group_id: int
+) -> tuple[list[Submission], int | None, bool, datetime]:
+    """A group's versions of a milestone, oldest first; the graded one's id, whether it is pinned, the deadline."""
+    rows = session.exec(_VERSIONS_WITH_PIN, params={"group_id": group_id, "milestone_id": milestone.id}).all()
+    versions = [row[0] for row in rows]
+    pinned_id, extension_due = (rows[0][1], rows[0][2]) if rows else (None, None)
+    graded_id, pinned = graded_among(versions, milestone, pinned_id)
+    return versions, graded_id, pinned, effective_deadline(milestone_deadline(course, milestone), extension_due)

@@ -12,8 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
 from app.access import group_for, is_row_id
 from app.audit.service import audit_record
@@ -22,13 +21,13 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLa
 from app.formatcheck import RULESETS, CheckReport, check_pdf_isolated
 from app.formatcheck.isolate import CheckOverloaded, default_pool
 from app.groups.service import group_can_submit
-from app.milestones.rules import Lateness, effective_deadline, lateness
+from app.milestones.rules import Lateness, lateness
 from app.milestones.service import milestone_for, staff_group_milestone
-from app.models import Course, Extension, GradedPin, Milestone, ProjectGroup, Submission, User
+from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
 from app.notify.events import notice_upload_receipt
 from app.storage import FileStore, StagedFile
 from app.storage.gc import stored_file_lock
-from app.submissions.grading import graded_among, graded_versions, group_deadlines, milestone_deadline
+from app.submissions.grading import graded_versions, group_deadlines, group_versions, milestone_deadline
 from app.topics.service import topic_is_approved
 
 ERR_MEMBERS_ONLY = "Only the group's members upload its work."
@@ -194,6 +193,19 @@ def _views(
     deadline = group_deadlines(session, course=course, milestone=milestone, group_ids=[group_id]).get(
         group_id, milestone_deadline(course, milestone)
     )
+    graded_id = graded.submission.id if graded else None
+    return _version_views(course, milestone, versions, deadline, graded_id, pinned=graded is not None and graded.pinned)
+
+
+def _version_views(
+    course: Course,
+    milestone: Milestone,
+    versions: list[Submission],
+    deadline: datetime,
+    graded_id: int | None,
+    *,
+    pinned: bool,
+) -> list[VersionView]:
     return [
         VersionView(
             submission=s,
@@ -205,8 +217,8 @@ def _views(
                 grace_seconds=course.grace_seconds,
                 tiers=course.late_tiers,
             ),
-            graded=graded is not None and graded.submission.id == s.id,
-            pinned=graded is not None and graded.pinned and graded.submission.id == s.id,
+            graded=s.id == graded_id,
+            pinned=pinned and s.id == graded_id,
         )
         for s in versions
     ]
@@ -322,53 +334,14 @@ def submission_recheck(
     return report
 
 
-# The versions with the group's pin and extension in one query, built once: the list is the students'
-# most frequent read. Both subqueries match at most one row (unique per group and milestone).
-_VERSIONS_WITH_PIN = (
-    select(
-        Submission,
-        select(GradedPin.submission_id)
-        .where(
-            col(GradedPin.group_id) == bindparam("group_id"), col(GradedPin.milestone_id) == bindparam("milestone_id")
-        )
-        .scalar_subquery(),
-        select(Extension.due_at)
-        .where(
-            col(Extension.group_id) == bindparam("group_id"), col(Extension.milestone_id) == bindparam("milestone_id")
-        )
-        .scalar_subquery(),
-    )
-    .where(col(Submission.group_id) == bindparam("group_id"), col(Submission.milestone_id) == bindparam("milestone_id"))
-    .order_by(col(Submission.version))
-)
-
-
 def submission_list(session: Session, *, user: User, group_id: int, key: str) -> tuple[Course, list[VersionView]]:
     """Every version of the group's work for a milestone, oldest first (members and staff)."""
     access = group_for(session, group_id=group_id, user=user)
     course, milestone = access.course, milestone_for(session, course_id=access.course.id or 0, key=key)
-    rows = session.exec(_VERSIONS_WITH_PIN, params={"group_id": group_id, "milestone_id": milestone.id}).all()
-    if not rows:
-        return course, []
-    versions = [row[0] for row in rows]
-    graded_id, pinned = graded_among(versions, milestone, rows[0][1])
-    deadline = effective_deadline(milestone_deadline(course, milestone), rows[0][2])
-    return course, [
-        VersionView(
-            submission=s,
-            milestone=milestone,
-            deadline=deadline,
-            lateness=lateness(
-                received_at=s.received_at,
-                deadline=deadline,
-                grace_seconds=course.grace_seconds,
-                tiers=course.late_tiers,
-            ),
-            graded=s.id == graded_id,
-            pinned=pinned and s.id == graded_id,
-        )
-        for s in versions
-    ]
+    versions, graded_id, pinned, deadline = group_versions(
+        session, course=course, milestone=milestone, group_id=group_id
+    )
+    return course, _version_views(course, milestone, versions, deadline, graded_id, pinned=pinned)
 
 
 def submission_get(session: Session, *, user: User, submission_id: int) -> Submission:
