@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -166,13 +167,19 @@ def in_process(backend: str, args: argparse.Namespace, work: Path) -> list[dict[
     return rows
 
 
+def _each_in_own_folder(items: list[str], run: Callable[[str, Path], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The rows of `run(item, folder)` for each item, each in a fresh temporary folder."""
+    rows = []
+    for item in items:
+        with tempfile.TemporaryDirectory(prefix="tracker-burst-") as tmp:
+            Path(tmp).chmod(0o755)  # the PostgreSQL server runs as `postgres` when we are root
+            rows.extend(run(item, Path(tmp)))
+    return rows
+
+
 def main_in_process(args: argparse.Namespace) -> None:
     """The `--in-process` mode: one table of per-request costs per backend."""
-    rows = []
-    for backend in args.backend or ["sqlite"]:
-        with tempfile.TemporaryDirectory(prefix="tracker-inproc-") as tmp:
-            Path(tmp).chmod(0o755)  # the PostgreSQL server runs as `postgres` when we are root
-            rows.extend(in_process(backend, args, Path(tmp)))
+    rows = _each_in_own_folder(args.backend or ["sqlite"], lambda backend, work: in_process(backend, args, work))
     print()
     print(f"Sequential requests through the ASGI app in one process ({args.requests} for the cheap reads):")
     print()
@@ -198,11 +205,7 @@ def main() -> None:
     if args.in_process:
         main_in_process(args)
         return
-    rows = []
-    for config in args.config or CONFIGS:
-        with tempfile.TemporaryDirectory(prefix="tracker-burst-") as tmp:
-            Path(tmp).chmod(0o755)  # the PostgreSQL server runs as `postgres` when we are root
-            rows.extend(run_config(config, args, Path(tmp)))
+    rows = _each_in_own_folder(args.config or CONFIGS, lambda config, work: run_config(config, args, work))
     print()
     print(f"{args.requests} simultaneous requests per burst, {args.groups} groups of three:")
     print()
