@@ -1,6 +1,7 @@
 """The staff dashboard endpoint."""
 
 from functools import lru_cache
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import TypeAdapter
@@ -67,7 +68,7 @@ async def get_dashboard(
     clock: ClockDep,
     token: BearerToken,
     course_id: int,
-    milestone: str = Query(default="report", description="milestone key: proposal, report or final"),
+    milestone: Annotated[str, Query(description="milestone key: proposal, report or final")] = "report",
 ) -> Response:
     """One row per group for a milestone: status, version, lateness, format verdict, reviews (staff).
 
