@@ -2,7 +2,7 @@
 """Benchmark the format checker on a folder of PDFs against two baselines measured in the same run.
 
 Usage: scripts/bench_check.py DIR [--banal PATH] [--runs N] [--ruleset R] [--all-as R]
-       scripts/bench_check.py DIR [DIR...] --batch --banal PATH [--runs N]
+       scripts/bench_check.py DIR [DIR...] --batch --banal PATH [--runs N] [--baseline TREE]
 
 For every PDF in DIR it reports the best of N in-process runs of
   - the checker (`check_pdf`, with the file's rule set from DIR/EXPECTED.tsv, else --ruleset;
@@ -17,7 +17,11 @@ then the median per file of each and its ratio to the checker, the checker's pea
 With --batch it times what a TA runs over a folder: ONE `tracker check FILES --ruleset report
 --json` call over every PDF of the folders (worker start-up included), against banal run file by
 file as HotCRP runs it, best of N runs each, in the same command; and the peak resident memory
-of any one process of the `tracker check` call (the command and its worker processes).
+of any one process of the `tracker check` call (the command and its worker processes). It also
+prints the call's CPU time and the time to check every file in one process (warm), which a
+loaded machine inflates far less than wall time. With --baseline TREE (the code before a change,
+e.g. `git archive <commit> app | tar -x -C TREE`) the same figures are measured for TREE,
+interleaved run by run with this tree's.
 Make a sample of long papers with `scripts/make_corpus.py --long --count 12 --out var/gencorpus-long`.
 
 banal is not part of this project: get it from HotCRP's repository,
@@ -136,45 +140,109 @@ def tracker_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from app.cli import app; sys.argv[0] = 'tracker'; app()"]
 
 
-def batch(folders: list[Path], banal_path: Path, runs: int) -> int:
-    """One `tracker check --json` call over every PDF of the folders against banal file by file."""
-    files = sorted(p for folder in folders for p in folder.iterdir() if p.suffix.lower() == ".pdf")
-    if not files:
-        print("error: no PDF files in the folders", file=sys.stderr)
-        return 2
-    command = [*tracker_command(), "check", *map(str, files), "--ruleset", "report", "--json"]
-    # Run through a small parent that reports the largest resident set among its descendants
-    # (the command and its workers, which it waits for), so this process's own size is not counted.
+# Checks every file once to warm up, then times checking them all in one process: CPU and wall seconds.
+_IN_PROCESS = (
+    "import json, logging, sys, time, warnings\n"
+    "logging.getLogger('pypdf').setLevel(logging.ERROR)\n"
+    "warnings.simplefilter('ignore')\n"
+    "from app.formatcheck.rules import check_pdf\n"
+    "datas = [open(path, 'rb').read() for path in json.loads(sys.argv[1])]\n"
+    "for data in datas:\n"
+    "    check_pdf(data, 'report')\n"
+    "cpu, wall = time.process_time(), time.perf_counter()\n"
+    "for data in datas:\n"
+    "    check_pdf(data, 'report')\n"
+    "print(time.process_time() - cpu, time.perf_counter() - wall)\n"
+)
+
+
+def in_process(tree: Path, files: list[Path]) -> tuple[float, float]:
+    """(CPU, wall) seconds of checking every file once in one process, with the checker of `tree`."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    names = json.dumps([str(f.resolve()) for f in files])
+    result = subprocess.run(
+        [sys.executable, "-c", _IN_PROCESS, names], capture_output=True, text=True, cwd=tree, env=env, check=True
+    )
+    cpu, wall = result.stdout.split()
+    return float(cpu), float(wall)
+
+
+def timed_call(tree: Path, files: list[Path]) -> tuple[float, float, int]:
+    """(wall s, CPU s, largest resident set in kB) of one `tracker check --json` call with the code of `tree`.
+
+    Run through a small parent that reports the largest resident set among its descendants
+    (the command and its workers, which it waits for), so this process's own size is not counted.
+    """
     probe = (
         "import resource, subprocess, sys, time\n"
         "started = time.perf_counter()\n"
         "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=False)\n"
-        "print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(time.perf_counter() - started, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)\n"
     )
-    ours: list[float] = []
-    peak_kb = 0
+    if tree == ROOT:
+        command = tracker_command()
+    else:  # the same entry point, imported from the other tree
+        command = [
+            sys.executable,
+            "-c",
+            "import sys; from app.cli import main; sys.argv[0] = 'tracker'; sys.exit(main())",
+        ]
+    command += ["check", *(str(f.resolve()) for f in files), "--ruleset", "report", "--json"]
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    # In TREE's folder: `python -c` puts the working folder first on the import path.
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *command], capture_output=True, text=True, cwd=tree, env=env, check=True
+    )
+    wall, cpu, rss = result.stdout.split()
+    return float(wall), float(cpu), int(rss)
+
+
+def _row(label: str, values: list[float], unit: str = "s") -> str:
+    return f"{label:<44} {min(values):>7.2f}{unit} {statistics.median(values):>7.2f}{unit}"
+
+
+def batch(folders: list[Path], banal_path: Path, runs: int, baseline: Path | None = None) -> int:
+    """One `tracker check --json` call over every PDF of the folders against banal file by file.
+
+    With `baseline` (a copy of the code before a change, e.g. from `git archive`), its call and
+    in-process totals are measured too, interleaved with this tree's, so both see the same load.
+    """
+    files = sorted(p for folder in folders for p in folder.iterdir() if p.suffix.lower() == ".pdf")
+    if not files:
+        print("error: no PDF files in the folders", file=sys.stderr)
+        return 2
+    trees = [ROOT] + ([baseline.resolve()] if baseline is not None else [])
+    calls: dict[Path, list[tuple[float, float, int]]] = {tree: [] for tree in trees}
+    inside: dict[Path, list[tuple[float, float]]] = {tree: [] for tree in trees}
     for _ in range(runs):
-        result = subprocess.run(
-            [sys.executable, "-c", probe, *command], capture_output=True, text=True, cwd=ROOT, check=True
-        )
-        wall, rss = result.stdout.split()
-        ours.append(float(wall))
-        peak_kb = max(peak_kb, int(rss))
+        for tree in trees:
+            calls[tree].append(timed_call(tree, files))
+            inside[tree].append(in_process(tree, files))
     theirs = []
     for _ in range(runs):
         started = time.perf_counter()
         for path in files:
             banal(banal_path, path)
         theirs.append(time.perf_counter() - started)
+    ours = [wall for wall, _, _ in calls[ROOT]]
+    peak_kb = max(rss for _, _, rss in calls[ROOT])
     pages = sum(_page_count(path) for path in files)
     print(f"{len(files)} PDFs, {pages} pages, from {', '.join(str(f) for f in folders)}")
     print(f"{'':<44} {'best':>8} {'median':>8}")
-    print(f"{'one `tracker check --json` call':<44} {min(ours):>7.2f}s {statistics.median(ours):>7.2f}s")
-    print(f"{'banal, file by file':<44} {min(theirs):>7.2f}s {statistics.median(theirs):>7.2f}s")
+    print(_row("one `tracker check --json` call", ours))
+    print(_row("banal, file by file", theirs))
     print(
         f"{'ratio checker / banal':<44} {min(ours) / min(theirs):>8.2f} {statistics.median(ours) / statistics.median(theirs):>8.2f}"
     )
     print(f"peak resident memory of one process of the call: {peak_kb / 1024:.0f} MB")
+    for tree in trees:
+        name = "this tree" if tree == ROOT else f"baseline {tree}"
+        print(f"{name}:")
+        print(_row("  the call, wall", [wall for wall, _, _ in calls[tree]]))
+        print(_row("  the call, CPU of all its processes", [cpu for _, cpu, _ in calls[tree]]))
+        print(_row("  in one process, CPU (all files, warm)", [cpu for cpu, _ in inside[tree]]))
+        print(_row("  in one process, wall (all files, warm)", [wall for _, wall in inside[tree]]))
     cpu = platform.processor() or platform.machine()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
@@ -205,13 +273,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--banal", type=Path, help="path to a copy of HotCRP's src/banal (see above)")
     parser.add_argument("--runs", type=int, default=5, help="runs per file; the best one counts (default 5)")
     parser.add_argument("--ruleset", default="report", help="rule set for files EXPECTED.tsv does not name")
+    parser.add_argument(
+        "--baseline", type=Path, metavar="TREE", help="with --batch: also time the code in TREE (before a change)"
+    )
     parser.add_argument("--all-as", metavar="R", help="check every file with this rule set, ignoring EXPECTED.tsv")
     args = parser.parse_args(argv)
     if args.batch:
         if not args.banal or not args.banal.is_file() or shutil.which("pdftohtml") is None:
             print("error: --batch needs --banal PATH and pdftohtml (Debian: poppler-utils)", file=sys.stderr)
             return 2
-        return batch(args.folder, args.banal, args.runs)
+        return batch(args.folder, args.banal, args.runs, args.baseline)
     if len(args.folder) != 1:
         print("error: give one folder (or --batch)", file=sys.stderr)
         return 2

@@ -92,15 +92,20 @@ def _file_problem(path: str) -> str | None:
 
 
 def _check_all(files: list[str], ruleset: str, stderr: TextIO) -> list[CheckReport]:
-    """Check the files in parallel on the worker pool (one worker per core), in input order."""
+    """Check the files in parallel on the worker pool (one worker per core); reports in input order."""
     pool = default_pool()
-    if len(files) > 1:
-        pool.warm()  # start the workers side by side instead of one after the other
-    with ThreadPoolExecutor(max_workers=min(pool.size, len(files))) as executor:
-        futures = [executor.submit(check_pdf_isolated, path, ruleset) for path in files]
+    workers = min(pool.size, len(files))
+    if workers > 1:
+        # Fork the workers from this process while it has one thread: the checker is imported
+        # once here, not once per worker, and no interpreter has to start.
+        pool.warm(workers, fork=True)
+    # Largest files first, so a long paper is not left for last while the other workers idle.
+    order = sorted(range(len(files)), key=lambda k: -os.path.getsize(files[k]))
+    with ThreadPoolExecutor(max_workers=workers) as executor:
+        futures = {k: executor.submit(check_pdf_isolated, files[k], ruleset) for k in order}
         if len(files) > 1 and stderr.isatty():
-            _show_progress(futures, stderr)
-        return [future.result() for future in futures]
+            _show_progress(list(futures.values()), stderr)
+        return [futures[k].result() for k in range(len(files))]
 
 
 def _show_progress(futures: list[Future[Any]], stderr: TextIO) -> None:

@@ -23,6 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from app.formatcheck.forked import ForkedProcess, fork_is_safe, fork_worker
 from app.formatcheck.report import CheckReport, Finding
 from app.formatcheck.rulesets import RULESETS
 
@@ -51,7 +52,12 @@ def _limit_report(ruleset: str, what: str) -> CheckReport:
 class _Worker:
     """One worker process and the parent's ends of its pipes."""
 
-    def __init__(self) -> None:
+    def __init__(self, fork: bool = False) -> None:
+        self.ready = False
+        self.process: subprocess.Popen[bytes] | ForkedProcess
+        if fork:
+            self.process, self.inbox, self.outbox = fork_worker()
+            return
         env = dict(os.environ)
         # The worker must import this very package, wherever the caller found it.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT_ROOT), env.get("PYTHONPATH", "")]))
@@ -67,7 +73,6 @@ class _Worker:
         self.inbox = Connection(os.dup(self.process.stdout.fileno()), writable=False)
         self.process.stdin.close()
         self.process.stdout.close()
-        self.ready = False
 
     def wait_ready(self) -> None:
         """Block until the worker has imported the checker."""
@@ -129,11 +134,18 @@ class WorkerPool:
             else:
                 self._idle.append(worker)
 
-    def warm(self) -> None:
-        """Start the missing workers now (in parallel), so the first checks do not wait for them."""
+    def warm(self, count: int | None = None, *, fork: bool = False) -> None:
+        """Start the missing workers (up to `count`, default the pool's size) now, in parallel,
+        so the first checks do not wait for them.
+
+        With `fork`, they are forked from this process after it imports the checker, instead of
+        started as fresh interpreters: for a short-lived command like `tracker check`, not for the
+        server. It is done only where it is safe (see forked.fork_is_safe).
+        """
         with self._lock:
-            missing = self.size - len(self._idle)
-        started = [_Worker() for _ in range(max(0, missing))]
+            missing = min(self.size, count or self.size) - len(self._idle)
+        fork = fork and fork_is_safe()
+        started = [_Worker(fork=fork) for _ in range(max(0, missing))]
         for worker in started:
             worker.wait_ready()
             self._give(worker)

@@ -6,6 +6,7 @@ import ctypes
 import math
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -17,11 +18,26 @@ from app.formatcheck.reader import Line, PageBox, PageText, Run
 _BOLD_NAME = re.compile(r"Bold|Medi|Black|Semibold|SemiBold|Demi|Heavy|^CMBX|^CMB\d|^SFBX|^SFB\d", re.I)
 _ITALIC_NAME = re.compile(r"Ital|Oblique|^CMTI|^CMSL|^SFTI|^SFSL", re.I)
 _SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
-# FPDFText_GetTextObject again, declared to return the bare address: comparing text objects per
-# character then costs one call, not a call and a ctypes.cast.
-_TEXT_OBJECT_ADDRESS = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)(
-    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value  # type: ignore[arg-type]  # a loaded symbol is never NULL
-)
+
+
+def _bare(function: object, restype: object, *argtypes: object) -> Any:
+    """A pdfium function declared again on bare addresses (ints): ctypes then passes its arguments
+    without checking and converting pointer types, which halves the cost of a call per character
+    or run; the results are the same."""
+    address = ctypes.cast(function, ctypes.c_void_p).value  # type: ignore[arg-type]  # a loaded symbol is never NULL
+    return ctypes.CFUNCTYPE(restype, *argtypes)(address)  # type: ignore[arg-type]  # ctypes types, loosely typed
+
+
+_VOID_P, _INT, _DOUBLE = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
+# The text object of a character, and the font of a text object, as bare addresses: comparing
+# objects per character then costs one call, not a call and a ctypes.cast.
+_TEXT_OBJECT_ADDRESS = _bare(pdfium_c.FPDFText_GetTextObject, _VOID_P, _VOID_P, _INT)
+_FONT_ADDRESS = _bare(pdfium_c.FPDFTextObj_GetFont, _VOID_P, _VOID_P)
+_GET_MATRIX = _bare(pdfium_c.FPDFText_GetMatrix, _INT, _VOID_P, _INT, _VOID_P)
+_GET_FONT_SIZE = _bare(pdfium_c.FPDFText_GetFontSize, _DOUBLE, _VOID_P, _INT)
+_GET_ORIGIN = _bare(pdfium_c.FPDFText_GetCharOrigin, _INT, _VOID_P, _INT, _VOID_P, _VOID_P)
+_GET_BOX = _bare(pdfium_c.FPDFText_GetCharBox, _INT, _VOID_P, _INT, _VOID_P, _VOID_P, _VOID_P, _VOID_P)
+_LINE_BREAK = re.compile(r"[\r\n]")
 # A run wider than this many ems per character holds gaps wider than word spaces (Times averages ~0.45).
 _GAPPY_WIDTH = 0.6
 
@@ -33,14 +49,14 @@ class _FontCache:
         self._style: dict[int, tuple[bool, bool]] = {}
         self._buf = ctypes.create_string_buffer(256)
 
-    def style(self, text_obj: object) -> tuple[bool, bool]:
-        """(bold, italic) of a text object's font, from its PostScript name."""
-        font = pdfium_c.FPDFTextObj_GetFont(text_obj)
-        key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    def style(self, text_obj: int) -> tuple[bool, bool]:
+        """(bold, italic) of the font of a text object (given by its address), from its PostScript name."""
+        key = _FONT_ADDRESS(text_obj) or 0
         cached = self._style.get(key)
         if cached is None:
             cached = (False, False)
             if key:
+                font = ctypes.cast(key, pdfium_c.FPDF_FONT)
                 n = pdfium_c.FPDFFont_GetBaseFontName(font, self._buf, 256)
                 name = _SUBSET_PREFIX.sub("", self._buf.raw[: max(n - 1, 0)].decode("latin-1"))
                 # Unnamed (Type 3) fonts carry no weight word; the descriptor weight is all there is.
@@ -93,15 +109,19 @@ def _read_runs(
     if len(text) != n:
         # Characters outside the BMP or odd mappings: fall back to one call per character.
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, i) or 32) for i in range(n))
-    get_obj = pdfium_c.FPDFText_GetTextObject
-    cuts = _object_cuts(raw, n)
+    page_address = ctypes.cast(raw, ctypes.c_void_p).value
+    cuts = _object_cuts(page_address, n, text)
     matrix = pdfium_c.FS_MATRIX()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    at_matrix, at_ox, at_oy = ctypes.addressof(matrix), ctypes.addressof(ox), ctypes.addressof(oy)
+    at_box = tuple(ctypes.addressof(v) for v in (left, right, bottom, top))
     runs: list[Run] = []
     chars = 0
     rot = box.rotate
     unit = box.user_unit
+    # Most pages map user space onto the display unchanged: skip the mapping call per run there.
+    identity = rot == 0 and unit == 1.0 and box.origin_x == 0.0 and box.origin_y == 0.0
     for first, end, obj in cuts:
         if not obj:
             continue
@@ -114,7 +134,7 @@ def _read_runs(
         lead = len(segment) - len(segment.lstrip())
         trail = len(segment) - len(segment.rstrip())
         a, b = first + lead, end - 1 - trail
-        pdfium_c.FPDFText_GetMatrix(raw, a, matrix)
+        _GET_MATRIX(page_address, a, at_matrix)
         # Direction of the text in displayed space decides whether the run is upright.
         dx, dy = matrix.a, matrix.b
         if rot == 90:
@@ -126,17 +146,20 @@ def _read_runs(
         if dx <= 0 or abs(dy) > 0.1 * dx:
             continue  # rotated stamps and vertical table headers are not body lines
         # pdfium reports the nominal size; the printed size includes the text matrix scale.
-        size = pdfium_c.FPDFText_GetFontSize(raw, a) * math.hypot(matrix.c, matrix.d) * unit
+        size = _GET_FONT_SIZE(page_address, a) * math.hypot(matrix.c, matrix.d) * unit
         if size <= 0.5:
             continue
-        pdfium_c.FPDFText_GetCharOrigin(raw, a, ox, oy)
-        x0, y = box.to_display(ox.value, oy.value)
-        pdfium_c.FPDFText_GetCharBox(raw, b, left, right, bottom, top)
-        corners = (box.to_display(left.value, bottom.value), box.to_display(right.value, top.value))
-        x1 = max(corners[0][0], corners[1][0])
+        _GET_ORIGIN(page_address, a, at_ox, at_oy)
+        _GET_BOX(page_address, b, *at_box)
+        if identity:
+            x0, y, x1 = ox.value, oy.value, max(left.value, right.value)
+        else:
+            x0, y = box.to_display(ox.value, oy.value)
+            corners = (box.to_display(left.value, bottom.value), box.to_display(right.value, top.value))
+            x1 = max(corners[0][0], corners[1][0])
         if x1 < x0:
             x1 = x0
-        bold, italic = fonts.style(get_obj(raw, a))
+        bold, italic = fonts.style(obj)
         if x1 - x0 > _GAPPY_WIDTH * size * len(stripped) and len(stripped) >= 3:
             # Far wider than its characters: one text object across table cells or columns.
             runs += _split_at_gaps(raw, text, a, b, box, Run(x0, x1, y, size, bold, italic, stripped))
@@ -145,24 +168,36 @@ def _read_runs(
     return runs, chars
 
 
-def _object_cuts(raw: object, n: int) -> list[tuple[int, int, int]]:
+def _object_cuts(raw: int | None, n: int, text: str) -> list[tuple[int, int, int]]:
     """(first, end, text object address) of each stretch of characters drawn by one text object.
 
     A text object's characters are consecutive in pdfium's text page, so each stretch's end is
-    found by galloping and then bisecting: a few calls per object (a line, in TeX's output)
-    instead of one per character.
+    found with a few calls, not one per character: most objects end where pdfium breaks the line
+    (two calls confirm it); otherwise galloping and then bisecting finds the end.
     """
     stretches: list[tuple[int, int, int]] = []
     get = _TEXT_OBJECT_ADDRESS
     start = 0
     while start < n:
         obj = get(raw, start) or 0
-        step, low, high = 1, start, n  # get(low) == obj; the end lies in (low, high]
-        while start + step < n:
-            if (get(raw, start + step) or 0) != obj:
-                high = start + step
+        low, high = start, n  # get(low) == obj; the end lies in (low, high]
+        # pdfium's generated characters (line breaks, spaces) have no object and are not
+        # consecutive: only a real object's end is guessed at the line break.
+        found = _LINE_BREAK.search(text, start + 1) if obj else None
+        if found is not None:
+            guess = found.start()
+            if (get(raw, guess - 1) or 0) != obj:
+                high = guess - 1
+            elif (get(raw, guess) or 0) != obj:
+                low, high = guess - 1, guess
+            else:
+                low = guess
+        base, step = low, 1
+        while base + step < high:
+            if (get(raw, base + step) or 0) != obj:
+                high = base + step
                 break
-            low = start + step
+            low = base + step
             step *= 2
         while high - low > 1:
             middle = (low + high) // 2
@@ -261,11 +296,20 @@ def _group_lines(runs: list[Run], page: int) -> list[Line]:
 
 
 def _make_line(runs: list[Run], page: int) -> Line:
+    first = runs[0]
+    if len(runs) == 1:  # most lines of TeX output are one text object: skip the weighing
+        text = first.text
+        count = len(text)
+        bold = count == 0 or first.bold
+        chars = len("".join(text.split()))
+        return Line(page, first.x0, first.x1, first.y, round(first.size * 2) / 2, bold, text, runs, chars=chars)
     pieces: list[str] = []
     weights: dict[float, int] = {}
     bold_chars = 0
     total = 0
     prev: Run | None = None
+    x0, x1 = first.x0, first.x1
+    baseline, longest = first.y, -1
     for run in runs:
         if prev is not None and run.x0 - prev.x1 > 0.12 * run.size:
             pieces.append(" ")
@@ -276,15 +320,20 @@ def _make_line(runs: list[Run], page: int) -> Line:
             bold_chars += count
         key = round(run.size * 2) / 2
         weights[key] = weights.get(key, 0) + count
+        if count > longest:  # the baseline of the longest run (the first of equals)
+            baseline, longest = run.y, count
+        if run.x0 < x0:
+            x0 = run.x0
+        if run.x1 > x1:
+            x1 = run.x1
         prev = run
     size = max(weights.items(), key=lambda kv: (kv[1], kv[0]))[0]
     text = "".join(pieces)
-    baseline = max(runs, key=lambda r: len(r.text)).y
     chars = len("".join(text.split()))
     return Line(
         page=page,
-        x0=min(r.x0 for r in runs),
-        x1=max(r.x1 for r in runs),
+        x0=x0,
+        x1=x1,
         y=baseline,
         size=size,
         bold=bold_chars >= 0.85 * total,

@@ -10,7 +10,6 @@ import warnings
 from multiprocessing.connection import Connection
 from typing import Any
 
-from app.formatcheck.render import render_page_png
 from app.formatcheck.rules import check_pdf
 
 # A worker is replaced after this many checks so slow leaks in the PDF libraries cannot pile up.
@@ -20,6 +19,8 @@ TASKS_PER_WORKER = 500
 def _run(kind: str, args: tuple[Any, ...]) -> Any:
     """One request: a format check (its report as a dict) or a page picture (PNG bytes)."""
     if kind == "render":
+        from app.formatcheck.render import render_page_png  # Pillow is imported by the first picture only
+
         source, page, boxes, options = args
         return render_page_png(source, page, boxes, **options)
     source, ruleset, kwargs = args
@@ -56,17 +57,23 @@ def serve(inbox: Connection, outbox: Connection) -> None:
             return  # the heap may be fragmented and bloated; the parent starts a fresh worker
 
 
-def main() -> None:
-    """Set up the pipes and serve."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+def quiet_process() -> None:
+    """Ignore Ctrl-C (the parent's to handle), silence library chatter, and move stdout to stderr."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed student PDFs are the normal case here
     warnings.simplefilter("ignore")
-    inbox = Connection(os.dup(0), writable=False)
-    outbox = Connection(os.dup(1), readable=False)
-    # Anything a library prints must not corrupt the protocol: stdout now goes to stderr.
+    # Anything a library prints must not corrupt a protocol or a report on stdout: stdout goes to stderr.
     os.dup2(2, 1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
+    os.close(devnull)
+
+
+def main() -> None:
+    """Set up the pipes and serve."""
+    inbox = Connection(os.dup(0), writable=False)
+    outbox = Connection(os.dup(1), readable=False)
+    quiet_process()
     serve(inbox, outbox)
 
 
