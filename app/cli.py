@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from alembic.config import Config
-
     from app.config import Settings
 
 
@@ -23,26 +21,13 @@ cli = typer.Typer(
     help="Course Project Tracker: serve the API and run course chores.", no_args_is_help=True, add_completion=False
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def alembic_config(url: str | None = None) -> "Config":
-    """The Alembic configuration of this project, optionally for another database URL."""
-    from alembic.config import Config
-
-    # A source checkout keeps alembic.ini beside app/; an installed package finds it in the working folder.
-    root = PROJECT_ROOT if (PROJECT_ROOT / "alembic.ini").exists() else Path.cwd()
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "migrations"))
-    if url:
-        config.set_main_option("sqlalchemy.url", url)
-    return config
-
 
 @cli.command()
 def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Bring the database schema up to date (alembic upgrade)."""
     from alembic import command
+
+    from app.db import alembic_config
 
     command.upgrade(alembic_config(), revision)
     typer.echo(f"Database at {revision}: {get_settings().database_url}")
@@ -282,3 +267,7 @@ def notify_run(
 def main() -> None:
     """Entry point of the `tracker` console script."""
     cli()
+
+
+if __name__ == "__main__":  # `python -m app.cli check ...` where the console script is not installed
+    main()

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
@@ -17,12 +17,31 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from app.config import get_settings
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 WRITE_OPTION = "tracker_write"
 _DEFERRED = "tracker_deferred"
 _WROTE = "tracker_wrote"
 _WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(url: str | None = None) -> "Config":
+    """The Alembic configuration of this project, optionally for another database URL."""
+    from alembic.config import Config
+
+    # A source checkout keeps alembic.ini beside app/; an installed package finds it in the working folder.
+    root = PROJECT_ROOT if (PROJECT_ROOT / "alembic.ini").exists() else Path.cwd()
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+    if url:
+        config.set_main_option("sqlalchemy.url", url)
+    return config
 
 
 _generation = 0

@@ -10,16 +10,15 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.courses.service import course_milestones
 from app.demo_pdfs import demo_paper
 from app.marks.service import marks_release
+from app.milestones.rules import milestone_deadline
 from app.milestones.schemas import ExtensionIn
-from app.milestones.service import extension_grant
+from app.milestones.service import course_milestones, extension_grant
 from app.models import Course, ProjectGroup, Submission, User
 from app.reviews.schemas import ReviewIn
 from app.reviews.service import review_upsert
 from app.storage import get_store
-from app.submissions.grading import milestone_deadline
 from app.submissions.service import format_check, submission_create, submission_target
 
 # Hours after the proposal deadline each submitting group's proposal arrives (negative: before).

@@ -18,9 +18,9 @@ from app.config import Settings, get_settings
 from app.db import get_engine, get_session, run_transaction
 from app.errors import NotAuthenticated
 from app.models import User
-from app.people.service import user_from_token
 from app.storage import FileStore, StagedFile, get_store
 from app.storage.gc import stored_file_release
+from app.tokens import user_from_token
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -3,6 +3,7 @@
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 
 
 class AppError(Exception):
@@ -152,3 +153,18 @@ def body_of(media_type: str, *, binary: bool = False) -> dict[int | str, dict[st
     """The documented 200 answer of a route that sends a file or text instead of JSON."""
     schema: dict[str, str] = {"type": "string", "format": "binary"} if binary else {"type": "string"}
     return {200: {"description": "Successful Response", "content": {media_type: {"schema": schema}}}}
+
+
+ERR_DB_CONFLICT = "The change conflicts with the current state; reload and try again."
+ERR_DB_UNSTORABLE = "A value cannot be stored: it holds a NUL character or a number out of range."
+
+
+def database_refusal(exc: Exception) -> AppError:
+    """What a refused write means to the user, for the API and the pages alike.
+
+    A uniqueness or foreign-key race the services could not foresee is a conflict; a value the
+    database refuses to store (PostgreSQL: a NUL in text, an integer out of range) is bad input.
+    """
+    if isinstance(exc, DataError):
+        return InvalidInput(ERR_DB_UNSTORABLE)
+    return Conflict(ERR_DB_CONFLICT)

@@ -14,8 +14,8 @@ from app.clock import Clock, get_clock
 from app.db import request_session
 from app.deps import StoreDep, TransactionRoute, oauth2_scheme
 from app.errors import AppError
-from app.people.service import user_from_token
 from app.storage import FileStore
+from app.tokens import user_from_token
 
 router = APIRouter(tags=["health"], route_class=TransactionRoute)
 
@@ -27,7 +27,7 @@ def expected_heads() -> tuple[str, ...]:
     """The Alembic head revisions of this code (read once per process)."""
     from alembic.script import ScriptDirectory
 
-    from app.cli import alembic_config
+    from app.db import alembic_config
 
     return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 

@@ -22,7 +22,15 @@ from app.audit.router import router as audit_router
 from app.courses.router import router as courses_router
 from app.dashboard.router import router as dashboard_router
 from app.deps import TransactionRoute
-from app.errors import ERROR_RESPONSES, AppError, InsufficientStorage, InvalidInput, RetryLater, ServiceUnavailable
+from app.errors import (
+    ERROR_RESPONSES,
+    AppError,
+    InsufficientStorage,
+    InvalidInput,
+    RetryLater,
+    ServiceUnavailable,
+    database_refusal,
+)
 from app.groups.router import router as groups_router
 from app.health import router as health_router
 from app.logs import redact_access_log
@@ -31,6 +39,7 @@ from app.middleware import RequestGuardMiddleware
 from app.milestones.router import router as milestones_router
 from app.notify.router import router as notify_router
 from app.people.router import router as people_router
+from app.programme.router import composed_router as programme_composed_router
 from app.programme.router import router as programme_router
 from app.reviews.router import router as reviews_router
 from app.roster.router import router as roster_router
@@ -99,14 +108,9 @@ def _allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
-async def integrity_error_handler(_request: Request, _exc: Exception) -> JSONResponse:
-    """A uniqueness or foreign-key race the services could not foresee: a conflict, not a crash."""
-    return _error(409, "conflict", "The change conflicts with the current state; reload and try again.")
-
-
-async def data_error_handler(_request: Request, _exc: Exception) -> JSONResponse:
-    """A value the database refuses to store (PostgreSQL: a NUL in text, an integer out of range): bad input."""
-    return _error(422, "invalid", "A value cannot be stored: it holds a NUL character or a number out of range.")
+async def database_refusal_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A race the services could not foresee (409) or a value the database cannot store (422): not a crash."""
+    return await app_error_handler(request, database_refusal(exc))
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -202,8 +206,8 @@ def create_app() -> FastAPI:
     app.add_exception_handler(AppError, app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    app.add_exception_handler(IntegrityError, integrity_error_handler)
-    app.add_exception_handler(DataError, data_error_handler)
+    app.add_exception_handler(IntegrityError, database_refusal_handler)
+    app.add_exception_handler(DataError, database_refusal_handler)
     for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, DBAPIError):
         app.add_exception_handler(unavailable, database_error_handler)
     app.add_exception_handler(OSError, os_error_handler)
@@ -220,6 +224,7 @@ def create_app() -> FastAPI:
         reviews_router,
         selection_router,
         programme_router,
+        programme_composed_router,
         marks_router,
         submissions_router,
         dashboard_router,

@@ -27,8 +27,8 @@ from app.clock import clock_of
 from app.config import Settings, get_settings
 from app.db import get_engine
 from app.errors import NotAuthenticated
-from app.people.service import user_from_token
 from app.storage import err_too_large
+from app.tokens import user_from_token
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

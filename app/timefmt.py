@@ -1,4 +1,4 @@
-"""Instants and durations as people read them, shared by the pages and the emails."""
+"""Instants, durations and numbers as people read them, shared by the pages, the CSV files and the emails."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -28,3 +28,10 @@ def duration(delta: timedelta | None) -> str:
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"
+
+
+def number(value: float | None, digits: int = 2, *, absent: str = "—") -> str:
+    """A score, mark, multiplier or number of hours rounded for display only; `absent` when there is none."""
+    if value is None:
+        return absent
+    return f"{value:.{digits}f}"

@@ -27,7 +27,7 @@ def database(backend: str, work: Path, name: str) -> Iterator[str]:
     """A fresh, migrated database: a SQLite file, or a throwaway PostgreSQL 15 from scripts/pg-test-server."""
     from alembic import command
 
-    from app.cli import alembic_config
+    from app.db import alembic_config
 
     pg_dir = None
     if backend == "sqlite":

@@ -12,7 +12,7 @@ For every PDF in DIR it reports the best of N in-process runs of
     `perl` and `pdftohtml` (Debian: poppler-utils) are installed,
 then the median per file of each and its ratio to the checker, the checker's peak memory
 (peak resident set of a child process that checks every file) and the wall time of one
-`python -m app.formatcheck.cli DIR/*.pdf --json` call (what `tracker check` runs).
+`python -m app.cli check DIR/*.pdf --json` call (`tracker check`).
 
 With --batch it times what a TA runs over a folder: ONE `tracker check FILES --ruleset report
 --json` call over every PDF of the folders (worker start-up included), against banal run file by
@@ -123,8 +123,8 @@ def peak_memory_mb(files: list[Path], rulesets: list[str]) -> tuple[float, float
 
 
 def cli_wall_time(files: list[Path], runs: int) -> float:
-    """Best wall time of one `python -m app.formatcheck.cli FILES --ruleset report --json` call."""
-    command = [sys.executable, "-m", "app.formatcheck.cli", *map(str, files), "--ruleset", "report", "--json"]
+    """Best wall time of one `python -m app.cli check FILES --ruleset report --json` call."""
+    command = [sys.executable, "-m", "app.cli", "check", *map(str, files), "--ruleset", "report", "--json"]
 
     def once() -> None:
         subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
@@ -137,7 +137,7 @@ def tracker_command() -> list[str]:
     script = Path(sys.executable).with_name("tracker")
     if script.is_file():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from app.cli import app; sys.argv[0] = 'tracker'; app()"]
+    return [sys.executable, "-m", "app.cli"]
 
 
 # Checks every file once to warm up, then times checking them all in one process: CPU and wall seconds.
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     base, peak = peak_memory_mb(files, rulesets)
     print(f"peak memory (VmHWM of a child checking every file): {peak:.0f} MB (after imports: {base:.0f} MB)", file=out)
     wall = cli_wall_time(files, max(1, min(args.runs, 3)))
-    print(f"one `python -m app.formatcheck.cli <all {len(files)} files> --json` call: {wall:.2f} s wall", file=out)
+    print(f"one `python -m app.cli check <all {len(files)} files> --json` call: {wall:.2f} s wall", file=out)
     cpu = platform.processor() or platform.machine()
     print(
         f"machine: {platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "

@@ -117,7 +117,8 @@ def _setup_course(url: str, storage: Path) -> tuple[int, int, str]:
     from app.db import get_engine
     from app.groups.service import group_create, group_join
     from app.models import CourseMember, Topic
-    from app.people.service import token_issue, user_create
+    from app.people.service import user_create
+    from app.tokens import token_issue
 
     use_database(url, storage)
     now = datetime.now(UTC)

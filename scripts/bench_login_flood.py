@@ -57,7 +57,8 @@ def setup(url: str, storage: Path) -> str:
     from sqlmodel import Session
 
     from app.db import get_engine
-    from app.people.service import token_issue, user_create
+    from app.people.service import user_create
+    from app.tokens import token_issue
 
     use_database(url, storage)
     now = datetime.now(UTC)

@@ -58,11 +58,10 @@ def load(url: str, groups: int, members: int) -> None:
     from alembic import command
     from sqlmodel import Session, select
 
-    from app.cli import alembic_config
     from app.config import get_settings
     from app.courses.schemas import CourseCreate
     from app.courses.service import course_create
-    from app.db import get_engine
+    from app.db import alembic_config, get_engine
     from app.models import GroupMembership, Milestone, ProjectGroup, User
     from app.people.service import user_create
 
@@ -148,7 +147,7 @@ BASELINE = """
 import json, smtplib, sys, time
 from datetime import UTC, datetime
 from app.models import Notice
-from app.notify.render import notice_render
+from app.outbox.render import notice_render
 from app.notify.sender import notice_message
 n, port = int(sys.argv[1]), int(sys.argv[2])
 class U: name = "Student"; username = "s"

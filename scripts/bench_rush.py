@@ -163,14 +163,14 @@ def setup_course(url: str, groups: int) -> tuple[list[int], list[list[str]]]:
     from alembic import command
     from sqlmodel import Session
 
-    from app.cli import alembic_config
     from app.config import get_settings
     from app.courses.schemas import CourseCreate
     from app.courses.service import course_create
-    from app.db import get_engine
+    from app.db import alembic_config, get_engine
     from app.groups.service import group_create, group_join
     from app.models import CourseMember
-    from app.people.service import token_issue, user_create
+    from app.people.service import user_create
+    from app.tokens import token_issue
 
     get_settings.cache_clear()
     get_engine.cache_clear()

@@ -50,11 +50,11 @@ def load_course(url: str, groups: int, seed: int) -> tuple[int, int]:
     from alembic import command
     from sqlmodel import Session, select
 
-    from app.cli import alembic_config
     from app.config import get_settings
     from app.courses.schemas import CourseCreate
     from app.courses.service import course_create
-    from app.db import get_engine
+    from app.db import alembic_config, get_engine
+    from app.milestones.rules import milestone_deadline
     from app.models import (
         CourseMember,
         Extension,
@@ -65,7 +65,6 @@ def load_course(url: str, groups: int, seed: int) -> tuple[int, int]:
         Submission,
         User,
     )
-    from app.submissions.grading import milestone_deadline
 
     get_settings.cache_clear()
     get_engine.cache_clear()

@@ -40,7 +40,7 @@ def database(backend: str, work: Path) -> Iterator[str]:
     """A fresh, migrated database URL (SQLite file, or a throwaway PostgreSQL 15 server)."""
     from alembic import command
 
-    from app.cli import alembic_config
+    from app.db import alembic_config
 
     if backend == "sqlite":
         url = f"sqlite:///{work / 'bench.sqlite'}"
@@ -80,7 +80,7 @@ def build_course(url: str, *, code: str, groups: int, tas: int = 2) -> Course:
     from app.courses.service import course_create
     from app.db import get_engine
     from app.models import CourseMember, GroupMembership, ProjectGroup, User
-    from app.people.service import token_issue
+    from app.tokens import token_issue
 
     get_settings.cache_clear()
     get_engine.cache_clear()

@@ -23,10 +23,9 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.cli import alembic_config
 from app.clock import get_clock
 from app.config import get_settings
-from app.db import get_engine, make_engine
+from app.db import alembic_config, get_engine, make_engine
 
 BACKENDS = [b.strip() for b in os.environ.get("TRACKER_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
 POSTGRES_URL = os.environ.get("TRACKER_TEST_POSTGRES_URL")

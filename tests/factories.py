@@ -20,7 +20,8 @@ from app.models import (
     Topic,
     User,
 )
-from app.people.service import token_issue, user_create
+from app.people.service import user_create
+from app.tokens import token_issue
 
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 COURSE_START = date(2026, 9, 7)  # a Monday

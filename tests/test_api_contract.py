@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 
 from app.demo import demo_load
 from app.models import User
-from app.people.service import token_issue
+from app.tokens import token_issue
 from tests.conftest import FakeClock
 
 CHECKS = [

@@ -28,6 +28,26 @@ DOMAINS = (
     "people",
     "dashboard",
     "audit",
+    "programme",
+    "notify",
+    "outbox",
+)
+# The modules below the domains that the contracts name, one line each in the sample.
+FOUNDATIONS = (
+    "errors",
+    "clock",
+    "security",
+    "timefmt",
+    "spreadsheet",
+    "logs",
+    "access",
+    "inputs",
+    "tokens",
+    "downloads",
+    "middleware",
+    "health",
+    "demo_work",
+    "demo_pdfs",
 )
 
 RULES = '''"""Deadlines: pure functions of the course's settings."""
@@ -113,6 +133,8 @@ def _write_sample(root: Path) -> None:
     }
     for domain in DOMAINS:
         files[f"app/{domain}/__init__.py"] = _module(f"The {domain} domain.")
+    for name in FOUNDATIONS:
+        files[f"app/{name}.py"] = _module(f"The {name} module.")
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,8 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.cli import alembic_config
 from app.config import get_settings
+from app.db import alembic_config
 from app.main import DB_RETRY_AFTER_S, ERR_DB_UNAVAILABLE, ERR_INTERNAL, create_app
 from app.models import Submission
 from app.storage import ERR_DISK_FULL, STAGED_PREFIX, LocalFileStore, staged_debris_remove

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.models import Extension, GradedPin, User
+from app.models import CourseInvitation, Extension, GradedPin, User
 from app.selection.service import selection_run
 from tests.factories import (
     T0,
@@ -53,6 +53,7 @@ class World:
     run_id: int
     other_group_id: int
     users: dict[str, User]
+    invitation_id: int = 0
 
 
 def _world(session: Session) -> World:
@@ -64,7 +65,7 @@ def _world(session: Session) -> World:
     other_student = make_student(session, course)
     other_group = make_group(session, course, members=[other_student], size=2)
     loner = make_student(session, course)
-    foreign_staff = make_staff(session, make_course(session), role="lecturer")
+    foreign_staff = make_staff(session, foreign_course := make_course(session), role="lecturer")
     pdf = tiny_pdf()
     sub = make_submission(session, group, "report", received_at=T0, sha256=hashlib.sha256(pdf).hexdigest())
     store = Path(get_settings().storage_dir)
@@ -89,6 +90,19 @@ def _world(session: Session) -> World:
         )
     )
     run = selection_run(session, user=lecturer, course_id=course.id or 0, force=True, slots=1, now=T0)
+    # The foreign course's lecturer invited the member: only the member may see or answer it.
+    invitation = CourseInvitation(
+        course_id=foreign_course.id or 0,
+        user_id=member.id or 0,
+        role="student",
+        student_no="S1",
+        email="member@uni.example",
+        invited_by=foreign_staff.id,
+        created_at=T0,
+        expires_at=T0 + timedelta(days=3650),
+    )
+    session.add(invitation)
+    session.flush()
     session.commit()
     return World(
         course_id=course.id or 0,
@@ -99,6 +113,7 @@ def _world(session: Session) -> World:
         submission_id=sub.id or 0,
         run_id=run.id or 0,
         other_group_id=other_group.id or 0,
+        invitation_id=invitation.id or 0,
         users={
             "member": member,
             "other_student": other_student,
@@ -125,6 +140,9 @@ def _request(w: World, endpoint: str, caller_id: int) -> tuple[str, str, dict[st
             "/me/password",
             {"json": {"current_password": "not it", "new_password": "a long new passphrase"}},
         ),
+        "my invitations": ("GET", "/me/invitations", {}),
+        "invitation accept": ("POST", f"/me/invitations/{w.invitation_id}/accept", {}),
+        "invitation decline": ("POST", f"/me/invitations/{w.invitation_id}/decline", {}),
         "members list": ("GET", f"/courses/{c}/members", {}),
         "activation reissue": ("POST", f"/courses/{c}/members/{w.loner_id}/activation", {}),
         "account disable": ("POST", f"/users/{w.loner_id}/disable", {}),
@@ -243,6 +261,10 @@ MATRIX = {
     # Accounts, members and page pictures. The factories' users have no password, so a change is refused
     # as a wrong current password (422) once the caller is known; only admins (none here) disable accounts.
     "password change": (401, 422, 422, 422, 422, 422),
+    # An invitation is the invitee's alone: everyone else, its inviter too, gets 404 as for no invitation.
+    "my invitations": (401, 200, 200, 200, 200, 200),
+    "invitation accept": (401, 200, 404, 404, 404, 404),
+    "invitation decline": (401, 200, 404, 404, 404, 404),
     "members list": (401, 403, 403, 200, 200, 404),
     "activation reissue": (401, 403, 403, 201, 201, 404),
     "account disable": (401, 403, 403, 403, 403, 403),

@@ -2,32 +2,12 @@
 
 from fastapi import APIRouter, status
 
-from app.access import CourseAccess
 from app.courses import service
-from app.courses.schemas import CourseCreate, CoursePublic, CourseSettings, MilestoneBrief
+from app.courses.presenters import course_public
+from app.courses.schemas import CourseCreate, CoursePublic, CourseSettings
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
-from app.milestones.rules import milestone_due_at
-from app.models import Milestone
 
 router = APIRouter(prefix="/courses", tags=["courses"], route_class=TransactionRoute)
-
-
-def course_public(access: CourseAccess, milestones: list[Milestone]) -> CoursePublic:
-    """The course as returned by the API, with the caller's role."""
-    course = access.course
-    briefs = [
-        MilestoneBrief(
-            key=m.key,
-            title=m.title,
-            week=m.week,
-            weight=m.weight,
-            due_at=milestone_due_at(
-                start_date=course.start_date, week=m.week, timezone=course.timezone, override=m.due_at_override
-            ),
-        )
-        for m in milestones
-    ]
-    return CoursePublic.model_validate({**course.model_dump(), "milestones": briefs, "my_role": access.role})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

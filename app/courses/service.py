@@ -4,14 +4,15 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.access import LECTURER, STAFF_ROLES, CourseAccess, course_for
 from app.audit.service import audit_record
 from app.courses import defaults
 from app.courses.schemas import CourseCreate, CourseSettings, MilestoneSettings
 from app.errors import Conflict, Forbidden, InvalidInput
-from app.milestones.rules import milestone_due_at
+from app.milestones.rules import milestone_deadline
+from app.milestones.service import course_milestones
 from app.models import Course, CourseMember, Milestone, User
 
 ERR_NOT_CREATOR = "Only an admin or a lecturer may create a course."
@@ -112,6 +113,22 @@ def _apply_milestone_settings(existing: list[Milestone], changes: list[Milestone
                 setattr(milestone, name, value)
 
 
+def _default_milestones() -> list[Milestone]:
+    return [
+        Milestone(  # type: ignore[call-arg]  # course_id is set by the caller, once the course has its id
+            key=m["key"],
+            title=m["title"],
+            week=m["week"],
+            weight=m["weight"],
+            ruleset=m["ruleset"],
+            page_limit=m["page_limit"],
+            requires_approved_topic=m["requires_approved_topic"],
+            rubric=defaults.DEFAULT_RUBRIC,
+        )
+        for m in defaults.DEFAULT_MILESTONES
+    ]
+
+
 def course_create(session: Session, *, user: User, data: CourseCreate, now: datetime) -> Course:
     """Create a course from SPEC.md's defaults and the given overrides; the creator becomes its lecturer."""
     is_lecturer = session.exec(
@@ -145,19 +162,7 @@ def course_create(session: Session, *, user: User, data: CourseCreate, now: date
         max_group_storage_mb=given.get("max_group_storage_mb", defaults.DEFAULT_MAX_GROUP_STORAGE_MB),
         created_at=now,
     )
-    milestones = [
-        Milestone(  # type: ignore[call-arg]  # course_id is set below, once the course has its id
-            key=m["key"],
-            title=m["title"],
-            week=m["week"],
-            weight=m["weight"],
-            ruleset=m["ruleset"],
-            page_limit=m["page_limit"],
-            requires_approved_topic=m["requires_approved_topic"],
-            rubric=defaults.DEFAULT_RUBRIC,
-        )
-        for m in defaults.DEFAULT_MILESTONES
-    ]
+    milestones = _default_milestones()
     _apply_milestone_settings(milestones, data.milestones or [])
     course_settings_check(course, milestones)
     session.add(course)
@@ -189,15 +194,6 @@ def course_snapshot(course: Course, milestones: list[Milestone]) -> dict[str, An
     return snapshot
 
 
-def course_milestones(session: Session, *, course_id: int) -> list[Milestone]:
-    """The course's milestones in week order."""
-    return list(
-        session.exec(
-            select(Milestone).where(Milestone.course_id == course_id).order_by(col(Milestone.week), col(Milestone.id))
-        )
-    )
-
-
 def course_get(session: Session, *, user: User, course_id: int) -> tuple[CourseAccess, list[Milestone]]:
     """A course its members may see, with its milestones."""
     access = course_for(session, course_id=course_id, user=user)
@@ -205,12 +201,7 @@ def course_get(session: Session, *, user: User, course_id: int) -> tuple[CourseA
 
 
 def _deadlines(course: Course, milestones: list[Milestone]) -> dict[str, datetime]:
-    return {
-        m.key: milestone_due_at(
-            start_date=course.start_date, week=m.week, timezone=course.timezone, override=m.due_at_override
-        )
-        for m in milestones
-    }
+    return {m.key: milestone_deadline(course, m) for m in milestones}
 
 
 def course_update(

@@ -12,10 +12,11 @@ from sqlmodel import Session, col, select
 
 from app.access import course_for
 from app.errors import Forbidden
+from app.milestones.rules import milestone_deadline
 from app.milestones.service import milestone_for
 from app.models import Course, GroupMembership, Milestone, ProjectGroup, Topic, User
 from app.reviews.service import review_stats
-from app.submissions.grading import GradedVersion, graded_versions, group_deadlines, milestone_deadline
+from app.submissions.grading import GradedVersion, graded_versions, group_deadlines
 
 ERR_STAFF_ONLY = "Only course staff see the dashboard."
 MISSING, ON_TIME, LATE = "missing", "on_time", "late"

@@ -1,12 +1,10 @@
-"""`tracker check FILE... --ruleset R [--json]`: check PDFs from the command line."""
+"""What `tracker check FILE... --ruleset R [--json]` runs (app/cli.py parses the command line, with its defaults)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
@@ -135,18 +133,3 @@ def format_report(path: str, report: CheckReport) -> str:
     if facts.get("headings"):
         lines.append(f"  headings found: {'; '.join(facts['headings'])}")
     return "\n".join(lines) + "\n"
-
-
-def main(argv: list[str] | None = None, run: Callable[..., int] = run_check_command) -> int:
-    """Command-line entry point for `python -m app.formatcheck.cli`."""
-    parser = argparse.ArgumentParser(prog="tracker check", description="Check PDFs against the AAAI format rules.")
-    parser.add_argument("files", nargs="+", metavar="FILE")
-    parser.add_argument("--ruleset", default="proposal", help=f"one of {', '.join(RULESETS)} (default: proposal)")
-    parser.add_argument("--json", action="store_true", help="one JSON report per line, each with a 'file' key")
-    parser.add_argument("--pictures", metavar="DIR", help="save each page a finding concerns, outlined, as PNG here")
-    args = parser.parse_args(argv)
-    return run(args.files, args.ruleset, args.json, args.pictures)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

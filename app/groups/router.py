@@ -4,18 +4,10 @@ from fastapi import APIRouter, Response, status
 
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.groups import service
-from app.groups.schemas import FormationPublic, GroupCreate, GroupJoin, GroupPublic, MemberAdd, MemberPublic
+from app.groups.presenters import group_public
+from app.groups.schemas import FormationPublic, GroupCreate, GroupJoin, GroupPublic, MemberAdd
 
 router = APIRouter(tags=["groups"], route_class=TransactionRoute)
-
-
-def group_public(view: service.GroupView) -> GroupPublic:
-    """A group as returned by the API."""
-    members = [
-        MemberPublic(user_id=u.id or 0, username=u.username, name=u.name, joined_at=m.joined_at)
-        for m, u in view.members
-    ]
-    return GroupPublic.model_validate({**view.group.model_dump(), "members": members})
 
 
 @router.post("/courses/{course_id}/groups", status_code=status.HTTP_201_CREATED)

@@ -29,7 +29,7 @@ def release_marks(session: SessionDep, clock: ClockDep, user: CurrentUser, cours
 @router.get("/courses/{course_id}/my-marks")
 def get_my_marks(session: SessionDep, user: CurrentUser, course_id: int) -> MyMarksPublic:
     """The caller's marks for released milestones (students)."""
-    mine = service.my_marks(session, user=user, course_id=course_id)
+    mine = service.student_marks_get(session, user=user, course_id=course_id)
     row = mine.marks
     milestones = [
         MilestoneMarkPublic(

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from app import timefmt
 from app.access import LECTURER, STAFF_ROLES, STUDENT, course_for
 from app.audit.service import audit_record
-from app.courses.service import course_milestones
 from app.errors import Forbidden, InvalidInput
 from app.marks.compute import (
     NOTHING_SUBMITTED,
@@ -21,13 +21,13 @@ from app.marks.compute import (
     project_mark,
     with_ballots,
 )
-from app.milestones.service import milestone_for
+from app.milestones.rules import milestone_deadline
+from app.milestones.service import course_milestones, milestone_for
 from app.models import AssignmentMark, Course, CourseMember, GroupMembership, Milestone, ProjectGroup, User
-from app.notify.events import notice_marks_released
+from app.outbox.events import notice_marks_released
 from app.programme.ballots import ballot_marks
 from app.reviews.service import milestone_scores
 from app.spreadsheet import text_cell
-from app.submissions.grading import milestone_deadline
 
 FINAL_RULESET = "final"
 ASSIGNMENT_HEADER = ["student_no", "assignment_mark"]
@@ -82,7 +82,7 @@ class MarksTable:
 
 def _member_at(spans: list[Span], due: datetime) -> int | None:
     # The group the student belonged to at the milestone's deadline (joined by then, not yet left).
-    # Issue 5 fixes membership at the milestone's deadline, not at a group's extended one: with
+    # One instant for every group (the milestone's deadline, not a group's extended one): with
     # per-group instants a student who moves inside an extension would belong to no group, or two.
     for span in spans:
         if span.joined_at <= due and (span.left_at is None or span.left_at > due):
@@ -176,7 +176,7 @@ def marks_table(
 
 
 def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+    return timefmt.number(value, absent="")
 
 
 def marks_csv(table: MarksTable) -> str:
@@ -252,7 +252,7 @@ class MyMarks:
     all_released: bool
 
 
-def my_marks(session: Session, *, user: User, course_id: int) -> MyMarks:
+def student_marks_get(session: Session, *, user: User, course_id: int) -> MyMarks:
     """The caller's own marks for the released milestones (students)."""
     course = course_for(session, course_id=course_id, user=user, roles=frozenset({STUDENT})).course
     milestones = course_milestones(session, course_id=course_id)

@@ -1,47 +1,15 @@
-"""Milestone, extension and calendar endpoints, and the per-user calendar feed."""
+"""Milestone and extension endpoints, and issuing the per-user calendar feed (the calendars are served by
+the programme's composed router, since they carry week 16's talks)."""
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Request, status
 
 from app.config import get_settings
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
-from app.errors import body_of
 from app.milestones import service
+from app.milestones.presenters import extension_public, milestone_public
 from app.milestones.schemas import CalendarFeedPublic, ExtensionIn, ExtensionPublic, MilestonePublic, MilestoneUpdate
-from app.models import Course, Extension, Milestone
-from app.programme.calendar import programme_events
-from app.submissions.grading import milestone_deadline
 
 router = APIRouter(tags=["milestones"], route_class=TransactionRoute)
-# Week 16's talks and poster session join the deadlines in both calendars.
-CALENDAR_SOURCES = (programme_events,)
-
-
-def milestone_public(course: Course, milestone: Milestone) -> MilestonePublic:
-    """A milestone as returned by the API, its deadline in the course time zone."""
-    return MilestonePublic(
-        key=milestone.key,
-        title=milestone.title,
-        week=milestone.week,
-        weight=milestone.weight,
-        ruleset=milestone.ruleset,
-        page_limit=milestone.page_limit,
-        errors_block=milestone.errors_block,
-        requires_approved_topic=milestone.requires_approved_topic,
-        due_at=service.local_instant(milestone_deadline(course, milestone), course),
-        due_at_is_default=milestone.due_at_override is None,
-    )
-
-
-def extension_public(course: Course, extension: Extension, milestone: Milestone) -> ExtensionPublic:
-    """An extension as returned by the API, its instants in the course time zone."""
-    return ExtensionPublic(
-        group_id=extension.group_id,
-        milestone=milestone.key,
-        due_at=service.local_instant(extension.due_at, course),
-        reason=extension.reason,
-        granted_by=extension.granted_by,
-        created_at=service.local_instant(extension.created_at, course),
-    )
 
 
 @router.get("/courses/{course_id}/milestones")
@@ -82,17 +50,6 @@ def revoke_extension(session: SessionDep, clock: ClockDep, user: CurrentUser, gr
     service.extension_revoke(session, user=user, group_id=group_id, key=key, now=clock())
 
 
-@router.get("/courses/{course_id}/calendar.ics", response_class=Response, responses=body_of("text/calendar"))
-def course_calendar(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
-    """The course's deadlines and published week-16 talks as iCalendar (members: their group's own)."""
-    body = service.calendar_ics(session, user=user, course_id=course_id, now=clock(), sources=CALENDAR_SOURCES)
-    return Response(
-        content=body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="course-{course_id}.ics"'},
-    )
-
-
 @router.post("/me/calendar-feed", status_code=status.HTTP_201_CREATED)
 def issue_calendar_feed(
     session: SessionDep, clock: ClockDep, user: CurrentUser, request: Request
@@ -110,10 +67,3 @@ def issue_calendar_feed(
 def revoke_calendar_feed(session: SessionDep, clock: ClockDep, user: CurrentUser) -> None:
     """Revoke your calendar-feed URL."""
     service.calendar_feed_revoke(session, user=user, now=clock())
-
-
-@router.get("/calendar/{secret}.ics", response_class=Response, responses=body_of("text/calendar"))
-def calendar_feed(session: SessionDep, clock: ClockDep, secret: str) -> Response:
-    """The deadlines and week-16 talks of every course you take part in; the URL's secret is the credential."""
-    body = service.calendar_feed_ics(session, secret=secret, now=clock(), sources=CALENDAR_SOURCES)
-    return Response(content=body, media_type="text/calendar; charset=utf-8")

@@ -1,10 +1,12 @@
-"""Deadlines and the late policy as pure functions: no database, no clock."""
+"""Deadlines and the late policy as pure functions: no database, no clock (rows are read as plain values)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from app.models import Course, Milestone
 
 DUE_TIME = time(23, 59)
 
@@ -25,6 +27,13 @@ def milestone_due_at(*, start_date: date, week: int, timezone: str, override: da
     if override is not None:
         return override.astimezone(UTC)
     return default_due_at(start_date=start_date, week=week, timezone=timezone)
+
+
+def milestone_deadline(course: Course, milestone: Milestone) -> datetime:
+    """The milestone's deadline for groups without an extension, from the course's calendar."""
+    return milestone_due_at(
+        start_date=course.start_date, week=milestone.week, timezone=course.timezone, override=milestone.due_at_override
+    )
 
 
 def effective_deadline(milestone_due: datetime, extension_due: datetime | None) -> datetime:

@@ -12,14 +12,13 @@ from sqlmodel import Session, col, select
 from app.access import LECTURER, CourseAccess, GroupAccess, course_for, current_group_id, group_for
 from app.audit.service import audit_record
 from app.config import get_settings
-from app.courses.service import course_milestones
 from app.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
-from app.milestones.rules import effective_deadline
+from app.milestones.rules import effective_deadline, milestone_deadline
 from app.milestones.schemas import ExtensionIn, MilestoneUpdate
 from app.models import Course, CourseMember, Extension, Milestone, ProjectGroup, User
-from app.notify.events import notice_extension
-from app.people.service import token_issue, tokens_revoke, user_from_token
-from app.submissions.grading import milestone_deadline
+from app.outbox.events import notice_extension
+from app.people.service import tokens_revoke
+from app.tokens import token_issue, user_from_token
 
 ERR_NO_MILESTONE = "No such milestone."
 ERR_LECTURER_ONLY = "Only the course's lecturer changes milestones."
@@ -32,6 +31,15 @@ FEED_CALENDAR_NAME = "Course project deadlines"
 FEED_KIND = "feed"
 # Another domain's calendar events for one user and course (week 16's talks), passed in by the routes.
 EventSource = Callable[..., list[Event]]  # api_token.kind of calendar-feed secrets: never accepted as a bearer token
+
+
+def course_milestones(session: Session, *, course_id: int) -> list[Milestone]:
+    """The course's milestones in week order."""
+    return list(
+        session.exec(
+            select(Milestone).where(Milestone.course_id == course_id).order_by(col(Milestone.week), col(Milestone.id))
+        )
+    )
 
 
 def local_instant(instant: datetime, course: Course) -> datetime:

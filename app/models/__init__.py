@@ -3,6 +3,7 @@
 from app.models.audit import AuditEvent
 from app.models.courses import Course, CourseMember
 from app.models.groups import GroupMembership, ProjectGroup, Topic
+from app.models.invitations import CourseInvitation
 from app.models.milestones import Extension, Milestone
 from app.models.notify import Notice, NoticeOptOut
 from app.models.people import ActivationCode, ApiToken, User
@@ -18,6 +19,7 @@ __all__ = [
     "AssignmentMark",
     "AuditEvent",
     "Course",
+    "CourseInvitation",
     "CourseMember",
     "Extension",
     "GradedPin",

@@ -1,1 +1,1 @@
-"""Email notices: the outbox, their rendering, the SMTP sender, reminders and digests."""
+"""Delivering email notices: the SMTP sender, reminders and digests, and the notices API."""

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, func, select
 
 from app.access import STAFF_ROLES
-from app.courses.service import course_milestones
 from app.dashboard.service import LATE, MISSING, dashboard_rows
+from app.milestones.rules import milestone_deadline
+from app.milestones.service import course_milestones
 from app.models import Course, Milestone, Notice, ProjectGroup, Submission, User
-from app.notify.outbox import course_group_members, course_people, link, notice_row, notice_rows_once, opted_out
-from app.notify.render import DIGEST, REMINDER
-from app.submissions.grading import graded_versions, group_deadlines, milestone_deadline
+from app.outbox.render import DIGEST, REMINDER
+from app.outbox.service import course_group_members, course_people, link, notice_row, notice_rows_once, opted_out
+from app.submissions.grading import graded_versions, group_deadlines
 
 THRESHOLDS_H = (24, 48)  # tightest first: inside 24 h only the 24 h reminder is due
 DIGEST_WEEKDAY, DIGEST_TIME = 0, time(8, 0)  # Monday 08:00, course time

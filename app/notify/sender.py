@@ -25,8 +25,8 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models import Notice
-from app.notify.outbox import link, opted_out
-from app.notify.render import OPTIONAL_KINDS
+from app.outbox.render import OPTIONAL_KINDS
+from app.outbox.service import link, opted_out
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from app.audit.service import audit_record
 from app.config import Settings
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import Notice, NoticeOptOut, User
-from app.notify.render import OPTIONAL_KINDS
 from app.notify.schedule import digests_schedule, reminders_schedule
 from app.notify.sender import DeliveryStats, notices_deliver
+from app.outbox.render import OPTIONAL_KINDS
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ def _in_transaction(session: Session, work: Callable[[], T]) -> T:
     return result
 
 
-def login(
+def login_verify(
     session: Session,
     *,
     username: str,
@@ -86,7 +86,7 @@ def _login_in_own_session(
     *, username: str, password: str, address: str | None, now: datetime, settings: Settings, kind: str
 ) -> tuple[str, ApiToken]:
     with Session(get_engine(), expire_on_commit=False) as session:
-        return login(
+        return login_verify(
             session, username=username, password=password, address=address, now=now, settings=settings, kind=kind
         )
 
@@ -94,7 +94,7 @@ def _login_in_own_session(
 async def login_bounded(
     *, username: str, password: str, address: str | None, now: datetime, settings: Settings, kind: str = "api"
 ) -> tuple[str, ApiToken]:
-    """`login` with its own session, at most LOGIN_CONCURRENCY at a time; a known lockout answers at once."""
+    """`login_verify` with its own session, at most LOGIN_CONCURRENCY at a time; a known lockout answers at once."""
     keys = throttle_keys(username=username, address=address, settings=settings)
     throttle_fast_check(database=str(get_engine().url), keys=keys, now=now)
     work = partial(

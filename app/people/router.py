@@ -1,7 +1,7 @@
 """Login, logout, activation and the caller's own record."""
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, status
 from sqlmodel import Session
@@ -18,20 +18,22 @@ from app.deps import (
     read_as_user,
 )
 from app.errors import InvalidInput
-from app.models import User
-from app.people import service
+from app.models import Course, CourseInvitation, User
+from app.people import invitations, service
 from app.people.login import login_bounded
 from app.people.schemas import (
     AccountPublic,
     ActivateIn,
     CourseRolePublic,
     GroupRefPublic,
+    InvitationPublic,
     MePublic,
     PasswordChangedPublic,
     PasswordChangeIn,
     TokenPublic,
     UserPublic,
 )
+from app.tokens import token_revoke
 
 router = APIRouter(tags=["people"], route_class=TransactionRoute)
 
@@ -80,13 +82,13 @@ def logout(
     session: SessionDep, clock: ClockDep, user: CurrentUser, token: Annotated[str, Depends(oauth2_scheme)]
 ) -> None:
     """Revoke the bearer token used for this request."""
-    service.token_revoke(session, token=token, now=clock())
+    token_revoke(session, token=token, now=clock())
 
 
 @router.post("/auth/activate")
 def activate(session: SessionDep, clock: ClockDep, body: ActivateIn) -> UserPublic:
     """Set a password with a one-time activation code from the roster import."""
-    user = service.activate(session, code=body.code, password=body.password, now=clock())
+    user = service.activation_redeem(session, code=body.code, password=body.password, now=clock())
     return UserPublic.model_validate(user, from_attributes=True)
 
 
@@ -138,3 +140,46 @@ def enable_account(session: SessionDep, clock: ClockDep, user: CurrentUser, user
     """Enable a disabled account again (admins); the user logs in anew."""
     target = service.account_set_active(session, admin=user, user_id=user_id, active=True, now=clock())
     return AccountPublic(id=target.id or 0, username=target.username, is_active=target.is_active)
+
+
+def _invitation_public(invitation: CourseInvitation, course: Course) -> InvitationPublic:
+    state: Literal["open", "accepted", "declined"] = (
+        "accepted" if invitation.accepted_at else "declined" if invitation.declined_at else "open"
+    )
+    return InvitationPublic(
+        id=invitation.id or 0,
+        course_id=course.id or 0,
+        course_code=course.code,
+        course_title=course.title,
+        role="ta" if invitation.role == "ta" else "student",
+        invited_at=invitation.created_at,
+        expires_at=invitation.expires_at,
+        status=state,
+    )
+
+
+@router.get("/me/invitations")
+def my_invitations(session: SessionDep, clock: ClockDep, user: CurrentUser) -> list[InvitationPublic]:
+    """The caller's open invitations to join courses (from roster imports), oldest first."""
+    rows = invitations.invitations_mine(session, user=user, now=clock())
+    return [_invitation_public(invitation, course) for invitation, course in rows]
+
+
+@router.post("/me/invitations/{invitation_id}/accept")
+def accept_invitation(session: SessionDep, clock: ClockDep, user: CurrentUser, invitation_id: int) -> InvitationPublic:
+    """Accept an open invitation of the caller's: they join its course with its role (404 for any other)."""
+    invitation = invitations.invitation_accept(session, user=user, invitation_id=invitation_id, now=clock())
+    return _invitation_public(invitation, _course(session, invitation))
+
+
+@router.post("/me/invitations/{invitation_id}/decline")
+def decline_invitation(session: SessionDep, clock: ClockDep, user: CurrentUser, invitation_id: int) -> InvitationPublic:
+    """Decline an open invitation of the caller's; they do not join (404 for any other)."""
+    invitation = invitations.invitation_decline(session, user=user, invitation_id=invitation_id, now=clock())
+    return _invitation_public(invitation, _course(session, invitation))
+
+
+def _course(session: Session, invitation: CourseInvitation) -> Course:
+    course = session.get(Course, invitation.course_id)
+    assert course is not None  # the invitation's foreign key
+    return course

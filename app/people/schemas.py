@@ -1,5 +1,8 @@
 """Request and response models for people and login."""
 
+from datetime import datetime
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from app.inputs import StrictInput
@@ -72,3 +75,16 @@ class AccountPublic(BaseModel):
     id: int
     username: str
     is_active: bool
+
+
+class InvitationPublic(BaseModel):
+    """An invitation to join a course, as its invitee sees it (`status` open, accepted or declined)."""
+
+    id: int
+    course_id: int
+    course_code: str
+    course_title: str
+    role: Literal["student", "ta"]
+    invited_at: datetime
+    expires_at: datetime
+    status: Literal["open", "accepted", "declined"]

@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.access import is_row_id
@@ -10,12 +9,13 @@ from app.audit.service import audit_record
 from app.config import get_settings
 from app.errors import BadRequest, Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from app.models import ActivationCode, ApiToken, CourseMember, GroupMembership, ProjectGroup, User
-from app.notify.events import notice_account_disabled, notice_password_changed
+from app.outbox.events import notice_account_disabled, notice_password_changed
+from app.people.invitations import invitations_accept_on_activation
 from app.security import digest, hash_password, new_secret, verify_password
+from app.tokens import token_issue
 
 MIN_PASSWORD_LENGTH = 8
 ERR_BAD_LOGIN = "Wrong username or password."
-ERR_BAD_TOKEN = "The token is unknown, expired or revoked; log in again."
 ERR_BAD_CODE = "The activation code is unknown, used or expired."
 ERR_WRONG_PASSWORD = "The current password is wrong."
 ERR_SAME_PASSWORD = "The new password must differ from the current one."
@@ -68,18 +68,6 @@ def user_create(
     return user
 
 
-def token_issue(
-    session: Session, *, user: User, now: datetime, kind: str = "api", ttl: timedelta | None = None
-) -> tuple[str, ApiToken]:
-    """A new bearer token (or web session, or calendar feed) for the user; only its hash is stored."""
-    secret = new_secret()
-    ttl = ttl if ttl is not None else timedelta(minutes=get_settings().token_ttl_minutes)
-    token = ApiToken(user_id=user.id or 0, token_hash=digest(secret), kind=kind, created_at=now, expires_at=now + ttl)
-    session.add(token)
-    session.flush()
-    return secret, token
-
-
 def login_account(session: Session, *, username: str) -> tuple[int | None, str | None]:
     """The id and password hash of the account that may log in under `username` (None, None otherwise)."""
     user = session.exec(select(User).where(User.username == username)).first()
@@ -94,42 +82,6 @@ def login_issue(session: Session, *, user_id: int, now: datetime, kind: str = "a
     if user is None or not user.is_active:
         raise NotAuthenticated(ERR_BAD_LOGIN)
     return token_issue(session, user=user, now=now, kind=kind)
-
-
-def _live_token(session: Session, *, secret: str, now: datetime, kind: str) -> ApiToken | None:
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(secret), ApiToken.kind == kind)).first()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
-        return None
-    return token
-
-
-# One query, token and user together, built once: every authenticated request runs it.
-_USER_OF_TOKEN = (
-    select(User)
-    .join(ApiToken, col(ApiToken.user_id) == col(User.id))
-    .where(
-        col(ApiToken.token_hash) == bindparam("token_hash"),
-        col(ApiToken.kind) == bindparam("kind"),
-        col(ApiToken.revoked_at).is_(None),
-        col(ApiToken.expires_at) > bindparam("now"),
-    )
-)
-
-
-def user_from_token(session: Session, *, token: str, now: datetime, kind: str) -> User:
-    """The active user a live token belongs to; 401 otherwise."""
-    user = session.exec(_USER_OF_TOKEN, params={"token_hash": digest(token), "kind": kind, "now": now}).first()
-    if user is None or not user.is_active:
-        raise NotAuthenticated(ERR_BAD_TOKEN)
-    return user
-
-
-def token_revoke(session: Session, *, token: str, now: datetime, kind: str = "api") -> None:
-    """Revoke a token (logout); revoking an unknown or dead token is a no-op."""
-    live = _live_token(session, secret=token, now=now, kind=kind)
-    if live is not None:
-        live.revoked_at = now
-        session.add(live)
 
 
 def tokens_revoke(session: Session, *, user: User, kind: str, now: datetime, keep: str = "") -> list[ApiToken]:
@@ -226,8 +178,8 @@ def activation_issue(session: Session, *, user: User, now: datetime) -> str:
     return code
 
 
-def activate(session: Session, *, code: str, password: str, now: datetime) -> User:
-    """Set a new user's password from a one-time code; the code is spent."""
+def activation_redeem(session: Session, *, code: str, password: str, now: datetime) -> User:
+    """Set a new user's password from a one-time code; the code is spent and open invitations are joined."""
     password_check(password)
     row = session.exec(select(ActivationCode).where(ActivationCode.code_hash == digest(code))).first()
     if row is None or row.used_at is not None or row.expires_at <= now:
@@ -237,6 +189,7 @@ def activate(session: Session, *, code: str, password: str, now: datetime) -> Us
     user.password_hash = hash_password(password)
     row.used_at = now
     session.add_all([user, row])
+    invitations_accept_on_activation(session, user=user, now=now)
     return user
 
 

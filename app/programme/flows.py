@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 from app.audit.service import audit_record
 from app.errors import Conflict
 from app.models import ProjectGroup, User
-from app.notify.events import notice_programme_published
+from app.outbox.events import notice_programme_published
 from app.programme.boards import boards_sync
 from app.programme.service import (
     ERR_NO_RUN,

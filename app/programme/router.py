@@ -1,24 +1,21 @@
 """Week-16 programme endpoints: sessions, talk slots, poster boards, ballots, and the CSV and PDF exports."""
 
-from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Body, Response, status
 
-from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
+from app.deps import ClockDep, CurrentUser, SessionDep, StoreDep, TransactionRoute
 from app.errors import body_of
-from app.milestones.service import local_instant
-from app.models import PosterBallot, PosterBoard
+from app.milestones import service as milestones_service
 from app.programme import ballots, boards, service
+from app.programme.calendar import programme_events
 from app.programme.export import programme_csv, programme_pdf
-from app.programme.flows import programme_publish
+from app.programme.flows import programme_publish, selection_publish_flow
+from app.programme.presenters import ballot_public, programme_public, session_public
 from app.programme.schemas import (
     BallotIn,
     BallotPublic,
     BoardIn,
-    BoardPublic,
-    BreakIn,
-    BreakPublic,
-    GroupRef,
     MoveIn,
     MyBallotsPublic,
     PlaceIn,
@@ -26,81 +23,17 @@ from app.programme.schemas import (
     ProgrammeUpdate,
     SessionIn,
     SessionPublic,
-    TalkPublic,
 )
+from app.selection.presenters import selection_public
+from app.selection.schemas import PublishIn, SelectionPublic
 
 router = APIRouter(prefix="/courses/{course_id}/programme", tags=["programme"], route_class=TransactionRoute)
-
-
-def _group(info: service.GroupInfo) -> GroupRef:
-    return GroupRef(id=info.id, name=info.name, topic=info.topic, members=info.members)
-
-
-def session_public(view: service.ProgrammeView, s: service.SessionView) -> SessionPublic:
-    """A session with its talks' times in the course time zone."""
-    course, row = view.course, s.session
-    span = s.span
-    return SessionPublic(
-        id=row.id or 0,
-        title=row.title,
-        day=row.day,
-        start_time=row.start_time,
-        room=row.room,
-        talk_minutes=row.talk_minutes,
-        changeover_minutes=row.changeover_minutes,
-        breaks=[BreakIn(**b) for b in row.breaks],
-        max_talks=row.max_talks,
-        starts_at=local_instant(s.start, course),
-        ends_at=local_instant(span.ends_at, course) if span else None,
-        talks=[
-            TalkPublic(
-                slot_id=t.slot.id or 0,
-                position=t.slot.position,
-                group=_group(t.group),
-                starts_at=local_instant(t.span.starts_at, course),
-                ends_at=local_instant(t.span.ends_at, course),
-            )
-            for t in s.talks
-        ],
-        pauses=[
-            BreakPublic(starts_at=local_instant(b.starts_at, course), ends_at=local_instant(b.ends_at, course))
-            for b in s.breaks
-        ],
-    )
-
-
-def programme_public(view: service.ProgrammeView, counts: dict[int, int] | None = None) -> ProgrammePublic:
-    """The programme as returned by the API; ballot counts only when given (staff)."""
-    row, course = view.programme, view.course
-
-    def local(instant: datetime | None) -> datetime | None:
-        return local_instant(instant, course) if instant is not None else None
-
-    return ProgrammePublic(
-        course_id=course.id or 0,
-        timezone=course.timezone,
-        selection_in_force=view.run_id,
-        published_at=local(row.published_at),
-        order=row.order_mode,
-        seed=row.seed,
-        poster_starts_at=local(row.poster_starts_at),
-        poster_ends_at=local(row.poster_ends_at),
-        poster_room=row.poster_room,
-        ballots_open=row.ballots_open,
-        max_ballots=row.max_ballots,
-        ballots_count=row.ballots_count,
-        ballot_weight=row.ballot_weight,
-        sessions=[session_public(view, s) for s in view.sessions],
-        boards=[
-            BoardPublic(
-                id=b.board.id or 0,
-                number=b.board.number,
-                group=_group(b.group),
-                ballots=counts.get(b.group.id, 0) if counts is not None else None,
-            )
-            for b in view.boards
-        ],
-    )
+# Routes whose paths belong to lower domains but whose work takes in week 16: the calendars carry the
+# talks, and publishing a selection assigns poster boards. They live here, at the top of the domain
+# order, so that milestones and selection never import the programme.
+composed_router = APIRouter(route_class=TransactionRoute)
+# Week 16's talks and poster session join the deadlines in both calendars.
+CALENDAR_SOURCES = (programme_events,)
 
 
 def _staff_counts(session: SessionDep, user: CurrentUser, view: service.ProgrammeView) -> dict[int, int] | None:
@@ -208,17 +141,7 @@ def cast_ballot(
         session, user=user, course_id=course_id, board_id=board_id, score=body.score, now=clock()
     )
     mine = ballots.ballots_mine(session, user=user, course_id=course_id, now=clock())
-    return next(_ballot_public(b, p) for b, p in mine.ballots if b.id == ballot.id)
-
-
-def _ballot_public(ballot: PosterBallot, board: PosterBoard) -> BallotPublic:
-    return BallotPublic(
-        board_id=board.id or 0,
-        board_number=board.number,
-        group_id=ballot.group_id,
-        score=ballot.score,
-        cast_at=ballot.cast_at,
-    )
+    return next(ballot_public(b, p) for b, p in mine.ballots if b.id == ballot.id)
 
 
 @router.get("/ballots/mine")
@@ -228,7 +151,7 @@ def my_ballots(session: SessionDep, clock: ClockDep, user: CurrentUser, course_i
     return MyBallotsPublic(
         max_ballots=mine.programme.max_ballots,
         remaining=mine.remaining,
-        ballots=[_ballot_public(b, p) for b, p in mine.ballots],
+        ballots=[ballot_public(b, p) for b, p in mine.ballots],
     )
 
 
@@ -252,3 +175,59 @@ def programme_pdf_export(session: SessionDep, clock: ClockDep, user: CurrentUser
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="programme-{course_id}.pdf"'},
     )
+
+
+@composed_router.get(
+    "/courses/{course_id}/calendar.ics",
+    response_class=Response,
+    responses=body_of("text/calendar"),
+    tags=["milestones"],
+)
+def course_calendar(session: SessionDep, clock: ClockDep, user: CurrentUser, course_id: int) -> Response:
+    """The course's deadlines and published week-16 talks as iCalendar (members: their group's own)."""
+    body = milestones_service.calendar_ics(
+        session, user=user, course_id=course_id, now=clock(), sources=CALENDAR_SOURCES
+    )
+    return Response(
+        content=body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="course-{course_id}.ics"'},
+    )
+
+
+@composed_router.get(
+    "/calendar/{secret}.ics", response_class=Response, responses=body_of("text/calendar"), tags=["milestones"]
+)
+def calendar_feed(session: SessionDep, clock: ClockDep, secret: str) -> Response:
+    """The deadlines and week-16 talks of every course you take part in; the URL's secret is the credential."""
+    body = milestones_service.calendar_feed_ics(session, secret=secret, now=clock(), sources=CALENDAR_SOURCES)
+    return Response(content=body, media_type="text/calendar; charset=utf-8")
+
+
+@composed_router.post("/selections/{selection_id}/publish", tags=["selection"])
+def publish_selection(
+    session: SessionDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    store: StoreDep,
+    selection_id: int,
+    body: Annotated[PublishIn | None, Body()] = None,
+) -> SelectionPublic:
+    """Put the run in force (lecturer); idempotent. Replacing the run in force needs `supersedes` and a reason.
+
+    The old run becomes `superseded`; groups whose deliverable changes are listed in `changed_groups`,
+    and their week-16 files are checked again under the new rule set. After the week-16 deadline a
+    change needs `force`. Poster boards are assigned to the poster groups.
+    """
+    options = body or PublishIn()
+    outcome = selection_publish_flow(
+        session,
+        user=user,
+        selection_id=selection_id,
+        now=clock(),
+        supersedes=options.supersedes,
+        reason=options.reason,
+        force=options.force,
+        store=store,
+    )
+    return selection_public(outcome.view)

@@ -8,6 +8,7 @@ from app.config import get_settings
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from app.roster import service
+from app.roster.invitations import roster_import_for
 from app.roster.schemas import ActivationCodePublic, MemberRolePublic, RosterResultPublic
 
 router = APIRouter(tags=["roster"], route_class=TransactionRoute)
@@ -44,17 +45,19 @@ def import_roster(
     user: CurrentUser,
     course_id: int,
     data: Annotated[bytes, Depends(roster_upload)],
-    email_codes: Annotated[bool, Query(description="also email each new user their activation code")] = False,
+    email_codes: Annotated[
+        bool, Query(description="email new users their codes (admins; invitations are always emailed)")
+    ] = False,
 ) -> RosterResultPublic:
-    """Import a roster CSV (staff); returns one activation code per user it created. Idempotent."""
-    result = service.roster_import_for(
-        session, user=user, course_id=course_id, data=data, now=clock(), email_codes=email_codes
-    )
+    """Import a roster CSV (staff); idempotent. Admins enrol directly and get one activation code per new user;
+    other staff get every line for a non-member as `invited` (emailed; joins on activation or acceptance)."""
+    result = roster_import_for(session, user=user, course_id=course_id, data=data, now=clock(), email_codes=email_codes)
     return RosterResultPublic(
         created=len(result.codes),
         enrolled_existing=len(result.enrolled_existing),
         already_enrolled=len(result.already_enrolled),
         codes_emailed=result.emailed,
+        invited=result.invited,
         activation_codes=[
             ActivationCodePublic(student_no=u.student_no or "", username=u.username, email=u.email or "", code=code)
             for u, code in result.codes

@@ -19,6 +19,9 @@ class RosterResultPublic(BaseModel):
     enrolled_existing: int
     already_enrolled: int
     codes_emailed: int = 0  # codes also sent by email (the import's email_codes flag)
+    # Lines for non-members that became invitations (staff who are not admins): new or existing
+    # accounts alike, so the answer never tells which emails or student numbers have accounts.
+    invited: int = 0
     activation_codes: list[ActivationCodePublic]
 
 

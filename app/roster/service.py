@@ -4,7 +4,9 @@ The whole file is checked before anything is written, and every bad line is repo
 by its line number (422 with `errors: [{line, message}]`). The import is idempotent: a
 row whose student number or email matches an existing user enrols that user (once);
 only rows that create a user get an activation code. New users are named by their
-student number in lower case (`S2026001` -> username `s2026001`).
+student number in lower case (`S2026001` -> username `s2026001`). This direct import is for
+admins and the CLI; staff who are not admins import through `app.roster.invitations`, where
+every line for a non-member becomes an invitation its person must act on.
 """
 
 import codecs
@@ -21,7 +23,7 @@ from app.audit.service import audit_record
 from app.config import get_settings
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.models import ActivationCode, Course, CourseMember, User
-from app.notify.events import notice_activation
+from app.outbox.events import notice_activation
 from app.people.service import activation_issue
 
 REQUIRED_COLUMNS = ("student_no", "name", "email")
@@ -50,10 +52,6 @@ MSG_USERNAME_TAKEN = "The username {username} (from the student number) is taken
 MSG_SAME_USER = "This line matches user {username}, as line {first} does."
 MSG_OTHER_ROLE = "{username} is already enrolled in this course as {role}."
 MSG_UNREADABLE_CSV = "This line cannot be read as CSV: {problem}."
-MSG_NEEDS_ADMIN = (
-    "Course staff cannot import this line: an account outside this course may hold this student "
-    "number, email or username. Ask an admin to import it."
-)
 ERR_LECTURER_ROWS = "Only a lecturer of the course enrols lecturers; a TA may import students and TAs (lines {lines})."
 
 
@@ -81,9 +79,11 @@ class RosterResult:
     enrolled_existing: list[User] = field(default_factory=list)
     already_enrolled: list[User] = field(default_factory=list)
     emailed: int = 0  # activation codes written to the outbox
+    invited: int = 0  # lines that became invitations (imports by staff who are not admins)
 
 
-def _refuse(errors: list[dict[str, object]]) -> None:
+def roster_refuse(errors: list[dict[str, object]]) -> None:
+    """Refuse the whole file with every bad line (422), if any line is bad."""
     if errors:
         errors.sort(key=lambda e: int(str(e["line"])))
         raise InvalidInput(ERR_BAD_ROSTER, code="bad_roster", errors=errors)
@@ -102,7 +102,7 @@ def _decode(data: bytes) -> str:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             errors.append({"line": number, "message": MSG_NOT_UTF8})
-    _refuse(errors or [{"line": 1, "message": MSG_NOT_UTF8}])
+    roster_refuse(errors or [{"line": 1, "message": MSG_NOT_UTF8}])
     raise AssertionError("unreachable")
 
 
@@ -130,7 +130,7 @@ def roster_parse(data: bytes) -> list[RosterRow]:
     """The rows of a roster CSV; InvalidInput listing every bad line (1-based) when any is bad."""
     text = _decode(data)
     if not text.strip():
-        _refuse([{"line": 1, "message": MSG_EMPTY}])
+        roster_refuse([{"line": 1, "message": MSG_EMPTY}])
     reader = csv.reader(io.StringIO(text, newline=""))
     errors: list[dict[str, object]] = []
     rows: list[RosterRow] = []
@@ -144,7 +144,7 @@ def roster_parse(data: bytes) -> list[RosterRow]:
         except StopIteration:
             break
         except csv.Error as exc:  # e.g. a field beyond csv.field_size_limit(): a bad file, not a crash
-            _refuse(errors + [{"line": previous_end + 1, "message": MSG_UNREADABLE_CSV.format(problem=exc)}])
+            roster_refuse([*errors, {"line": previous_end + 1, "message": MSG_UNREADABLE_CSV.format(problem=exc)}])
             raise AssertionError("unreachable") from None
         line, previous_end = previous_end + 1, reader.line_num
         if not any(v.strip() for v in values):
@@ -153,7 +153,7 @@ def roster_parse(data: bytes) -> list[RosterRow]:
             try:
                 columns = _header_check(values)
             except ValueError as exc:
-                _refuse([{"line": line, "message": str(exc)}])
+                roster_refuse([{"line": line, "message": str(exc)}])
             continue
         assert columns is not None
         if len(values) > len(columns):
@@ -186,38 +186,27 @@ def roster_parse(data: bytes) -> list[RosterRow]:
             continue
         rows.append(RosterRow(line=line, student_no=sno, name=record["name"][:200], email=email, role=role))
         if len(rows) > MAX_ROSTER_ROWS:
-            _refuse([{"line": line, "message": MSG_TOO_MANY_ROWS}])
+            roster_refuse([{"line": line, "message": MSG_TOO_MANY_ROWS}])
     if columns is None:
-        _refuse([{"line": 1, "message": MSG_EMPTY}])
+        roster_refuse([{"line": 1, "message": MSG_EMPTY}])
     if not rows and not errors:
-        _refuse([{"line": previous_end or 1, "message": MSG_NO_ROWS}])
-    _refuse(errors)
+        roster_refuse([{"line": previous_end or 1, "message": MSG_NO_ROWS}])
+    roster_refuse(errors)
     return rows
 
 
-def roster_import(
-    session: Session,
-    *,
-    course: Course,
-    actor: User | None,
-    data: bytes,
-    now: datetime,
-    may_enrol_lecturers: bool = True,
-    may_enrol_outsiders: bool = True,
-    email_codes: bool = False,
-) -> RosterResult:
-    """Import a roster CSV into `course`: all lines valid, or nothing imported (InvalidInput).
-
-    Without `may_enrol_outsiders` (course staff who are not admins), a line that matches an account
-    outside this course is refused with one message for every kind of match, naming no account:
-    staff of one course must not enrol, or probe for, another course's people. With `email_codes`,
-    each new user is also emailed their activation code (through the outbox).
-    """
-    rows = roster_parse(data)
+def roster_lecturers_check(rows: list[RosterRow], *, may_enrol_lecturers: bool) -> None:
+    """Refuse a file with lecturer lines (403, naming them) from an importer who may not enrol lecturers."""
     lecturer_lines = [str(r.line) for r in rows if r.role == LECTURER]
     if lecturer_lines and not may_enrol_lecturers:
-        # A TA would otherwise create a lecturer account and receive its activation code.
+        # A TA would otherwise make a lecturer, and with an admin's import receive its activation code.
         raise Forbidden(ERR_LECTURER_ROWS.format(lines=", ".join(lecturer_lines)), code="lecturer_only")
+
+
+def roster_matches(
+    session: Session, *, course: Course, rows: list[RosterRow]
+) -> tuple[dict[str, User], dict[str, User], dict[str, User], dict[int, str]]:
+    """Accounts the lines name (by student number, email, and username) and this course's roles by user id."""
     snos = [r.student_no.lower() for r in rows]
     emails = [r.email for r in rows]
     by_sno = {
@@ -231,16 +220,31 @@ def roster_import(
     roles = dict(
         session.exec(select(CourseMember.user_id, CourseMember.role).where(CourseMember.course_id == course.id)).all()
     )
+    return by_sno, by_email, by_username, roles
+
+
+def roster_import(
+    session: Session,
+    *,
+    course: Course,
+    actor: User | None,
+    data: bytes,
+    now: datetime,
+    email_codes: bool = False,
+) -> RosterResult:
+    """Import a roster CSV into `course` directly (admins, the CLI): all lines valid, or nothing imported.
+
+    A line matching an existing account enrols it. With `email_codes`, each new user is also emailed
+    their activation code (through the outbox). Staff who are not admins invite instead (roster.invitations).
+    """
+    rows = roster_parse(data)
+    by_sno, by_email, by_username, roles = roster_matches(session, course=course, rows=rows)
 
     errors: list[dict[str, object]] = []
     plan: list[tuple[RosterRow, User | None]] = []
     matched: dict[int, int] = {}
     for row in rows:
         a, b = by_sno.get(row.student_no.lower()), by_email.get(row.email)
-        taken = by_username.get(row.username) if a is None and b is None else None
-        if not may_enrol_outsiders and any(u is not None and u.id not in roles for u in (a, b, taken)):
-            errors.append({"line": row.line, "message": MSG_NEEDS_ADMIN})
-            continue
         if a is not None and b is not None and a.id != b.id:
             errors.append(
                 {
@@ -266,7 +270,7 @@ def roster_import(
             )
             continue
         plan.append((row, user))
-    _refuse(errors)
+    roster_refuse(errors)
 
     result = RosterResult()
     new_rows = [row for row, user in plan if user is None]
@@ -275,7 +279,7 @@ def roster_import(
     ]
     session.add_all(new_users)
     session.flush()
-    for row, user in plan:
+    for _row, user in plan:
         if user is None:
             continue
         if user.id in roles:
@@ -310,25 +314,11 @@ def roster_import(
     return result
 
 
-def roster_import_for(
-    session: Session, *, user: User, course_id: int, data: bytes, now: datetime, email_codes: bool = False
-) -> RosterResult:
-    """The roster import as course staff request it through the API."""
-    access = course_for(session, course_id=course_id, user=user, roles=STAFF_ROLES)
-    return roster_import(
-        session,
-        course=access.course,
-        actor=user,
-        data=data,
-        now=now,
-        may_enrol_lecturers=access.is_lecturer,
-        may_enrol_outsiders=user.is_admin,
-        email_codes=email_codes,
-    )
-
-
 ERR_NOT_A_MEMBER = "No such member of this course."
-ERR_RESET_STAFF = "Only a lecturer of the course issues a new code for a TA; a lecturer's or admin's account is reset by an administrator."
+ERR_RESET_STAFF = (
+    "Only a lecturer of the course issues a new code for a TA; a lecturer's or admin's account is reset by an "
+    "administrator."
+)
 ERR_RESET_ELSEWHERE = "This account is staff in another course; an administrator resets it."
 
 

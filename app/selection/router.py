@@ -1,51 +1,19 @@
 """Presentation selection endpoints."""
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Body, status
-
-from app.deps import ClockDep, CurrentUser, SessionDep, StoreDep, TransactionRoute
+from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
 from app.errors import NotFound
-from app.programme.flows import selection_publish_flow
 from app.selection import service
+from app.selection.presenters import selection_public
 from app.selection.schemas import (
     OverrideIn,
-    OverridePublic,
-    PublishIn,
-    RankingRowPublic,
     SelectionIn,
     SelectionPublic,
 )
 
 router = APIRouter(tags=["selection"], route_class=TransactionRoute)
 ERR_NONE_IN_FORCE = "No selection run is in force yet."
-
-
-def selection_public(view: service.SelectionView) -> SelectionPublic:
-    """A run as returned by the API."""
-    run = view.run
-    return SelectionPublic(
-        id=run.id or 0,
-        course_id=run.course_id,
-        status=run.status,
-        slots=run.slots,
-        normalise=run.normalise,
-        forced=run.forced,
-        created_by=run.created_by,
-        created_at=run.created_at,
-        published_by=run.published_by,
-        published_at=run.published_at,
-        in_force=run.status == "published",
-        supersedes_id=run.supersedes_id,
-        supersede_reason=run.supersede_reason,
-        superseded_at=run.superseded_at,
-        changed_groups=run.changed_groups,
-        forced_past_deadline=run.forced_past_deadline,
-        presenting=view.presenting,
-        ranking=[RankingRowPublic(**vars(r), overridden=r.group_id in view.overridden) for r in view.rows],
-        overrides=[OverridePublic.model_validate(o, from_attributes=True) for o in view.overrides],
-        inputs=run.inputs,
-    )
 
 
 @router.post("/courses/{course_id}/selections", status_code=status.HTTP_201_CREATED)
@@ -103,32 +71,3 @@ def selection_in_force(session: SessionDep, user: CurrentUser, course_id: int) -
     if view is None:
         raise NotFound(ERR_NONE_IN_FORCE, code="no_selection_in_force")
     return selection_public(view)
-
-
-@router.post("/selections/{selection_id}/publish")
-def publish_selection(
-    session: SessionDep,
-    clock: ClockDep,
-    user: CurrentUser,
-    store: StoreDep,
-    selection_id: int,
-    body: Annotated[PublishIn | None, Body()] = None,
-) -> SelectionPublic:
-    """Put the run in force (lecturer); idempotent. Replacing the run in force needs `supersedes` and a reason.
-
-    The old run becomes `superseded`; groups whose deliverable changes are listed in `changed_groups`,
-    and their week-16 files are checked again under the new rule set. After the week-16 deadline a
-    change needs `force`. Poster boards are assigned to the poster groups.
-    """
-    options = body or PublishIn()
-    outcome = selection_publish_flow(
-        session,
-        user=user,
-        selection_id=selection_id,
-        now=clock(),
-        supersedes=options.supersedes,
-        reason=options.reason,
-        force=options.force,
-        store=store,
-    )
-    return selection_public(outcome.view)

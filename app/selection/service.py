@@ -11,14 +11,15 @@ from app.access import LECTURER, STAFF_ROLES, course_for, is_row_id
 from app.audit.service import audit_record
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.milestones.rules import milestone_deadline
 from app.milestones.service import milestone_for
 from app.models import Course, Milestone, ProjectGroup, SelectionOverride, SelectionRun, User
-from app.notify.events import notice_selection_published
+from app.outbox.events import notice_selection_published
 from app.reviews.aggregate import HistogramBin, score_histogram
 from app.reviews.service import milestone_scores
 from app.selection.ranking import Candidate, RankRow, rank_reports
 from app.storage import FileStore, get_store
-from app.submissions.grading import graded_versions, milestone_deadline
+from app.submissions.grading import graded_versions
 from app.submissions.service import submission_recheck
 
 REPORT_KEY = "report"

@@ -356,7 +356,7 @@ def parse_storage_url(url: str) -> tuple[str, str, str]:
 
 
 @lru_cache(maxsize=8)
-def _store_for(location: str, options: tuple[tuple[str, Any], ...]) -> FileStore:
+def _store_open(location: str, options: tuple[tuple[str, Any], ...]) -> FileStore:
     scheme, bucket, path = parse_storage_url(location)
     if scheme == "file":
         return LocalFileStore(Path(path))
@@ -374,7 +374,7 @@ def store_from_settings(settings: Settings) -> FileStore:
         ("multipart_threshold_mb", settings.s3_multipart_threshold_mb),
         ("staging_dir", str(settings.staging_dir or Path(tempfile.gettempdir()) / "tracker-staging")),
     )
-    return _store_for(settings.storage_location, options)
+    return _store_open(settings.storage_location, options)
 
 
 def get_store() -> FileStore:

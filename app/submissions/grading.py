@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from app.milestones.rules import Lateness, effective_deadline, lateness, milestone_due_at
+from app.milestones.rules import Lateness, effective_deadline, lateness, milestone_deadline
 from app.models import Course, Extension, GradedPin, Milestone, Submission
 
 
@@ -23,13 +23,6 @@ class GradedVersion:
     deadline: datetime
     lateness: Lateness
     pinned: bool
-
-
-def milestone_deadline(course: Course, milestone: Milestone) -> datetime:
-    """The milestone's deadline for groups without an extension."""
-    return milestone_due_at(
-        start_date=course.start_date, week=milestone.week, timezone=course.timezone, override=milestone.due_at_override
-    )
 
 
 def group_deadlines(

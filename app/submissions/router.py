@@ -25,11 +25,10 @@ from app.deps import (
 )
 from app.downloads import stored_file_response
 from app.errors import body_of
-from app.milestones.service import local_instant
-from app.models import Course
-from app.submissions import service
+from app.submissions import pins, service
 from app.submissions.checkqueue import DRY_RUN, UPLOAD, get_check_queue
 from app.submissions.pictures import page_picture
+from app.submissions.presenters import submission_public
 from app.submissions.schemas import PinIn, SubmissionPublic
 from app.submissions.upload import receive_pdf
 
@@ -51,33 +50,6 @@ PDF_FORM = {
         },
     }
 }
-
-
-def submission_public(course: Course, view: service.VersionView) -> SubmissionPublic:
-    """A version as returned by the API, its instants in the course time zone."""
-    sub = view.submission
-    return SubmissionPublic(
-        id=sub.id or 0,
-        group_id=sub.group_id,
-        milestone=view.milestone.key,
-        version=sub.version,
-        filename=sub.filename,
-        uploader_id=sub.uploader_id,
-        received_at=local_instant(sub.received_at, course),
-        size_bytes=sub.size_bytes,
-        sha256=sub.sha256,
-        ruleset=sub.ruleset,
-        verdict=sub.verdict,
-        format_report=sub.format_report,
-        deadline=local_instant(view.deadline, course),
-        late_by_seconds=view.lateness.late_by.total_seconds(),
-        multiplier=view.lateness.multiplier,
-        graded=view.graded,
-        pinned=view.pinned,
-        notice=view.notice,
-        recheck_report=sub.recheck_report,
-        rechecked_at=local_instant(sub.rechecked_at, course) if sub.rechecked_at else None,
-    )
 
 
 def _open_upload(session: Session, *, clock: Clock, token: str | None, group_id: int, key: str) -> service.UploadTarget:
@@ -176,16 +148,14 @@ def pin_graded(
 ) -> SubmissionPublic:
     """Grade this version instead of the latest (staff)."""
     return submission_public(
-        *service.graded_pin(
-            session, user=user, group_id=group_id, key=key, submission_id=body.submission_id, now=clock()
-        )
+        *pins.graded_pin(session, user=user, group_id=group_id, key=key, submission_id=body.submission_id, now=clock())
     )
 
 
 @router.delete("/groups/{group_id}/milestones/{key}/graded", status_code=status.HTTP_204_NO_CONTENT)
 def unpin_graded(session: SessionDep, clock: ClockDep, user: CurrentUser, group_id: int, key: str) -> None:
     """Grade the latest version again (staff)."""
-    service.graded_unpin(session, user=user, group_id=group_id, key=key, now=clock())
+    pins.graded_unpin(session, user=user, group_id=group_id, key=key, now=clock())
 
 
 @router.post("/check", openapi_extra=PDF_FORM)
@@ -200,7 +170,7 @@ async def check_pdf_dry_run(
 ) -> dict[str, Any]:
     """Check a PDF against a rule set with the default course rules; nothing is stored (any user)."""
     user = await run_in_threadpool(get_current_user, session, clock, token)
-    service.check_ruleset(ruleset)
+    service.ruleset_check(ruleset)
     async with get_check_queue().admitted(user.id or 0):
         await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
         report = await get_check_queue().run(

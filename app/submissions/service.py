@@ -1,4 +1,4 @@
-"""Versioned uploads of milestone work, the graded pin, downloads and dry-run checks.
+"""Versioned uploads of milestone work, downloads and dry-run checks (the graded pin is in pins.py).
 
 An upload runs in two phases. First the refusal rules are checked (visibility, group size,
 approved topic, published selection) and the read transaction ends, so that on SQLite its
@@ -21,13 +21,13 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLa
 from app.formatcheck import RULESETS, CheckReport, check_pdf_isolated
 from app.formatcheck.isolate import CheckOverloaded, default_pool
 from app.groups.service import group_can_submit
-from app.milestones.rules import Lateness, lateness
-from app.milestones.service import milestone_for, staff_group_milestone
-from app.models import Course, GradedPin, Milestone, ProjectGroup, Submission, User
-from app.notify.events import notice_upload_receipt
+from app.milestones.rules import Lateness, lateness, milestone_deadline
+from app.milestones.service import milestone_for
+from app.models import Course, Milestone, ProjectGroup, Submission, User
+from app.outbox.events import notice_upload_receipt
 from app.storage import FileStore, StagedFile
 from app.storage.gc import stored_file_lock
-from app.submissions.grading import graded_versions, group_deadlines, group_versions, milestone_deadline
+from app.submissions.grading import graded_versions, group_deadlines, group_versions
 from app.topics.service import topic_is_approved
 
 ERR_MEMBERS_ONLY = "Only the group's members upload its work."
@@ -38,9 +38,6 @@ ERR_SELECTION_NOT_PUBLISHED = (
 ERR_FORMAT_BLOCKS = "This milestone refuses files with format errors; fix them and upload again"
 ERR_RULES_CHANGED = "The milestone's rule set changed while the file was being checked; upload it again."
 ERR_NO_SUBMISSION = "No such submission."
-ERR_OTHER_MILESTONE = "This version belongs to another group or milestone."
-ERR_NOT_PINNED = "No version is pinned for this milestone."
-ERR_STAFF_ONLY = "Only course staff choose the graded version."
 ERR_CHECK_BUSY = "The server is too busy to check this file right now; nothing was stored. Send it again shortly."
 CHECK_BUSY_RETRY_S = 30
 DRY_RUN_NICE = 10
@@ -186,9 +183,10 @@ def _refuse_blocking_errors(target: UploadTarget, report: CheckReport) -> None:
         raise InvalidInput(f"{ERR_FORMAT_BLOCKS}: {', '.join(report.error_codes)}.", field="file", code="format_errors")
 
 
-def _views(
+def version_views(
     session: Session, *, course: Course, milestone: Milestone, group_id: int, versions: list[Submission]
 ) -> list[VersionView]:
+    """The group's versions with their lateness against its effective deadline, and which one is graded."""
     graded = graded_versions(session, course=course, milestone=milestone, group_ids=[group_id]).get(group_id)
     deadline = group_deadlines(session, course=course, milestone=milestone, group_ids=[group_id]).get(
         group_id, milestone_deadline(course, milestone)
@@ -224,6 +222,33 @@ def _version_views(
     ]
 
 
+def _next_version(
+    session: Session, *, target: UploadTarget, staged: StagedFile, filename: str, report: CheckReport, now: datetime
+) -> Submission:
+    # The caller holds the group's row lock, so no other upload takes the same number meanwhile.
+    group_id, milestone_id = target.group.id or 0, target.milestone.id or 0
+    latest = session.exec(
+        select(func.max(Submission.version)).where(
+            Submission.group_id == group_id, Submission.milestone_id == milestone_id
+        )
+    ).one()
+    submission = Submission(
+        group_id=group_id,
+        milestone_id=milestone_id,
+        version=(latest or 0) + 1,
+        uploader_id=target.user.id,
+        received_at=now,
+        filename=filename,
+        size_bytes=staged.size,
+        sha256=staged.sha256,
+        ruleset=target.ruleset,
+        verdict=report.verdict,
+        format_report=report.to_dict(),
+    )
+    session.add(submission)
+    return submission
+
+
 def submission_create(
     session: Session,
     *,
@@ -243,25 +268,7 @@ def submission_create(
     quota_check(
         session, course=target.course, group_id=group_id, milestone_id=target.milestone.id or 0, incoming=staged.size
     )
-    latest = session.exec(
-        select(func.max(Submission.version)).where(
-            Submission.group_id == group_id, Submission.milestone_id == target.milestone.id
-        )
-    ).one()
-    submission = Submission(
-        group_id=group_id,
-        milestone_id=target.milestone.id or 0,
-        version=(latest or 0) + 1,
-        uploader_id=user.id,
-        received_at=now,
-        filename=filename,
-        size_bytes=staged.size,
-        sha256=staged.sha256,
-        ruleset=target.ruleset,
-        verdict=report.verdict,
-        format_report=report.to_dict(),
-    )
-    session.add(submission)
+    submission = _next_version(session, target=target, staged=staged, filename=filename, report=report, now=now)
     if target.milestone.ruleset == "final" and target.group.deliverable_changed_at is not None:
         # A new upload under the new deliverable answers the notice of the change.
         target.group.deliverable_changed_at = None
@@ -287,9 +294,9 @@ def submission_create(
     # Under the hash's lock until the row commits, so `gc` cannot delete the file in between.
     stored_file_lock(session, sha256=staged.sha256)
     staged.commit()  # in the store before the session commits the row
-    view = _views(session, course=target.course, milestone=target.milestone, group_id=group_id, versions=[submission])[
-        0
-    ]
+    view = version_views(
+        session, course=target.course, milestone=target.milestone, group_id=group_id, versions=[submission]
+    )[0]
     notice_upload_receipt(
         session,
         course=target.course,
@@ -356,67 +363,7 @@ def submission_get(session: Session, *, user: User, submission_id: int) -> Submi
     return submission
 
 
-def graded_pin(
-    session: Session, *, user: User, group_id: int, key: str, submission_id: int, now: datetime
-) -> tuple[Course, VersionView]:
-    """Pin the version to grade instead of the latest (staff); audited."""
-    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key, refusal=ERR_STAFF_ONLY)
-    submission = session.get(Submission, submission_id) if is_row_id(submission_id) else None
-    if submission is None or submission.group_id != group_id or submission.milestone_id != milestone.id:
-        raise InvalidInput(ERR_OTHER_MILESTONE, field="submission_id")
-    pin = session.exec(
-        select(GradedPin).where(GradedPin.group_id == group_id, GradedPin.milestone_id == milestone.id)
-    ).first()
-    before = {"submission_id": pin.submission_id} if pin else None
-    if pin is None:
-        pin = GradedPin(
-            group_id=group_id,
-            milestone_id=milestone.id or 0,
-            submission_id=submission_id,
-            pinned_by=user.id,
-            pinned_at=now,
-        )
-    else:
-        pin.submission_id, pin.pinned_by, pin.pinned_at = submission_id, user.id, now
-    session.add(pin)
-    session.flush()
-    audit_record(
-        session,
-        at=now,
-        actor=user,
-        action="submission.pin",
-        entity="graded_pin",
-        entity_id=pin.id,
-        course_id=access.course.id,
-        before=before,
-        after={"group_id": group_id, "milestone": key, "submission_id": submission_id, "version": submission.version},
-    )
-    view = _views(session, course=access.course, milestone=milestone, group_id=group_id, versions=[submission])[0]
-    return access.course, view
-
-
-def graded_unpin(session: Session, *, user: User, group_id: int, key: str, now: datetime) -> None:
-    """Remove the pin, so the latest version is graded again (staff); audited."""
-    access, milestone = staff_group_milestone(session, user=user, group_id=group_id, key=key, refusal=ERR_STAFF_ONLY)
-    pin = session.exec(
-        select(GradedPin).where(GradedPin.group_id == group_id, GradedPin.milestone_id == milestone.id)
-    ).first()
-    if pin is None:
-        raise NotFound(ERR_NOT_PINNED)
-    audit_record(
-        session,
-        at=now,
-        actor=user,
-        action="submission.unpin",
-        entity="graded_pin",
-        entity_id=pin.id,
-        course_id=access.course.id,
-        before={"group_id": group_id, "milestone": key, "submission_id": pin.submission_id},
-    )
-    session.delete(pin)
-
-
-def check_ruleset(ruleset: str) -> str:
+def ruleset_check(ruleset: str) -> str:
     """The rule set of a dry run, 422 when unknown ("final" is not a rule set of its own)."""
     if ruleset not in RULESETS:
         raise InvalidInput(ERR_UNKNOWN_RULESET, field="ruleset")

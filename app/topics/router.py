@@ -3,16 +3,11 @@
 from fastapi import APIRouter
 
 from app.deps import ClockDep, CurrentUser, SessionDep, TransactionRoute
-from app.models import Topic
 from app.topics import service
+from app.topics.presenters import topic_public
 from app.topics.schemas import TopicDecision, TopicProposal, TopicPublic
 
 router = APIRouter(tags=["topics"], route_class=TransactionRoute)
-
-
-def topic_public(topic: Topic) -> TopicPublic:
-    """A topic as returned by the API."""
-    return TopicPublic.model_validate(topic, from_attributes=True)
 
 
 @router.get("/groups/{group_id}/topic")

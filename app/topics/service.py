@@ -9,7 +9,7 @@ from app.access import group_for
 from app.audit.service import audit_record
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Topic, User
-from app.notify.events import notice_topic_decision
+from app.outbox.events import notice_topic_decision
 
 AREAS = ("computer vision", "nlp", "reinforcement learning", "recommender systems", "other")
 PROPOSED, APPROVED, REJECTED = "proposed", "approved", "rejected"

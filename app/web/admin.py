@@ -14,14 +14,15 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.courses.schemas import CourseCreate, CourseSettings, LateTier, MilestoneSettings
-from app.courses.service import course_create, course_milestones, course_update
+from app.courses.service import course_create, course_update
+from app.deps import ClockDep, SessionDep
 from app.errors import AppError, InvalidInput
 from app.groups.service import group_formation_lock
+from app.milestones.rules import milestone_deadline
 from app.milestones.schemas import MilestoneUpdate
-from app.milestones.service import milestone_update
+from app.milestones.service import course_milestones, milestone_update
 from app.models import Course, Milestone, User
-from app.submissions.grading import milestone_deadline
-from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, PostedForm, WebRoute, WebSessionDep, staff_course
+from app.web.deps import CsrfUser, CurrentWebUser, PostedForm, WebRoute, staff_course
 from app.web.groups import parse_local
 from app.web.templating import local_input, render
 
@@ -190,7 +191,7 @@ def settings_page(
 
 @router.get("/courses/{course_id}/settings")
 def course_settings(
-    request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
+    request: Request, session: SessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
 ) -> Response:
     """The course's settings and deadlines (lecturer edits, TAs read)."""
     return settings_page(request, session, user=user, course_id=course_id, saved=saved)
@@ -202,7 +203,7 @@ def _field_of(exc: AppError) -> str:
 
 @router.post("/courses/{course_id}/settings")
 def save_course_settings(
-    request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm, course_id: int
+    request: Request, session: SessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm, course_id: int
 ) -> Response:
     """Save the settings and deadlines: all or nothing, each problem shown next to its field."""
     access = staff_course(session, user=user, course_id=course_id)
@@ -231,9 +232,7 @@ def save_course_settings(
 
 
 @router.post("/courses/{course_id}/formation")
-def lock_formation(
-    session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm, course_id: int
-) -> Response:
+def lock_formation(session: SessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm, course_id: int) -> Response:
     """Lock group formation (afterwards only staff change groups), or open it again (staff)."""
     staff_course(session, user=user, course_id=course_id)
     locked = form.get("locked") == "true"
@@ -252,9 +251,7 @@ def new_course_form(request: Request, user: CurrentWebUser) -> Response:
 
 
 @router.post("/courses-new")
-def create_course(
-    request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm
-) -> Response:
+def create_course(request: Request, session: SessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm) -> Response:
     """Create a course with the SPEC's defaults; the creator becomes its lecturer."""
     values = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     errors: dict[str, str] = {}

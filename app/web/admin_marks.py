@@ -9,15 +9,16 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.audit.service import audit_actions, audit_search
-from app.courses.service import course_milestones
 from app.dashboard.service import MISSING, dashboard_rows
+from app.deps import ClockDep, SessionDep
 from app.errors import AppError, InvalidInput
 from app.marks.service import marks_export, marks_release
+from app.milestones.service import course_milestones
 from app.models import User
 from app.reviews.schemas import Criterion
 from app.reviews.service import assignment_add, assignments_create, course_staff, rubric_set
 from app.roster.service import course_members
-from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, staff_course
+from app.web.deps import CsrfUser, CurrentWebUser, WebRoute, staff_course
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -106,7 +107,7 @@ def marking_page(
 
 @router.get("/courses/{course_id}/marking")
 def marking(
-    request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
+    request: Request, session: SessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
 ) -> Response:
     """Rubrics, reviewer assignment, releasing marks and the marks.csv download (staff)."""
     return marking_page(request, session, user=user, course_id=course_id, saved=saved)
@@ -119,7 +120,7 @@ def _back(course_id: int, saved: str, key: str) -> RedirectResponse:
 @router.post("/courses/{course_id}/milestones/{key}/rubric")
 def save_rubric(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -148,7 +149,7 @@ def save_rubric(
 @router.post("/courses/{course_id}/milestones/{key}/assign")
 def assign_reviewers(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -191,7 +192,7 @@ def assign_reviewers(
 @router.post("/courses/{course_id}/milestones/{key}/assign-one")
 def assign_one_reviewer(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -228,14 +229,14 @@ def assign_one_reviewer(
 
 
 @router.post("/courses/{course_id}/milestones/{key}/release")
-def release(session: WebSessionDep, clock: ClockDep, user: CsrfUser, course_id: int, key: str) -> Response:
+def release(session: SessionDep, clock: ClockDep, user: CsrfUser, course_id: int, key: str) -> Response:
     """Release a milestone's marks and reviews to students (staff)."""
     marks_release(session, user=user, course_id=course_id, key=key, now=clock())
     return _back(course_id, "released", key)
 
 
 @router.get("/courses/{course_id}/marks.csv")
-def marks_csv_download(session: WebSessionDep, user: CurrentWebUser, course_id: int) -> Response:
+def marks_csv_download(session: SessionDep, user: CurrentWebUser, course_id: int) -> Response:
     """marks.csv as the API gives it, with a byte-order mark so spreadsheets read it as UTF-8 (staff)."""
     course, text = marks_export(session, user=user, course_id=course_id)
     return Response(
@@ -248,7 +249,7 @@ def marks_csv_download(session: WebSessionDep, user: CurrentWebUser, course_id: 
 @router.get("/courses/{course_id}/audit")
 def audit_log(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     user: CurrentWebUser,
     course_id: int,
     action: str = "",

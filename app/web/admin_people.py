@@ -13,12 +13,14 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import run_transaction
+from app.deps import ClockDep, SessionDep
 from app.errors import AppError, InvalidInput, PayloadTooLarge
 from app.models import Course, User
 from app.people.service import account_set_active
-from app.roster.service import activation_reissue, course_members, roster_import_for
+from app.roster.invitations import roster_import_for
+from app.roster.service import activation_reissue, course_members
 from app.spreadsheet import text_cell
-from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, staff_course
+from app.web.deps import CsrfUser, CurrentWebUser, WebRoute, staff_course
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -64,7 +66,7 @@ def people_page(
 
 @router.get("/courses/{course_id}/people")
 def people(
-    request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
+    request: Request, session: SessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
 ) -> Response:
     """Everyone in the course with their user id and role (staff)."""
     return people_page(request, session, user=user, course_id=course_id, saved=saved)
@@ -82,8 +84,13 @@ def codes_csv(rows: list[tuple[User, str]]) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def codes_page(request: Request, *, course: Course, rows: list[tuple[User, str]], summary: str) -> Response:
-    """The new activation codes, shown this once: printable, and as a CSV download made in the page."""
+def codes_page(
+    request: Request, *, course: Course, rows: list[tuple[User, str]], summary: str, invited: bool = False
+) -> Response:
+    """The new activation codes, shown this once: printable, and as a CSV download made in the page.
+
+    After a non-admin's import (`invited`) there are none: every new person was emailed instead.
+    """
     return render(
         request,
         "codes.html",
@@ -91,6 +98,7 @@ def codes_page(request: Request, *, course: Course, rows: list[tuple[User, str]]
             "course": course,
             "rows": rows,
             "summary": summary,
+            "invited": invited,
             "tab": "people",
             "csv_href": "data:text/csv;charset=utf-8," + quote(codes_csv(rows)),
             "title": f"{course.code} · activation codes",
@@ -103,6 +111,12 @@ def _imported(
 ) -> Response:
     result = roster_import_for(session, user=user, course_id=course_id, data=data, now=now)
     course = staff_course(session, user=user, course_id=course_id).course
+    if not user.is_admin:
+        summary = (
+            f"{result.invited} invited by email (each joins on activating or accepting), "
+            f"{len(result.already_enrolled)} already in the course."
+        )
+        return codes_page(request, course=course, rows=[], summary=summary, invited=True)
     summary = (
         f"{len(result.codes)} new account{'s' if len(result.codes) != 1 else ''}, "
         f"{len(result.enrolled_existing)} existing user(s) enrolled, {len(result.already_enrolled)} already "
@@ -127,7 +141,7 @@ def _refused(session: Session, *, request: Request, user: User, course_id: int, 
 @router.post("/courses/{course_id}/roster")
 async def import_roster(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -163,7 +177,7 @@ async def import_roster(
 
 @router.post("/courses/{course_id}/members/{user_id}/activation")
 def reissue_code(
-    request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser, course_id: int, user_id: int
+    request: Request, session: SessionDep, clock: ClockDep, user: CsrfUser, course_id: int, user_id: int
 ) -> Response:
     """A new one-time activation code for a member who lost theirs (the password reset path)."""
     target, code = activation_reissue(session, user=user, course_id=course_id, user_id=user_id, now=clock())
@@ -178,7 +192,7 @@ def reissue_code(
 
 @router.post("/courses/{course_id}/members/{user_id}/active")
 def set_active(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,

@@ -7,21 +7,21 @@ from fastapi.responses import RedirectResponse
 
 from app.access import STAFF_ROLES, STUDENT, course_for
 from app.config import get_settings
-from app.deps import client_address
+from app.deps import ClockDep, SessionDep, client_address
 from app.errors import AppError, InvalidInput, NotAuthenticated, TooManyRequests
+from app.people.invitations import invitation_accept, invitation_decline, invitations_mine
 from app.people.login import login_bounded
-from app.people.service import activate, password_change, token_revoke, user_memberships
+from app.people.service import activation_redeem, password_change, user_memberships
 from app.security import new_secret
+from app.tokens import token_revoke
 from app.web.deps import (
     ERR_CSRF,
     PRELOGIN_COOKIE,
     SESSION_COOKIE,
-    ClockDep,
     CsrfUser,
     CurrentWebUser,
     WebRoute,
-    WebSessionDep,
-    csrf_token_for,
+    csrf_token_derive,
     csrf_valid,
     safe_next,
     secure_cookies,
@@ -30,6 +30,11 @@ from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PASSWORD_SAVED = "Your password is changed. Every other session and token of yours has ended."
+SAVED = {
+    "password": PASSWORD_SAVED,
+    "joined": "You joined the course.",
+    "declined": "You declined the invitation; you did not join the course.",
+}
 ERR_REPEAT = "The two new passwords differ; type the same one twice."
 
 
@@ -40,7 +45,7 @@ def _login_page(
     response = render(
         request,
         "login.html",
-        {"next_url": next_url, "error": error, "username": username, "csrf_token": csrf_token_for(binding)},
+        {"next_url": next_url, "error": error, "username": username, "csrf_token": csrf_token_derive(binding)},
         status_code=status_code,
     )
     response.set_cookie(
@@ -98,7 +103,7 @@ async def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, session: WebSessionDep, clock: ClockDep, user: CsrfUser) -> Response:
+def logout(request: Request, session: SessionDep, clock: ClockDep, user: CsrfUser) -> Response:
     """End the web session (revoked on the server, cookie removed)."""
     token_revoke(session, token=request.cookies.get(SESSION_COOKIE, ""), now=clock(), kind="web")
     response = RedirectResponse("/ui/login", status_code=303)
@@ -107,8 +112,10 @@ def logout(request: Request, session: WebSessionDep, clock: ClockDep, user: Csrf
 
 
 @router.get("")
-def home(request: Request, session: WebSessionDep, user: CurrentWebUser, saved: str | None = None) -> Response:
-    """The user's courses (staff) and own groups (students)."""
+def home(
+    request: Request, session: SessionDep, clock: ClockDep, user: CurrentWebUser, saved: str | None = None
+) -> Response:
+    """The user's courses (staff), own groups (students) and open invitations to join courses."""
     roles, groups = user_memberships(session, user=user)
     staff_courses = [
         course_for(session, course_id=r.course_id, user=user).course
@@ -128,9 +135,24 @@ def home(request: Request, session: WebSessionDep, user: CurrentWebUser, saved: 
             "staff_courses": staff_courses,
             "groups": groups,
             "groupless": groupless,
-            "saved": PASSWORD_SAVED if saved == "password" else None,
+            "invitations": invitations_mine(session, user=user, now=clock()),
+            "saved": SAVED.get(saved or ""),
         },
     )
+
+
+@router.post("/invitations/{invitation_id}/accept")
+def accept_invitation(session: SessionDep, clock: ClockDep, user: CsrfUser, invitation_id: int) -> Response:
+    """Accept one of the user's invitations: they join its course."""
+    invitation_accept(session, user=user, invitation_id=invitation_id, now=clock())
+    return RedirectResponse("/ui?saved=joined", status_code=303)
+
+
+@router.post("/invitations/{invitation_id}/decline")
+def decline_invitation(session: SessionDep, clock: ClockDep, user: CsrfUser, invitation_id: int) -> Response:
+    """Decline one of the user's invitations; nothing else changes."""
+    invitation_decline(session, user=user, invitation_id=invitation_id, now=clock())
+    return RedirectResponse("/ui?saved=declined", status_code=303)
 
 
 def _account_page(request: Request, *, errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
@@ -146,7 +168,7 @@ def account(request: Request, user: CurrentWebUser) -> Response:
 @router.post("/account/password")
 def change_password(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     current_password: Annotated[str, Form()] = "",
@@ -178,7 +200,12 @@ def _activate_page(
     response = render(
         request,
         "activate.html",
-        {"errors": errors or {}, "done": done, "title": "Activate your account", "csrf_token": csrf_token_for(binding)},
+        {
+            "errors": errors or {},
+            "done": done,
+            "title": "Activate your account",
+            "csrf_token": csrf_token_derive(binding),
+        },
         status_code=status_code,
     )
     response.set_cookie(
@@ -196,7 +223,7 @@ def activate_form(request: Request) -> Response:
 @router.post("/activate")
 def activate_submit(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     code: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
@@ -206,7 +233,7 @@ def activate_submit(
     if not csrf_valid(request.cookies.get(PRELOGIN_COOKIE), csrf_token):
         return _activate_page(request, errors={"code": ERR_CSRF}, status_code=403)
     try:
-        activate(session, code=code.strip()[:100], password=password[:200], now=clock())
+        activation_redeem(session, code=code.strip()[:100], password=password[:200], now=clock())
     except AppError as exc:
         session.rollback()
         field_name = "password" if isinstance(exc, InvalidInput) else "code"

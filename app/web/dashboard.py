@@ -10,16 +10,18 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
 
-from app.dashboard.router import row_public
+from app.dashboard.presenters import row_public
 from app.dashboard.schemas import DashboardRowPublic
 from app.dashboard.service import LATE, MISSING, ON_TIME, dashboard_rows
+from app.deps import SessionDep
 from app.errors import InvalidInput
+from app.milestones.rules import milestone_deadline
 from app.milestones.service import milestone_for, milestone_list
 from app.models import Course, Milestone, User
 from app.reviews.service import review_queue
 from app.spreadsheet import text_cell
-from app.submissions.grading import milestone_deadline
-from app.web.deps import CurrentWebUser, WebRoute, WebSessionDep, staff_course
+from app.timefmt import number
+from app.web.deps import CurrentWebUser, WebRoute, staff_course
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -137,7 +139,7 @@ def _dashboard(
 
 
 @router.get("/courses/{course_id}")
-def course_overview(request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int) -> Response:
+def course_overview(request: Request, session: SessionDep, user: CurrentWebUser, course_id: int) -> Response:
     """The course's milestones with deadlines in course time and each milestone's counts."""
     access = staff_course(session, user=user, course_id=course_id)
     course = access.course
@@ -174,7 +176,7 @@ def course_overview(request: Request, session: WebSessionDep, user: CurrentWebUs
 @router.get("/courses/{course_id}/milestones/{key}")
 def milestone_dashboard(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     user: CurrentWebUser,
     course_id: int,
     key: str,
@@ -217,12 +219,12 @@ def _instant(value: datetime | None) -> str:
 
 
 def _hours(seconds: float | None) -> str:
-    return "" if seconds is None else f"{seconds / 3600:.2f}"
+    return number(None if seconds is None else seconds / 3600, absent="")
 
 
 @router.get("/courses/{course_id}/milestones/{key}/dashboard.csv")
 def milestone_dashboard_csv(
-    session: WebSessionDep,
+    session: SessionDep,
     user: CurrentWebUser,
     course_id: int,
     key: str,
@@ -252,12 +254,12 @@ def milestone_dashboard_csv(
                 _yes_no(r.pinned),
                 _instant(r.received_at),
                 _hours(r.late_by_seconds),
-                "" if r.multiplier is None else f"{r.multiplier:.2f}",
+                number(r.multiplier, absent=""),
                 r.verdict or "",
                 " ".join(r.error_codes),
                 " ".join(r.warning_codes),
                 r.reviews,
-                "" if r.mean_score is None else f"{r.mean_score:.2f}",
+                number(r.mean_score, absent=""),
             ]
         )
     filename = f"{course.code}-{milestone.key}-dashboard.csv"

@@ -7,7 +7,7 @@ random pre-login cookie), so a page from another site cannot post on the user's 
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -20,13 +20,12 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.access import STAFF_ROLES, CourseAccess, GroupAccess, course_for, group_for
-from app.clock import Clock, get_clock
 from app.config import get_settings
-from app.db import request_session, run_transaction
-from app.deps import TransactionRoute
-from app.errors import AppError, Conflict, Forbidden, InvalidInput, NotAuthenticated
+from app.db import run_transaction
+from app.deps import ClockDep, SessionDep, TransactionRoute
+from app.errors import AppError, Forbidden, InvalidInput, NotAuthenticated, database_refusal
 from app.models import User
-from app.people.service import user_from_token
+from app.tokens import user_from_token
 from app.web.templating import render
 
 SESSION_COOKIE = "tracker_session"
@@ -42,7 +41,7 @@ class LoginRequired(AppError):
     code = "login_required"
 
 
-def csrf_token_for(binding: str) -> str:
+def csrf_token_derive(binding: str) -> str:
     """The CSRF token of a session (or pre-login) secret: HMAC-SHA256 under the secret key."""
     key = get_settings().secret_key.encode()
     return hmac.new(key, b"csrf:" + binding.encode(), hashlib.sha256).hexdigest()
@@ -52,7 +51,7 @@ def csrf_valid(binding: str | None, token: str | None) -> bool:
     """Whether a posted token belongs to this session, compared in constant time."""
     if not binding or not token:
         return False
-    return hmac.compare_digest(csrf_token_for(binding), token)
+    return hmac.compare_digest(csrf_token_derive(binding), token)
 
 
 def secure_cookies(request: Request) -> bool:
@@ -70,18 +69,7 @@ def safe_next(target: str | None) -> str:
     return "/ui"
 
 
-async def get_web_session(request: Request) -> AsyncIterator[Session]:
-    """One session per page request, ended like app.db.get_session; kept on request.state for error pages."""
-    with request_session() as session:
-        request.state.db = session
-        yield session
-
-
-WebSessionDep = Annotated[Session, Depends(get_web_session, scope="function")]
-ClockDep = Annotated[Clock, Depends(get_clock)]
-
-
-def get_web_user(request: Request, session: WebSessionDep, clock: ClockDep) -> User:
+def get_web_user(request: Request, session: SessionDep, clock: ClockDep) -> User:
     """The user of the session cookie; without one the browser is sent to the login page."""
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
@@ -92,7 +80,7 @@ def get_web_user(request: Request, session: WebSessionDep, clock: ClockDep) -> U
     except NotAuthenticated:
         raise LoginRequired("Your session has ended; log in again.") from None
     request.state.web_user = user
-    request.state.csrf_token = csrf_token_for(secret)
+    request.state.csrf_token = csrf_token_derive(secret)
     return user
 
 
@@ -175,14 +163,7 @@ class WebRoute(TransactionRoute):
             except RequestValidationError as exc:
                 fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
                 return error_page(request, InvalidInput(f"Some fields are missing or malformed: {fields}."))
-            except IntegrityError:
-                return error_page(
-                    request, Conflict("The change conflicts with the current state; reload and try again.")
-                )
-            except DataError:
-                return error_page(
-                    request,
-                    InvalidInput("A value cannot be stored: it holds a NUL character or a number out of range."),
-                )
+            except (IntegrityError, DataError) as exc:
+                return error_page(request, database_refusal(exc))
 
         return page_handler

@@ -8,29 +8,22 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from app.deps import StoreDep
+from app.deps import ClockDep, SessionDep, StoreDep
 from app.downloads import stored_file_response
 from app.errors import InvalidInput
 from app.groups.service import group_get
+from app.milestones.rules import milestone_deadline
 from app.milestones.schemas import ExtensionIn
 from app.milestones.service import extension_grant, extension_list, milestone_for, milestone_list
 from app.reviews.schemas import ReviewIn
 from app.reviews.service import review_list, review_upsert, submission_for
-from app.submissions.grading import graded_versions, milestone_deadline
-from app.submissions.service import graded_pin, graded_unpin, submission_get, submission_list
+from app.submissions.grading import graded_versions
+from app.submissions.pins import graded_pin, graded_unpin
+from app.submissions.service import submission_get, submission_list
 from app.topics.schemas import TopicDecision
 from app.topics.service import topic_decide, topic_of
 from app.web.dashboard import FILTERS, SORTS
-from app.web.deps import (
-    ClockDep,
-    CsrfUser,
-    CurrentWebUser,
-    PostedForm,
-    WebRoute,
-    WebSessionDep,
-    form_model,
-    staff_group,
-)
+from app.web.deps import CsrfUser, CurrentWebUser, PostedForm, WebRoute, form_model, staff_group
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -71,7 +64,7 @@ def group_url(group_id: int, milestone: str, saved: str | None = None) -> str:
 @router.get("/groups/{group_id}")
 def group_page(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     user: CurrentWebUser,
     group_id: int,
     milestone: str | None = None,
@@ -127,7 +120,7 @@ def group_page(
 
 @router.post("/groups/{group_id}/extension")
 def grant_extension(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     group_id: int,
@@ -149,7 +142,7 @@ def grant_extension(
 
 @router.post("/groups/{group_id}/topic")
 def decide_topic(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     group_id: int,
@@ -166,7 +159,7 @@ def decide_topic(
 
 @router.post("/groups/{group_id}/graded")
 def choose_graded_version(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     group_id: int,
@@ -188,7 +181,7 @@ def choose_graded_version(
 
 @router.post("/submissions/{submission_id}/review")
 def write_review(
-    session: WebSessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm, submission_id: int
+    session: SessionDep, clock: ClockDep, user: CsrfUser, form: PostedForm, submission_id: int
 ) -> Response:
     """Create or update the signed-in reviewer's review: points per rubric criterion and a comment."""
     points: dict[str, float] = {}
@@ -209,7 +202,7 @@ def write_review(
 
 
 @router.get("/submissions/{submission_id}/file")
-def submission_file(session: WebSessionDep, user: CurrentWebUser, store: StoreDep, submission_id: int) -> Response:
+def submission_file(session: SessionDep, user: CurrentWebUser, store: StoreDep, submission_id: int) -> Response:
     """The version's PDF, shown in the browser (its group's members and the course staff)."""
     submission = submission_get(session, user=user, submission_id=submission_id)
     return stored_file_response(store, sha256=submission.sha256, filename=submission.filename, inline=True)

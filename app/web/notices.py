@@ -6,8 +6,8 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app.config import get_settings
+from app.deps import ClockDep, SessionDep
 from app.errors import InvalidInput
-from app.notify.render import OPTIONAL_LABELS
 from app.notify.service import (
     MSG_NO_SMTP,
     STATUSES,
@@ -17,7 +17,8 @@ from app.notify.service import (
     notice_retry,
     outbox_list,
 )
-from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, staff_course
+from app.outbox.render import OPTIONAL_LABELS
+from app.web.deps import CsrfUser, CurrentWebUser, WebRoute, staff_course
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -28,9 +29,7 @@ SAVED = {
 
 
 @router.get("/account/notices")
-def account_notices(
-    request: Request, session: WebSessionDep, user: CurrentWebUser, saved: str | None = None
-) -> Response:
+def account_notices(request: Request, session: SessionDep, user: CurrentWebUser, saved: str | None = None) -> Response:
     """The user's choice of optional emails, and every notice sent to them."""
     return render(
         request,
@@ -48,7 +47,7 @@ def account_notices(
 
 @router.post("/account/notices")
 def save_preferences(
-    session: WebSessionDep, clock: ClockDep, user: CsrfUser, kinds: Annotated[list[str] | None, Form()] = None
+    session: SessionDep, clock: ClockDep, user: CsrfUser, kinds: Annotated[list[str] | None, Form()] = None
 ) -> Response:
     """Keep the optional kinds whose boxes are ticked; turn the others off."""
     chosen = set(kinds or [])
@@ -62,7 +61,7 @@ def save_preferences(
 @router.get("/courses/{course_id}/outbox")
 def outbox_page(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     user: CurrentWebUser,
     course_id: int,
     status: str | None = None,
@@ -89,7 +88,7 @@ def outbox_page(
 
 
 @router.post("/notices/{notice_id}/retry")
-def retry_notice(session: WebSessionDep, clock: ClockDep, user: CsrfUser, notice_id: int) -> Response:
+def retry_notice(session: SessionDep, clock: ClockDep, user: CsrfUser, notice_id: int) -> Response:
     """Queue a failed notice again and return to the outbox."""
     notice, _ = notice_retry(session, user=user, notice_id=notice_id, now=clock())
     return RedirectResponse(f"/ui/courses/{notice.course_id}/outbox?saved=retry", status_code=303)

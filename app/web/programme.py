@@ -6,13 +6,14 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app.access import current_group_id
+from app.deps import ClockDep, SessionDep
 from app.errors import InvalidInput, NotFound
 from app.programme import ballots as ballot_service
 from app.programme import boards, service
 from app.programme.export import programme_csv, programme_pdf
 from app.programme.flows import programme_publish
 from app.programme.schemas import BallotIn, BoardIn, BreakIn, PlaceIn, ProgrammeUpdate, SessionIn
-from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, form_model
+from app.web.deps import CsrfUser, CurrentWebUser, WebRoute, form_model
 from app.web.groups import parse_local
 from app.web.templating import render
 
@@ -40,7 +41,7 @@ def _done(course_id: int, saved: str, page: str = "programme") -> Response:
 @router.get("/courses/{course_id}/programme")
 def programme_page(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CurrentWebUser,
     course_id: int,
@@ -64,7 +65,7 @@ def programme_page(
 
 @router.post("/courses/{course_id}/programme/sessions")
 def add_session(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -102,7 +103,7 @@ def add_session(
 
 @router.post("/courses/{course_id}/programme/place")
 def place_talks(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -119,7 +120,7 @@ def place_talks(
 
 @router.post("/courses/{course_id}/programme/slots/{slot_id}/move")
 def move_talk(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -141,7 +142,7 @@ def move_talk(
 
 
 @router.post("/courses/{course_id}/programme/publish")
-def publish_programme(session: WebSessionDep, clock: ClockDep, user: CsrfUser, course_id: int) -> Response:
+def publish_programme(session: SessionDep, clock: ClockDep, user: CsrfUser, course_id: int) -> Response:
     """Publish the programme (staff)."""
     programme_publish(session, user=user, course_id=course_id, now=clock())
     return _done(course_id, "publish")
@@ -149,7 +150,7 @@ def publish_programme(session: WebSessionDep, clock: ClockDep, user: CsrfUser, c
 
 @router.post("/courses/{course_id}/programme/settings")
 def programme_settings(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -179,7 +180,7 @@ def programme_settings(
 
 
 @router.get("/courses/{course_id}/programme.pdf")
-def programme_pdf_page(session: WebSessionDep, clock: ClockDep, user: CurrentWebUser, course_id: int) -> Response:
+def programme_pdf_page(session: SessionDep, clock: ClockDep, user: CurrentWebUser, course_id: int) -> Response:
     """The printable programme (as the user may see it)."""
     view = service.programme_view(session, user=user, course_id=course_id, now=clock())
     return Response(
@@ -190,7 +191,7 @@ def programme_pdf_page(session: WebSessionDep, clock: ClockDep, user: CurrentWeb
 
 
 @router.get("/courses/{course_id}/programme.csv")
-def programme_csv_page(session: WebSessionDep, clock: ClockDep, user: CurrentWebUser, course_id: int) -> Response:
+def programme_csv_page(session: SessionDep, clock: ClockDep, user: CurrentWebUser, course_id: int) -> Response:
     """The programme as CSV (as the user may see it)."""
     view = service.programme_view(session, user=user, course_id=course_id, now=clock())
     return Response(
@@ -203,7 +204,7 @@ def programme_csv_page(session: WebSessionDep, clock: ClockDep, user: CurrentWeb
 @router.get("/courses/{course_id}/boards")
 def boards_page(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CurrentWebUser,
     course_id: int,
@@ -233,7 +234,7 @@ def boards_page(
 
 @router.post("/courses/{course_id}/boards/{board_id}")
 def renumber_board(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -248,7 +249,7 @@ def renumber_board(
 
 @router.post("/courses/{course_id}/boards/{board_id}/ballot")
 def cast_ballot(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -266,7 +267,7 @@ def cast_ballot(
 @router.get("/courses/{course_id}/programme/timer")
 def timer_page(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CurrentWebUser,
     course_id: int,

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from app.deps import ClockDep, SessionDep
 from app.errors import InvalidInput, NotFound
 from app.programme.flows import selection_publish_flow
 from app.reviews.aggregate import HistogramBin
@@ -17,7 +18,7 @@ from app.selection.service import (
     selection_override,
     selection_run,
 )
-from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep, form_model, staff_course
+from app.web.deps import CsrfUser, CurrentWebUser, WebRoute, form_model, staff_course
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -89,7 +90,7 @@ def selection_url(course_id: int, run_id: int | None = None, saved: str | None =
 @router.get("/courses/{course_id}/selection")
 def selection_page(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     user: CurrentWebUser,
     course_id: int,
     run: int | None = None,
@@ -125,7 +126,7 @@ def selection_page(
 
 @router.post("/courses/{course_id}/selection")
 def run_selection(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -153,7 +154,7 @@ def run_selection(
 
 @router.post("/selections/{selection_id}/overrides")
 def override_selection(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     selection_id: int,
@@ -177,7 +178,7 @@ def override_selection(
 
 @router.post("/selections/{selection_id}/publish")
 def publish_selection(
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     selection_id: int,

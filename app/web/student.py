@@ -11,17 +11,18 @@ from sqlmodel import Session
 
 from app.access import STUDENT, course_for, current_group_id, group_for
 from app.config import get_settings
+from app.deps import ClockDep, SessionDep
 from app.errors import AppError
 from app.groups.service import ERR_BAD_JOIN_CODE, group_create, group_get, group_join, group_member_remove
-from app.marks.service import my_marks
+from app.marks.service import student_marks_get
+from app.milestones.rules import milestone_deadline
 from app.milestones.service import extension_list, milestone_list
 from app.models import Extension, Milestone, User
 from app.programme.service import programme_view
 from app.reviews.service import ReviewRow, review_list
-from app.submissions.grading import milestone_deadline
 from app.submissions.service import VersionView, submission_list
 from app.topics.service import AREAS, topic_of, topic_propose
-from app.web.deps import ClockDep, CsrfUser, CurrentWebUser, WebRoute, WebSessionDep
+from app.web.deps import CsrfUser, CurrentWebUser, WebRoute
 from app.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -120,7 +121,7 @@ def status_page(
             "programme": programme.programme,
             "programme_published": programme.programme.published_at is not None,
             "topic": topic_of(session, group_id=group_id),
-            "marks": my_marks(session, user=user, course_id=course.id or 0),
+            "marks": student_marks_get(session, user=user, course_id=course.id or 0),
             "areas": AREAS,
             "saved": SAVED.get(saved or ""),
             "state": state or PageState(),
@@ -135,7 +136,7 @@ def status_page(
 @router.get("/groups/{group_id}/status")
 def group_status(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CurrentWebUser,
     group_id: int,
@@ -147,7 +148,7 @@ def group_status(
 
 @router.get("/courses/{course_id}/my-group")
 def my_group(
-    request: Request, session: WebSessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
+    request: Request, session: SessionDep, user: CurrentWebUser, course_id: int, saved: str | None = None
 ) -> Response:
     """A student's way in: their group's page, or the forms to create or join one."""
     access = course_for(session, course_id=course_id, user=user, roles=frozenset({STUDENT}))
@@ -200,7 +201,7 @@ def _form_error(
 @router.post("/courses/{course_id}/my-group/create")
 def create_group(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -221,7 +222,7 @@ def create_group(
 @router.post("/courses/{course_id}/my-group/join")
 def join_group(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     course_id: int,
@@ -240,7 +241,7 @@ def join_group(
 
 
 @router.post("/groups/{group_id}/leave")
-def leave_group(session: WebSessionDep, clock: ClockDep, user: CsrfUser, group_id: int) -> Response:
+def leave_group(session: SessionDep, clock: ClockDep, user: CsrfUser, group_id: int) -> Response:
     """Leave the group (its history is kept)."""
     access = group_for(session, group_id=group_id, user=user, members=True, staff=False)
     group_member_remove(session, user=user, group_id=group_id, user_id=user.id or 0, now=clock())
@@ -250,7 +251,7 @@ def leave_group(session: WebSessionDep, clock: ClockDep, user: CsrfUser, group_i
 @router.post("/groups/{group_id}/my-topic")
 def propose_topic(
     request: Request,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     user: CsrfUser,
     group_id: int,

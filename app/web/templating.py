@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.submissions.pictures import finding_pages
-from app.timefmt import duration, local_time
+from app.timefmt import duration, local_time, number
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -22,13 +22,6 @@ def local_input(instant: datetime | None, timezone: str = "UTC") -> str:
     if instant is None:
         return ""
     return f"{instant.astimezone(ZoneInfo(timezone)):%Y-%m-%dT%H:%M}"
-
-
-def number(value: float | None, digits: int = 2) -> str:
-    """A score or multiplier rounded for display only; '—' when absent."""
-    if value is None:
-        return "—"
-    return f"{value:.{digits}f}"
 
 
 # Pages hold private data and forms: never cached, never framed, scripts and posts to this site only.

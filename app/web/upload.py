@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.clock import Clock
 from app.config import get_settings
 from app.db import run_transaction
-from app.deps import StagedUploadDep, StoreDep
+from app.deps import ClockDep, SessionDep, StagedUploadDep, StoreDep
 from app.errors import AppError, Forbidden, NotFound
 from app.models import User
 from app.submissions.pictures import inline_pictures, page_picture
@@ -27,16 +27,7 @@ from app.submissions.service import (
     submission_target,
 )
 from app.submissions.upload import receive_pdf
-from app.web.deps import (
-    ERR_CSRF,
-    SESSION_COOKIE,
-    ClockDep,
-    CurrentWebUser,
-    WebRoute,
-    WebSessionDep,
-    csrf_valid,
-    get_web_user,
-)
+from app.web.deps import ERR_CSRF, SESSION_COOKIE, CurrentWebUser, WebRoute, csrf_valid, get_web_user
 from app.web.student import PageState, status_page, status_url
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -88,7 +79,7 @@ async def _refused(
 async def upload_version(
     request: Request,
     staged: StagedUploadDep,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     group_id: int,
     key: str,
@@ -130,7 +121,7 @@ async def upload_version(
 async def check_file(
     request: Request,
     staged: StagedUploadDep,
-    session: WebSessionDep,
+    session: SessionDep,
     clock: ClockDep,
     group_id: int,
     key: str,
@@ -177,7 +168,7 @@ async def check_file(
 
 @router.get("/submissions/{submission_id}/pages/{page}.png")
 def page_picture_png(
-    session: WebSessionDep, store: StoreDep, user: CurrentWebUser, submission_id: int, page: int
+    session: SessionDep, store: StoreDep, user: CurrentWebUser, submission_id: int, page: int
 ) -> Response:
     """A page of a version with its findings outlined (its group's members and the course staff; 404 otherwise)."""
     submission = submission_get(session, user=user, submission_id=submission_id)

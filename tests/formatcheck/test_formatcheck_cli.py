@@ -1,4 +1,4 @@
-"""`tracker check FILE... --ruleset R [--json]` through run_check_command and `python -m`."""
+"""`tracker check FILE... --ruleset R [--json]` through run_check_command and `python -m app.cli check`."""
 
 from __future__ import annotations
 
@@ -114,9 +114,9 @@ def test_unknown_ruleset_is_a_usage_error(files: dict[str, str], capsys: pytest.
     assert err == "error: unknown rule set 'thesis'; choose one of: proposal, report, poster, slides\n"
 
 
-def test_python_dash_m_runs_the_command(files: dict[str, str]) -> None:
+def test_python_dash_m_runs_the_command_with_its_default_ruleset(files: dict[str, str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "app.formatcheck.cli", files["good"], "--ruleset", "report", "--json"],
+        [sys.executable, "-m", "app.cli", "check", files["good"], "--json"],
         cwd=REPO,
         capture_output=True,
         text=True,

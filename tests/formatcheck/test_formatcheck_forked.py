@@ -108,7 +108,7 @@ def test_workers_are_started_not_forked_from_a_large_process() -> None:
 
 def test_the_command_prints_one_report_per_file_in_the_order_given(papers: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "app.formatcheck.cli", *papers, "--ruleset", "report", "--json"],
+        [sys.executable, "-m", "app.cli", "check", *papers, "--ruleset", "report", "--json"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -282,7 +282,7 @@ def test_membership_counts_at_the_milestone_deadline_even_when_a_group_has_an_ex
     _submit(session, owls, "report", REPORT_DUE + timedelta(days=2), [ta], [80.0])  # within the extension
     _submit(session, larks, "report", REPORT_DUE - timedelta(hours=1), [ta], [60.0])
     rows = {row.user.student_no: row for row in marks_table(session, course=course).rows}
-    # Membership as of the milestone's deadline (issue 5): the mover gets Owls' report, not 0 and not Larks'.
+    # Membership as of the milestone's deadline, not the extension's: the mover gets Owls' report, not 0 and not Larks'.
     assert rows["M1"].milestones["report"] == MilestoneResult(submitted=True, score=80.0, multiplier=1.0, mark=80.0)
     assert rows["M1"].group_name == "Larks"
     assert rows["L1"].milestones["report"] == MilestoneResult(submitted=True, score=60.0, multiplier=1.0, mark=60.0)

@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 from app.db import make_engine
 from app.milestones.service import ERR_NO_FEED, calendar_feed_issue
 from app.models import ApiToken, AuditEvent, User
-from app.people.service import ERR_BAD_TOKEN
 from app.security import digest
+from app.tokens import ERR_BAD_TOKEN
 from tests.conftest import FakeClock
 from tests.factories import T0, auth, enrol, make_course, make_group, make_staff, make_student, make_user
 

@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import AuditEvent, Notice
-from app.notify.events import notice_programme_placed
+from app.outbox.events import notice_programme_placed
 from tests.conftest import FakeClock
 from tests.factories import auth
 from tests.notify.helpers import cast, deliver

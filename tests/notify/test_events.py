@@ -6,13 +6,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Notice
-from app.notify.events import (
+from app.notify.sender import SECRET_REMOVED
+from app.outbox.events import (
     notice_account_disabled,
     notice_password_changed,
     notice_programme_placed,
     notice_selection_published,
 )
-from app.notify.sender import SECRET_REMOVED
 from tests.conftest import FakeClock
 from tests.factories import auth, make_group, make_review, make_student, make_submission, make_topic
 from tests.notify.helpers import FOOTER, PUBLIC, cast, deliver

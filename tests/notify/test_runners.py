@@ -11,8 +11,8 @@ from app.cli import cli
 from app.config import get_settings
 from app.db import get_engine
 from app.models import Notice
-from app.notify.events import notice_programme_placed
 from app.notify.service import MSG_NO_SMTP, SenderLoop
+from app.outbox.events import notice_programme_placed
 from tests.conftest import FakeClock
 from tests.factories import make_course, make_group, make_student
 from tests.smtp import SmtpServer

@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 from app.config import get_settings
 from app.db import get_engine
 from app.models import Notice, Topic
-from app.notify.events import notice_programme_placed
 from app.notify.sender import BACKOFF_CAP, MAX_ATTEMPTS, SmtpTarget, backoff, notices_deliver, smtp_target
+from app.outbox.events import notice_programme_placed
 from app.topics.service import topic_decide
 from tests.conftest import FakeClock
 from tests.factories import auth, make_course, make_group, make_student, make_topic

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.models import Notice
-from app.notify.events import notice_password_changed
+from app.outbox.events import notice_password_changed
 from tests.conftest import FakeClock
 from tests.notify.helpers import cast, deliver
 from tests.smtp import Recorder, free_port

@@ -4,8 +4,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.models import AuditEvent, Notice
-from app.people.service import ERR_ADMIN_ONLY, ERR_BAD_CODE, ERR_BAD_TOKEN, ERR_SAME_PASSWORD, ERR_WRONG_PASSWORD
+from app.people.service import ERR_ADMIN_ONLY, ERR_BAD_CODE, ERR_SAME_PASSWORD, ERR_WRONG_PASSWORD
 from app.roster.service import ERR_NOT_A_MEMBER, ERR_RESET_ELSEWHERE, ERR_RESET_STAFF
+from app.tokens import ERR_BAD_TOKEN
 from tests.factories import auth, enrol, make_course, make_staff, make_student, make_user
 from tests.web.helpers import web_login
 
@@ -124,9 +125,9 @@ def test_a_reissued_code_activates_once_and_the_old_code_is_dead(client: TestCli
     course = make_course(session, lecturer=lecturer)
     ta = make_staff(session, course)
     session.commit()
-    roster = client.post(
+    roster = client.post(  # the admin's direct import: a TA's would invite, with the code emailed only
         f"/api/v1/courses/{course.id}/roster",
-        headers={**auth(session, ta), "Content-Type": "text/csv"},
+        headers={**auth(session, lecturer), "Content-Type": "text/csv"},
         content=b"student_no,name,email\nS100,Sam,sam@example.org\n",
     )
     old_code = roster.json()["activation_codes"][0]["code"]

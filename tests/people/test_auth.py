@@ -6,8 +6,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import ApiToken
-from app.people.service import ERR_BAD_CODE, ERR_BAD_LOGIN, ERR_BAD_TOKEN, activation_issue
+from app.people.service import ERR_BAD_CODE, ERR_BAD_LOGIN, activation_issue
 from app.security import digest
+from app.tokens import ERR_BAD_TOKEN
 from tests.conftest import FakeClock
 from tests.factories import T0, auth, make_course, make_group, make_student, make_user
 

@@ -6,11 +6,11 @@ from sqlmodel import Session, func, select
 
 from app.config import get_settings
 from app.models import ActivationCode, AuditEvent, CourseMember, User
+from app.roster.invitations import MSG_LECTURER_NEEDS_ADMIN
 from app.roster.router import ERR_MEDIA_TYPE, ERR_NO_FILE
 from app.roster.service import (
     ERR_BAD_ROSTER,
     MSG_EMPTY,
-    MSG_NEEDS_ADMIN,
     MSG_NO_ROWS,
     MSG_NOT_UTF8,
     MSG_OTHER_ROLE,
@@ -43,12 +43,12 @@ def _upload(client: TestClient, course_id: int, headers: dict[str, str], data: b
 
 def test_import_creates_users_enrols_them_and_returns_codes(client: TestClient, session: Session) -> None:
     course = make_course(session)
-    headers = auth(session, make_staff(session, course, role="lecturer"))
+    headers = auth(session, make_user(session, admin=True))  # the direct import; other staff invite
     response = _upload(client, course.id, headers, GOOD)
     assert response.status_code == 200
     body = response.json()
     codes = body.pop("activation_codes")
-    assert body == {"created": 3, "enrolled_existing": 0, "already_enrolled": 0, "codes_emailed": 0}
+    assert body == {"created": 3, "enrolled_existing": 0, "already_enrolled": 0, "codes_emailed": 0, "invited": 0}
     assert [(c["student_no"], c["username"], c["email"]) for c in codes] == [
         ("S2026001", "s2026001", "ada@uni.example"),
         ("S2026002", "s2026002", "alan@uni.example"),
@@ -78,7 +78,7 @@ def test_import_creates_users_enrols_them_and_returns_codes(client: TestClient, 
 
 def test_reimport_is_idempotent(client: TestClient, session: Session) -> None:
     course = make_course(session)
-    headers = auth(session, make_staff(session, course))
+    headers = auth(session, make_user(session, admin=True))
     assert _upload(client, course.id, headers, GOOD).json()["created"] == 3
     users, members = _users(session), session.exec(select(func.count()).select_from(CourseMember)).one()
     session.commit()
@@ -88,6 +88,7 @@ def test_reimport_is_idempotent(client: TestClient, session: Session) -> None:
         "enrolled_existing": 0,
         "already_enrolled": 3,
         "codes_emailed": 0,
+        "invited": 0,
         "activation_codes": [],
     }
     assert _users(session) == users
@@ -103,7 +104,7 @@ def test_existing_users_are_matched_by_student_no_or_email_and_enrolled(client: 
     before = _users(session)
     body = _upload(client, course.id, headers, GOOD).json()
     assert [c["username"] for c in body.pop("activation_codes")] == ["t900"]
-    assert body == {"created": 1, "enrolled_existing": 2, "already_enrolled": 0, "codes_emailed": 0}
+    assert body == {"created": 1, "enrolled_existing": 2, "already_enrolled": 0, "codes_emailed": 0, "invited": 0}
     assert _users(session) == before + 1
     enrolled = session.exec(
         select(CourseMember.user_id).where(CourseMember.course_id == course.id, CourseMember.role == "student")
@@ -118,7 +119,7 @@ def test_a_raw_text_csv_body_is_accepted(client: TestClient, session: Session) -
         f"/api/v1/courses/{course.id}/roster", content=GOOD.encode(), headers={**headers, "Content-Type": "text/csv"}
     )
     assert response.status_code == 200
-    assert response.json()["created"] == 3
+    assert response.json()["invited"] == 3
     other = client.post(f"/api/v1/courses/{course.id}/roster", json={"a": 1}, headers=headers)
     assert (other.status_code, other.json()) == (415, {"error": "unsupported_media_type", "detail": ERR_MEDIA_TYPE})
 
@@ -209,7 +210,7 @@ def test_a_utf8_bom_and_crlf_are_fine(client: TestClient, session: Session) -> N
     headers = auth(session, make_staff(session, course))
     data = "\ufeffStudent_No , Name, EMAIL\r\nS1,Jürgen Müller,j@uni.example\r\n".encode()
     body = _upload(client, course.id, headers, data).json()
-    assert body["created"] == 1
+    assert body["invited"] == 1
     assert session.exec(select(User.name).where(User.username == "s1")).one() == "Jürgen Müller"
 
 
@@ -280,8 +281,12 @@ def test_a_ta_may_not_enrol_a_lecturer(client: TestClient, session: Session) -> 
         },
     )
     assert _users(session) == before
+    # A lecturer who is not an admin invites the student but adds no lecturer: never a lecturer without an admin.
     lecturer_headers = auth(session, make_staff(session, course, role="lecturer"))
-    assert _upload(client, course.id, lecturer_headers, data).json()["created"] == 2
+    refused = _upload(client, course.id, lecturer_headers, data)
+    assert (refused.status_code, refused.json()["errors"]) == (422, [{"line": 3, "message": MSG_LECTURER_NEEDS_ADMIN}])
+    admin_headers = auth(session, make_user(session, admin=True))
+    assert _upload(client, course.id, admin_headers, data).json()["created"] == 2
 
 
 def test_a_line_the_csv_reader_cannot_read_is_reported(client: TestClient, session: Session) -> None:
@@ -299,7 +304,9 @@ def test_a_roster_beyond_any_course_is_refused_not_a_crash(client: TestClient, s
     ]
 
 
-def test_staff_cannot_enrol_or_probe_accounts_from_outside_their_course(client: TestClient, session: Session) -> None:
+def test_staff_see_only_their_own_members_in_errors_and_enrol_nobody_from_outside(
+    client: TestClient, session: Session
+) -> None:
     course = make_course(session)
     other = make_course(session)
     make_student(session, other, username="ada", student_no="S1", email="ada@uni.example")
@@ -313,17 +320,22 @@ def test_staff_cannot_enrol_or_probe_accounts_from_outside_their_course(client: 
         "S3,Sam,sam@uni.example\n"  # the username s3 is another account's
         "S4,Tina,tina@uni.example\n"  # already a TA of this course: staff may see that
     )
-    before = _users(session)
     for role in ("ta", "lecturer"):
         response = _upload(client, course.id, auth(session, make_staff(session, course, role=role)), data)
         assert response.status_code == 422
-        assert response.json()["errors"] == [
-            {"line": 2, "message": MSG_NEEDS_ADMIN},
-            {"line": 3, "message": MSG_NEEDS_ADMIN},
-            {"line": 4, "message": MSG_NEEDS_ADMIN},
-            {"line": 5, "message": MSG_OTHER_ROLE.format(username="tina", role="ta")},
-        ]
-    assert _users(session) == before + 2  # the two staff accounts this test made, nothing else
+        assert response.json()["errors"] == [{"line": 5, "message": MSG_OTHER_ROLE.format(username="tina", role="ta")}]
+    fixed = data.replace("S4,Tina,tina@uni.example\n", "S4,Tina,tina@uni.example,ta\n").replace(
+        "student_no,name,email\n", "student_no,name,email,role\n"
+    )
+    response = _upload(client, course.id, auth(session, make_staff(session, course, role="lecturer")), fixed)
+    assert response.json() == {
+        "created": 0,
+        "enrolled_existing": 0,
+        "already_enrolled": 1,
+        "codes_emailed": 0,
+        "invited": 3,
+        "activation_codes": [],
+    }
     assert (
         session.exec(
             select(CourseMember).where(CourseMember.course_id == course.id, CourseMember.role == "student")

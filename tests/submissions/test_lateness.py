@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import AuditEvent, GradedPin
-from app.submissions.service import ERR_NOT_PINNED, ERR_OTHER_MILESTONE, ERR_STAFF_ONLY
+from app.submissions.pins import ERR_NOT_PINNED, ERR_OTHER_MILESTONE, ERR_STAFF_ONLY
 from tests.factories import REPORT_DUE as DEADLINE
 from tests.factories import (
     auth,

@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import User
-from app.people.service import token_issue
-from app.web.deps import SESSION_COOKIE, csrf_token_for
+from app.tokens import token_issue
+from app.web.deps import SESSION_COOKIE, csrf_token_derive
 from tests.factories import FAR_FUTURE, T0
 
 
@@ -18,7 +18,7 @@ def web_login(client: TestClient, session: Session, user: User) -> str:
     session.add(token)
     session.commit()
     client.cookies.set(SESSION_COOKIE, secret)
-    return csrf_token_for(secret)
+    return csrf_token_derive(secret)
 
 
 def hidden_csrf(html: str) -> str:

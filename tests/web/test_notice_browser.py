@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from app.models import Notice, NoticeOptOut
-from app.notify.events import notice_programme_placed
+from app.outbox.events import notice_programme_placed
 from tests.conftest import FakeClock
 from tests.factories import make_course, make_group, make_staff, make_student, make_user
 from tests.notify.helpers import deliver

@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import AuditEvent, NoticeOptOut
-from app.notify.events import notice_programme_placed
 from app.notify.service import MSG_NO_SMTP
+from app.outbox.events import notice_programme_placed
 from tests.conftest import FakeClock
 from tests.notify.helpers import cast, deliver
 from tests.smtp import SmtpServer

@@ -37,6 +37,7 @@ KINDS = (
     DIGEST,
     "password_changed",
     "account_disabled",
+    "invitation",
 )
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.models import CourseMember, GroupMembership, Notice, NoticeOptOut, User
-from app.notify.render import OPTIONAL_KINDS, notice_render
+from app.outbox.render import OPTIONAL_KINDS, notice_render
 
 # Kinds that go even to a disabled account: it must learn what happened to it.
 TO_DISABLED_ACCOUNTS = frozenset({"account_disabled"})

@@ -6,13 +6,16 @@ that rolls back sends nothing. Instants are shown in the course's time zone.
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from app.access import STUDENT
-from app.milestones.rules import Lateness
 from app.models import Course, Milestone, Notice, ProjectGroup, Submission, Topic, User
-from app.notify.outbox import course_group_members, course_people, group_members, link, notice_enqueue
+from app.outbox.service import course_group_members, course_people, group_members, link, notice_enqueue
+
+if TYPE_CHECKING:  # the outbox sits below every domain: it names the receipt's lateness type, never imports it
+    from app.milestones.rules import Lateness
 
 
 def _course(course: Course) -> dict[str, str]:
@@ -28,19 +31,31 @@ def _group_context(course: Course, group: ProjectGroup) -> dict[str, object]:
 
 
 def notice_activation(
-    session: Session, *, course: Course, user: User, code: str, expires_at: datetime, now: datetime
+    session: Session,
+    *,
+    course: Course,
+    user: User,
+    code: str,
+    expires_at: datetime,
+    now: datetime,
+    invited: bool = False,
 ) -> list[Notice]:
-    """A new account's one-time activation code, emailed instead of handed out (the roster import's flag)."""
+    """A new account's one-time activation code, emailed instead of handed out (the roster import's flag).
+
+    An `invited` account joins the course when it activates; its notice stays out of the course's
+    outbox, where staff would tell it apart from an invitation to an existing account.
+    """
     return notice_enqueue(
         session,
         kind="activation",
         users=[user],
         now=now,
-        course_id=course.id,
+        course_id=None if invited else course.id,
         secret=code,
         context={
             "course": _course(course),
             "code": code,
+            "invited": invited,
             "expires_at": expires_at,
             "activate_url": link("/api/v1/auth/activate"),
             "login_url": link("/ui/login"),
@@ -56,7 +71,7 @@ def notice_upload_receipt(
     milestone: Milestone,
     submission: Submission,
     deadline: datetime,
-    lateness: Lateness,
+    lateness: "Lateness",
     now: datetime,
 ) -> list[Notice]:
     """The receipt of an upload, to every member: version, SHA-256, receipt time, lateness and format findings."""
@@ -223,3 +238,25 @@ def notice_password_changed(session: Session, *, user: User, now: datetime) -> l
 def notice_account_disabled(session: Session, *, user: User, now: datetime) -> list[Notice]:
     """A security notice: the account was disabled (sent although the account can no longer log in)."""
     return notice_enqueue(session, kind="account_disabled", users=[user], now=now, context={"at": now})
+
+
+def notice_invitation(
+    session: Session, *, course: Course, user: User, role: str, expires_at: datetime, now: datetime
+) -> list[Notice]:
+    """An existing account is invited into a course; it joins only if its owner accepts.
+
+    Kept out of the course's outbox (no course id): staff must not learn which lines reached an account.
+    """
+    return notice_enqueue(
+        session,
+        kind="invitation",
+        users=[user],
+        now=now,
+        context={
+            "course": _course(course),
+            "role": "teaching assistant" if role == "ta" else role,
+            "expires_at": expires_at,
+            "home_url": link("/ui"),
+            "api_url": link("/api/v1/me/invitations"),
+        },
+    )

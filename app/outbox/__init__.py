@@ -1,0 +1,1 @@
+"""The outbox: notices every domain enqueues in its own transaction, rendered from templates."""

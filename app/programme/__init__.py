@@ -1,0 +1,1 @@
+"""Week 16: the presentation programme, poster boards and ballots."""
