@@ -7,6 +7,7 @@ gets Forbidden.
 
 from dataclasses import dataclass
 
+from sqlalchemy import and_, bindparam
 from sqlmodel import Session, col, select
 
 from app.errors import Forbidden, NotFound
@@ -73,8 +74,13 @@ def course_role(session: Session, *, course_id: int, user: User) -> str | None:
 
 def course_for(session: Session, *, course_id: int, user: User, roles: frozenset[str] = ALL_ROLES) -> CourseAccess:
     """The course if the user holds one of `roles` in it; NotFound for outsiders, Forbidden for other members."""
-    course = session.get(Course, course_id) if is_row_id(course_id) else None
-    role = course_role(session, course_id=course_id, user=user) if course else None
+    row = (
+        session.exec(_COURSE_WITH_ROLE, params={"course_id": course_id, "user_id": user.id}).first()
+        if is_row_id(course_id)
+        else None
+    )
+    course = row[0] if row else None
+    role = (LECTURER if user.is_admin else row[1]) if row else None
     if course is None or role is None:
         raise NotFound("No such course.")
     if role not in roles:
@@ -93,20 +99,54 @@ def current_group_id(session: Session, *, course_id: int, user_id: int) -> int |
     ).first()
 
 
+# One query for what four would fetch (group, course, role, current group), built once: every group
+# route runs it. Both outer joins match at most one row (unique course role, one current group).
+_GROUP_WITH_ROLE = (
+    select(ProjectGroup, Course, CourseMember.role, GroupMembership.group_id)
+    .join(Course, col(Course.id) == col(ProjectGroup.course_id))
+    .outerjoin(
+        CourseMember,
+        and_(
+            col(CourseMember.course_id) == col(ProjectGroup.course_id),
+            col(CourseMember.user_id) == bindparam("user_id"),
+        ),
+    )
+    .outerjoin(
+        GroupMembership,
+        and_(
+            col(GroupMembership.course_id) == col(ProjectGroup.course_id),
+            col(GroupMembership.user_id) == bindparam("user_id"),
+            col(GroupMembership.left_at).is_(None),
+        ),
+    )
+    .where(col(ProjectGroup.id) == bindparam("group_id"))
+)
+# The course and the caller's role in one query: every course route runs it.
+_COURSE_WITH_ROLE = (
+    select(Course, CourseMember.role)
+    .outerjoin(
+        CourseMember,
+        and_(col(CourseMember.course_id) == col(Course.id), col(CourseMember.user_id) == bindparam("user_id")),
+    )
+    .where(col(Course.id) == bindparam("course_id"))
+)
+
+
 def group_for(session: Session, *, group_id: int, user: User, members: bool = True, staff: bool = True) -> GroupAccess:
     """The group if the user is a current member (when `members`) or staff (when `staff`).
 
     NotFound for those who may not see the group at all; Forbidden for members or staff whom this action excludes.
     """
-    group = session.get(ProjectGroup, group_id) if is_row_id(group_id) else None
-    if group is None:
-        raise NotFound("No such group.")
-    course = session.get(Course, group.course_id)
-    role = course_role(session, course_id=group.course_id, user=user)
-    assert course is not None
-    is_member = (
-        role == STUDENT and current_group_id(session, course_id=group.course_id, user_id=user.id or 0) == group.id
+    found = (
+        session.exec(_GROUP_WITH_ROLE, params={"group_id": group_id, "user_id": user.id}).first()
+        if is_row_id(group_id)
+        else None
     )
+    if found is None:
+        raise NotFound("No such group.")
+    group, course, member_role, current_group = found
+    role = LECTURER if user.is_admin else member_role
+    is_member = role == STUDENT and current_group == group.id
     is_staff = role in STAFF_ROLES
     if not (is_member or is_staff):
         raise NotFound("No such group.")

@@ -5,9 +5,10 @@ import inspect
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
@@ -22,6 +23,7 @@ from app.storage.gc import stored_file_release
 from app.tokens import user_from_token
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The session dependency runs on the event loop (no I/O, no worker thread); scope="function" closes it
 # before the response is sent, so a unit of work left open is reported instead of silently dropped.
@@ -49,6 +51,30 @@ def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def bearer_token(token: Annotated[str | None, Depends(oauth2_scheme)]) -> str:
+    """The bearer token, checked in the hot reads' own transaction; 401 at once when there is none."""
+    if not token:
+        raise NotAuthenticated("Log in first: send 'Authorization: Bearer <token>'.")
+    return token
+
+
+BearerToken = Annotated[str, Depends(bearer_token)]
+
+
+async def read_as_user(session: Session, clock: Clock, token: str, work: Callable[..., T], /, **kwargs: Any) -> T:
+    """`work(session, user=..., **kwargs)` for the token's user: one read transaction in one worker thread.
+
+    For the hottest reads (async routes): CurrentUser costs a worker-thread hop and a transaction
+    of its own, a sync route another hop and FastAPI's validation of its answer a third; on a
+    burst those hops queue for the same 40 threads.
+    """
+
+    def unit(inner: Session, **unit_kwargs: Any) -> T:
+        return work(inner, user=user_for_token(inner, token=token, now=clock()), **unit_kwargs)
+
+    return await run_in_threadpool(run_transaction, session, unit, write=False, **kwargs)
 
 
 def in_own_transaction(endpoint: Callable[..., Any], *, write: bool) -> Callable[..., Any]:

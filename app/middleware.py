@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 from anyio import to_thread
 from sqlmodel import Session
 
-from app.clock import get_clock
+from app.clock import clock_of
 from app.config import Settings, get_settings
 from app.db import get_engine
 from app.errors import NotAuthenticated
@@ -95,7 +95,7 @@ def _is_authenticated(scope: Scope) -> bool:
         return False
     app = scope.get("app")
     overrides = getattr(app, "dependency_overrides", {})
-    now = overrides.get(get_clock, get_clock)()()
+    now = clock_of(overrides)()
     with Session(get_engine()) as session:
         try:
             user_from_token(session, token=credentials[0], now=now, kind=credentials[1])

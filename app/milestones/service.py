@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.access import LECTURER, CourseAccess, GroupAccess, course_for, current_group_id, group_for
@@ -46,9 +47,15 @@ def local_instant(instant: datetime, course: Course) -> datetime:
     return instant.astimezone(ZoneInfo(course.timezone))
 
 
+# Built once: most course and group routes run it.
+_MILESTONE_OF_COURSE = select(Milestone).where(
+    col(Milestone.course_id) == bindparam("course_id"), col(Milestone.key) == bindparam("key")
+)
+
+
 def milestone_for(session: Session, *, course_id: int, key: str) -> Milestone:
     """The course's milestone with this key; NotFound otherwise."""
-    milestone = session.exec(select(Milestone).where(Milestone.course_id == course_id, Milestone.key == key)).first()
+    milestone = session.exec(_MILESTONE_OF_COURSE, params={"course_id": course_id, "key": key}).first()
     if milestone is None:
         raise NotFound(ERR_NO_MILESTONE)
     return milestone

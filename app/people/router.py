@@ -6,9 +6,19 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Request, status
 from sqlmodel import Session
 
-from app.deps import ClockDep, CurrentUser, SessionDep, SettingsDep, TransactionRoute, client_address, oauth2_scheme
+from app.deps import (
+    BearerToken,
+    ClockDep,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    TransactionRoute,
+    client_address,
+    oauth2_scheme,
+    read_as_user,
+)
 from app.errors import InvalidInput
-from app.models import Course, CourseInvitation
+from app.models import Course, CourseInvitation, User
 from app.people import invitations, service
 from app.people.login import login_bounded
 from app.people.schemas import (
@@ -83,8 +93,12 @@ def activate(session: SessionDep, clock: ClockDep, body: ActivateIn) -> UserPubl
 
 
 @router.get("/me")
-def me(session: SessionDep, user: CurrentUser) -> MePublic:
+async def me(session: SessionDep, clock: ClockDep, token: BearerToken) -> MePublic:
     """The caller, with their course roles and current groups."""
+    return await read_as_user(session, clock, token, _me)
+
+
+def _me(session: Session, *, user: User) -> MePublic:
     roles, groups = service.user_memberships(session, user=user)
     return MePublic(
         **UserPublic.model_validate(user, from_attributes=True).model_dump(),

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.clock import Clock
 from app.db import run_transaction
 from app.deps import (
+    BearerToken,
     ClockDep,
     CurrentUser,
     SessionDep,
@@ -19,6 +20,7 @@ from app.deps import (
     TransactionRoute,
     get_current_user,
     oauth2_scheme,
+    read_as_user,
     user_for_token,
 )
 from app.downloads import stored_file_response
@@ -102,9 +104,11 @@ async def upload_submission(
 
 
 @router.get("/groups/{group_id}/milestones/{key}/submissions")
-def list_submissions(session: SessionDep, user: CurrentUser, group_id: int, key: str) -> list[SubmissionPublic]:
+async def list_submissions(
+    session: SessionDep, clock: ClockDep, token: BearerToken, group_id: int, key: str
+) -> list[SubmissionPublic]:
     """Every version of the group's work for the milestone, oldest first (members and staff)."""
-    course, views = service.submission_list(session, user=user, group_id=group_id, key=key)
+    course, views = await read_as_user(session, clock, token, service.submission_list, group_id=group_id, key=key)
     return [submission_public(course, v) for v in views]
 
 

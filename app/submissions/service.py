@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
 from app.access import group_for, is_row_id
 from app.audit.service import audit_record
@@ -27,7 +27,7 @@ from app.models import Course, Milestone, ProjectGroup, Submission, User
 from app.outbox.events import notice_upload_receipt
 from app.storage import FileStore, StagedFile
 from app.storage.gc import stored_file_lock
-from app.submissions.grading import graded_versions, group_deadlines
+from app.submissions.grading import graded_versions, group_deadlines, group_versions
 from app.topics.service import topic_is_approved
 
 ERR_MEMBERS_ONLY = "Only the group's members upload its work."
@@ -191,6 +191,19 @@ def version_views(
     deadline = group_deadlines(session, course=course, milestone=milestone, group_ids=[group_id]).get(
         group_id, milestone_deadline(course, milestone)
     )
+    graded_id = graded.submission.id if graded else None
+    return _version_views(course, milestone, versions, deadline, graded_id, pinned=graded is not None and graded.pinned)
+
+
+def _version_views(
+    course: Course,
+    milestone: Milestone,
+    versions: list[Submission],
+    deadline: datetime,
+    graded_id: int | None,
+    *,
+    pinned: bool,
+) -> list[VersionView]:
     return [
         VersionView(
             submission=s,
@@ -202,8 +215,8 @@ def version_views(
                 grace_seconds=course.grace_seconds,
                 tiers=course.late_tiers,
             ),
-            graded=graded is not None and graded.submission.id == s.id,
-            pinned=graded is not None and graded.pinned and graded.submission.id == s.id,
+            graded=s.id == graded_id,
+            pinned=pinned and s.id == graded_id,
         )
         for s in versions
     ]
@@ -331,17 +344,11 @@ def submission_recheck(
 def submission_list(session: Session, *, user: User, group_id: int, key: str) -> tuple[Course, list[VersionView]]:
     """Every version of the group's work for a milestone, oldest first (members and staff)."""
     access = group_for(session, group_id=group_id, user=user)
-    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
-    versions = list(
-        session.exec(
-            select(Submission)
-            .where(Submission.group_id == group_id, Submission.milestone_id == milestone.id)
-            .order_by(col(Submission.version))
-        )
+    course, milestone = access.course, milestone_for(session, course_id=access.course.id or 0, key=key)
+    versions, graded_id, pinned, deadline = group_versions(
+        session, course=course, milestone=milestone, group_id=group_id
     )
-    return access.course, version_views(
-        session, course=access.course, milestone=milestone, group_id=group_id, versions=versions
-    )
+    return course, _version_views(course, milestone, versions, deadline, graded_id, pinned=pinned)
 
 
 def submission_get(session: Session, *, user: User, submission_id: int) -> Submission:

@@ -1,6 +1,8 @@
 """Lateness is derived on every read: tier edges, grace period, extensions, moved deadlines, pins."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,7 +12,16 @@ from sqlmodel import Session, select
 from app.models import AuditEvent, GradedPin
 from app.submissions.pins import ERR_NOT_PINNED, ERR_OTHER_MILESTONE, ERR_STAFF_ONLY
 from tests.factories import REPORT_DUE as DEADLINE
-from tests.factories import auth, make_course, make_group, make_staff, make_student, make_submission, make_user
+from tests.factories import (
+    auth,
+    make_course,
+    make_extension,
+    make_group,
+    make_staff,
+    make_student,
+    make_submission,
+    make_user,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -145,3 +156,37 @@ def test_staff_pin_an_older_version_and_unpin_audited(client: TestClient, sessio
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.entity == "graded_pin")).all()
     assert actions == ["submission.pin", "submission.unpin"]
     session.commit()
+
+
+def test_a_member_lists_versions_with_pin_and_extension_in_four_queries(
+    client: TestClient, session: Session, count_queries: Callable[[], Any]
+) -> None:
+    course = make_course(session)
+    ta = make_staff(session, course)
+    student = make_student(session, course)
+    group = make_group(session, course, members=[student], size=1)
+    first = make_submission(session, group, "report", received_at=DEADLINE + timedelta(hours=3))
+    make_submission(session, group, "report", received_at=DEADLINE + timedelta(hours=30))
+    make_extension(session, group, "report", due_at=DEADLINE + timedelta(hours=2))
+    session.add(
+        GradedPin(
+            group_id=group.id or 0, milestone_id=first.milestone_id, submission_id=first.id or 0, pinned_at=DEADLINE
+        )
+    )
+    session.commit()
+    headers = auth(session, student)
+    with count_queries() as counter:
+        response = client.get(f"/api/v1/groups/{group.id}/milestones/report/submissions", headers=headers)
+    # the token with its user; the group with its course, the caller's role and group; the milestone;
+    # the versions with the pin and the extension
+    assert counter.count == 4
+    assert [
+        (v["version"], v["late_by_seconds"], v["multiplier"], v["graded"], v["pinned"], v["deadline"])
+        for v in response.json()
+    ] == [
+        (1, 3600.0, 0.9, True, True, "2026-12-21T01:59:00+08:00"),
+        (2, 28 * 3600.0, 0.7, False, False, "2026-12-21T01:59:00+08:00"),
+    ]
+    assert client.get(f"/api/v1/groups/{group.id}/milestones/report/submissions", headers=auth(session, ta)).json() == (
+        response.json()
+    )
