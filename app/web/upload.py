@@ -19,6 +19,7 @@ from app.db import run_transaction
 from app.deps import ClockDep, SessionDep, StagedUploadDep, StoreDep
 from app.errors import AppError, Forbidden, NotFound
 from app.models import User
+from app.submissions.checkqueue import DRY_RUN, UPLOAD, get_check_queue
 from app.submissions.pictures import inline_pictures, page_picture
 from app.submissions.service import (
     UploadTarget,
@@ -126,12 +127,23 @@ async def upload_version(
         run_transaction, session, _poster, write=False, request=request, clock=clock, csrf_token=csrf_token
     )
     settings = get_settings()
+    queue = get_check_queue()
     try:
-        target, filename = await _received(
-            request, staged, session, target_of=submission_target, user=user, group_id=group_id, key=key
-        )
-        received_at = clock()
-        report = await run_in_threadpool(submission_check, target=target, staged=staged, settings=settings)
+        # The same queue as the API's uploads: a per-user cap, uploads before dry runs, no thread held
+        # while waiting for a checker.
+        async with queue.admitted(user.id or 0):
+            target, filename = await _received(
+                request, staged, session, target_of=submission_target, user=user, group_id=group_id, key=key
+            )
+            received_at = clock()
+            report = await queue.run(
+                submission_check,
+                priority=UPLOAD,
+                gone=request.is_disconnected,
+                target=target,
+                staged=staged,
+                settings=settings,
+            )
         await run_in_threadpool(
             run_transaction,
             session,
@@ -167,19 +179,23 @@ async def check_file(
         run_transaction, session, _poster, write=False, request=request, clock=clock, csrf_token=csrf_token
     )
     settings = get_settings()
+    queue = get_check_queue()
     try:
-        target, filename = await _received(
-            request, staged, session, target_of=check_target, user=user, group_id=group_id, key=key
-        )
-        report = await run_in_threadpool(
-            format_check,
-            staged,
-            ruleset=target.ruleset,
-            course=target.course,
-            milestone=target.milestone,
-            settings=settings,
-            dry_run=True,
-        )
+        async with queue.admitted(user.id or 0):
+            target, filename = await _received(
+                request, staged, session, target_of=check_target, user=user, group_id=group_id, key=key
+            )
+            report = await queue.run(
+                format_check,
+                priority=DRY_RUN,
+                gone=request.is_disconnected,
+                staged=staged,
+                ruleset=target.ruleset,
+                course=target.course,
+                milestone=target.milestone,
+                settings=settings,
+                dry_run=True,
+            )
         data = report.to_dict()
         pictures = await run_in_threadpool(inline_pictures, staged.path, report=data, settings=settings)
     except NotFound:
