@@ -7,6 +7,7 @@ upload shows the reason next to the file field and keeps nothing.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -18,6 +19,7 @@ from app.config import get_settings
 from app.db import run_transaction
 from app.deps import ClockDep, SessionDep, StagedUploadDep, StoreDep
 from app.errors import AppError, Forbidden, NotFound
+from app.formatcheck import CheckReport
 from app.models import User
 from app.submissions.checkqueue import DRY_RUN, UPLOAD, get_check_queue
 from app.submissions.pictures import inline_pictures, page_picture
@@ -95,7 +97,7 @@ async def _refused(
     )
 
 
-async def _received(
+async def _checked(
     request: Request,
     staged: StagedUploadDep,
     session: Session,
@@ -104,12 +106,44 @@ async def _received(
     user: User,
     group_id: int,
     key: str,
-) -> tuple[UploadTarget, str]:
-    """Where the file goes (`target_of` applies its refusal rules first), then the file, streamed to `staged`."""
-    target = await run_in_threadpool(
-        run_transaction, session, target_of, write=False, user=user, group_id=group_id, key=key
-    )
-    return target, await receive_pdf(request, staged, max_bytes=get_settings().max_upload_bytes)
+    clock: Clock,
+    dry_run: bool,
+) -> tuple[str, datetime, CheckReport]:
+    """The file streamed to `staged` (after `target_of`'s refusal rules), when it arrived, and its report.
+
+    The pages take a place in the API's check queue: the same per-user cap, uploads before dry runs,
+    and no thread held while waiting for a checker.
+    """
+    settings = get_settings()
+    queue = get_check_queue()
+    async with queue.admitted(user.id or 0):
+        target = await run_in_threadpool(
+            run_transaction, session, target_of, write=False, user=user, group_id=group_id, key=key
+        )
+        filename = await receive_pdf(request, staged, max_bytes=settings.max_upload_bytes)
+        received_at = clock()
+        if dry_run:
+            report = await queue.run(
+                format_check,
+                priority=DRY_RUN,
+                gone=request.is_disconnected,
+                staged=staged,
+                ruleset=target.ruleset,
+                course=target.course,
+                milestone=target.milestone,
+                settings=settings,
+                dry_run=True,
+            )
+        else:
+            report = await queue.run(
+                submission_check,
+                priority=UPLOAD,
+                gone=request.is_disconnected,
+                target=target,
+                staged=staged,
+                settings=settings,
+            )
+    return filename, received_at, report
 
 
 @router.post("/groups/{group_id}/milestones/{key}/upload")
@@ -126,24 +160,18 @@ async def upload_version(
     user = await run_in_threadpool(
         run_transaction, session, _poster, write=False, request=request, clock=clock, csrf_token=csrf_token
     )
-    settings = get_settings()
-    queue = get_check_queue()
     try:
-        # The same queue as the API's uploads: a per-user cap, uploads before dry runs, no thread held
-        # while waiting for a checker.
-        async with queue.admitted(user.id or 0):
-            target, filename = await _received(
-                request, staged, session, target_of=submission_target, user=user, group_id=group_id, key=key
-            )
-            received_at = clock()
-            report = await queue.run(
-                submission_check,
-                priority=UPLOAD,
-                gone=request.is_disconnected,
-                target=target,
-                staged=staged,
-                settings=settings,
-            )
+        filename, received_at, report = await _checked(
+            request,
+            staged,
+            session,
+            target_of=submission_target,
+            user=user,
+            group_id=group_id,
+            key=key,
+            clock=clock,
+            dry_run=False,
+        )
         await run_in_threadpool(
             run_transaction,
             session,
@@ -179,23 +207,18 @@ async def check_file(
         run_transaction, session, _poster, write=False, request=request, clock=clock, csrf_token=csrf_token
     )
     settings = get_settings()
-    queue = get_check_queue()
     try:
-        async with queue.admitted(user.id or 0):
-            target, filename = await _received(
-                request, staged, session, target_of=check_target, user=user, group_id=group_id, key=key
-            )
-            report = await queue.run(
-                format_check,
-                priority=DRY_RUN,
-                gone=request.is_disconnected,
-                staged=staged,
-                ruleset=target.ruleset,
-                course=target.course,
-                milestone=target.milestone,
-                settings=settings,
-                dry_run=True,
-            )
+        filename, _, report = await _checked(
+            request,
+            staged,
+            session,
+            target_of=check_target,
+            user=user,
+            group_id=group_id,
+            key=key,
+            clock=clock,
+            dry_run=True,
+        )
         data = report.to_dict()
         pictures = await run_in_threadpool(inline_pictures, staged.path, report=data, settings=settings)
     except NotFound:
