@@ -15,6 +15,7 @@ from typing import Any
 from app.config import Settings
 from app.errors import NotFound
 from app.formatcheck import RenderFailed, render_page_isolated
+from app.storage import FileStore
 
 PICTURE_WIDTH_PX = 600
 MAX_PICTURES_PER_FINDING = 4
@@ -49,12 +50,8 @@ def page_picture(
     path: Path, *, report: dict[str, Any], page: int, sha256: str, settings: Settings, cache: bool = True
 ) -> bytes:
     """The PNG of one page of a checked file with its findings' boxes, from the cache or freshly drawn."""
-    pages = int(report.get("pages") or 0)
-    if not 1 <= page <= pages:
-        raise NotFound(ERR_NO_PAGE)
     boxes = page_boxes(report, page)
-    key = hashlib.sha256(json.dumps([page, PICTURE_WIDTH_PX, boxes], sort_keys=True).encode()).hexdigest()[:16]
-    cached = Path(settings.cache_dir) / "pages" / f"{sha256}-{page}-{key}.png"
+    cached = _cached_picture(report, page=page, sha256=sha256, settings=settings)
     if cache and cached.is_file():
         return cached.read_bytes()
     try:
@@ -76,6 +73,26 @@ def page_picture(
     partial.write_bytes(png)
     partial.replace(cached)  # readers never see half a picture
     return png
+
+
+def stored_page_picture(
+    store: FileStore, *, report: dict[str, Any], page: int, sha256: str, settings: Settings
+) -> bytes:
+    """page_picture of a stored version: a cached picture is served without copying the PDF out of the store."""
+    cached = _cached_picture(report, page=page, sha256=sha256, settings=settings)
+    if cached.is_file():
+        return cached.read_bytes()
+    with store.local_copy(sha256) as path:
+        return page_picture(path, report=report, page=page, sha256=sha256, settings=settings)
+
+
+def _cached_picture(report: dict[str, Any], *, page: int, sha256: str, settings: Settings) -> Path:
+    """Where the picture of `page` is cached: by file, page, width and boxes (NotFound for a page out of range)."""
+    if not 1 <= page <= int(report.get("pages") or 0):
+        raise NotFound(ERR_NO_PAGE)
+    boxes = page_boxes(report, page)
+    key = hashlib.sha256(json.dumps([page, PICTURE_WIDTH_PX, boxes], sort_keys=True).encode()).hexdigest()[:16]
+    return Path(settings.cache_dir) / "pages" / f"{sha256}-{page}-{key}.png"
 
 
 def inline_pictures(path: Path, *, report: dict[str, Any], settings: Settings) -> dict[int, str]:

@@ -27,7 +27,7 @@ from app.downloads import stored_file_response
 from app.errors import body_of
 from app.submissions import pins, service
 from app.submissions.checkqueue import DRY_RUN, UPLOAD, get_check_queue
-from app.submissions.pictures import page_picture
+from app.submissions.pictures import stored_page_picture
 from app.submissions.presenters import submission_public
 from app.submissions.schemas import PinIn, SubmissionPublic
 from app.submissions.upload import receive_pdf
@@ -137,8 +137,7 @@ def page_picture_png(
     """A page of a version as a PNG with its format findings outlined (the group's members and the course staff)."""
     sub = service.submission_get(session, user=user, submission_id=submission_id)
     session.commit()  # not held across the render: on SQLite the open transaction holds the write lock
-    with store.local_copy(sub.sha256) as path:
-        png = page_picture(path, report=sub.format_report, page=page, sha256=sub.sha256, settings=settings)
+    png = stored_page_picture(store, report=sub.format_report, page=page, sha256=sub.sha256, settings=settings)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 

@@ -22,7 +22,7 @@ from app.errors import AppError, Forbidden, NotFound
 from app.formatcheck import CheckReport
 from app.models import User
 from app.submissions.checkqueue import DRY_RUN, UPLOAD, get_check_queue
-from app.submissions.pictures import inline_pictures, page_picture
+from app.submissions.pictures import inline_pictures, stored_page_picture
 from app.submissions.service import (
     UploadTarget,
     check_target,
@@ -236,8 +236,7 @@ def page_picture_png(
     """A page of a version with its findings outlined (its group's members and the course staff; 404 otherwise)."""
     submission = submission_get(session, user=user, submission_id=submission_id)
     session.commit()  # not held across the render: on SQLite an open transaction holds the write lock
-    with store.local_copy(submission.sha256) as path:
-        png = page_picture(
-            path, report=submission.format_report, page=page, sha256=submission.sha256, settings=get_settings()
-        )
+    png = stored_page_picture(
+        store, report=submission.format_report, page=page, sha256=submission.sha256, settings=get_settings()
+    )
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})

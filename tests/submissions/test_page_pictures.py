@@ -194,3 +194,19 @@ def test_the_outline_lies_over_the_body_text_past_the_page_limit(client: TestCli
     text_top = (792 - max(c[3] for c in body)) * scale
     assert left <= text_left + 1  # the box is tight around the text: a pixel of rounding
     assert top <= text_top + 1
+
+
+def test_a_cached_picture_is_served_without_reading_the_stored_file(client: TestClient, session: Session) -> None:
+    box = {"page": 1, "x0": 400.0, "y0": 652.0, "x1": 500.0, "y1": 692.0}
+    _, member, sub = _stored_version(session, page_with_block(), boxes=[box])
+    session.commit()
+    url = f"/api/v1/submissions/{sub.id}/pages/1.png"
+    drawn = client.get(url, headers=auth(session, member))
+    assert drawn.status_code == 200
+    # With the PDF gone from the store, only the cache can answer: in S3, a cached picture costs no download.
+    store = get_store()
+    names = [o.name for o in store.stored_objects()]
+    assert len(names) == 1
+    store.remove(names[0])
+    again = client.get(url, headers=auth(session, member))
+    assert (again.status_code, again.content) == (200, drawn.content)
