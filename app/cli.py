@@ -22,6 +22,15 @@ cli = typer.Typer(
 )
 
 
+@cli.callback()
+def start(ctx: typer.Context) -> None:
+    """Stop the checker's template process (see main) unless the command is `check`."""
+    if ctx.invoked_subcommand != "check":
+        from app.formatcheck.forked import template_discard
+
+        template_discard()
+
+
 @cli.command()
 def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Bring the database schema up to date (alembic upgrade)."""
@@ -266,6 +275,15 @@ def notify_run(
 
 def main() -> None:
     """Entry point of the `tracker` console script."""
+    import os
+
+    from app.formatcheck.forked import template_start
+
+    # The checker's imports take as long as typer's start-up and parse (it imports pydantic for
+    # its validators), so a template process imports the checker meanwhile, for `check`'s workers.
+    # Nothing here looks at the command line: typer alone parses it, and the callback above stops
+    # the template for every other command.
+    template_start(os.cpu_count() or 1)
     cli()
 
 

@@ -93,10 +93,9 @@ def _check_all(files: list[str], ruleset: str, stderr: TextIO) -> list[CheckRepo
     """Check the files in parallel on the worker pool (one worker per core); reports in input order."""
     pool = default_pool()
     workers = min(pool.size, len(files))
-    if workers > 1:
-        # Fork the workers from this process while it has one thread: the checker is imported
-        # once here, not once per worker, and no interpreter has to start.
-        pool.warm(workers, fork=True)
+    # Fork the workers (from the template `tracker check` started, else from this process while it
+    # has one thread): the checker is imported once, not once per worker, and no interpreter has to start.
+    pool.warm(workers, fork=True)
     # Largest files first, so a long paper is not left for last while the other workers idle.
     order = sorted(range(len(files)), key=lambda k: -os.path.getsize(files[k]))
     with ThreadPoolExecutor(max_workers=workers) as executor:

@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from app.formatcheck.forked import ForkedProcess, fork_is_safe, fork_worker
+from app.formatcheck.forked import ForkedProcess, ForkedWorker, fork_workers
 from app.formatcheck.report import CheckReport, Finding
 from app.formatcheck.rulesets import RULESETS
 
@@ -53,11 +53,11 @@ def _limit_report(ruleset: str, what: str) -> CheckReport:
 class _Worker:
     """One worker process and the parent's ends of its pipes."""
 
-    def __init__(self, fork: bool = False) -> None:
+    def __init__(self, forked: ForkedWorker | None = None) -> None:
         self.ready = False
         self.process: subprocess.Popen[bytes] | ForkedProcess
-        if fork:
-            self.process, self.inbox, self.outbox = fork_worker()
+        if forked is not None:
+            self.process, self.inbox, self.outbox = forked
             return
         env = dict(os.environ)
         # The worker must import this very package, wherever the caller found it.
@@ -138,14 +138,15 @@ class WorkerPool:
         """Start the missing workers (up to `count`, default the pool's size) now, in parallel,
         so the first checks do not wait for them.
 
-        With `fork`, they are forked from this process after it imports the checker, instead of
-        started as fresh interpreters: for a short-lived command like `tracker check`, not for the
-        server. It is done only where it is safe (see forked.fork_is_safe).
+        With `fork`, they are forked (from the template process if one was started, else from this
+        process after it imports the checker) instead of started as fresh interpreters: for a
+        short-lived command like `tracker check`, not for the server. It is done only where it is
+        safe (see forked.fork_is_safe).
         """
         with self._lock:
-            missing = min(self.size, count or self.size) - len(self._idle)
-        fork = fork and fork_is_safe()
-        started = [_Worker(fork=fork) for _ in range(max(0, missing))]
+            missing = max(0, min(self.size, count or self.size) - len(self._idle))
+        forked = fork_workers(missing) if fork and missing else None
+        started = [_Worker(f) for f in forked] if forked is not None else [_Worker() for _ in range(missing)]
         for worker in started:
             worker.wait_ready()
             self._give(worker)

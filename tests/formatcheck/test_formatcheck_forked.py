@@ -28,6 +28,46 @@ victim.kill()
 print(json.dumps({"kinds": kinds, "killed": victim.wait(timeout=10), "reports": [r.to_dict() for r in reports]}))
 """
 
+# As `tracker` runs it: the template is forked before the command line is parsed, imports the
+# checker, and forks the workers; this process never imports the PDF libraries.
+FROM_TEMPLATE = """
+import io, json, sys
+from pathlib import Path
+from app.formatcheck import forked
+from app.formatcheck.cli import _check_all
+from app.formatcheck.isolate import default_pool
+forked.template_start(2)
+template = forked._TEMPLATE.pid
+pool = default_pool(2)
+reports = _check_all(sys.argv[1:], "report", io.StringIO())
+workers = [w.process for w in pool._idle]
+parents = [int(Path(f"/proc/{w.pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for w in workers]
+victim = workers[0]
+victim.kill()
+print(json.dumps({
+    "kinds": sorted(type(w).__name__ for w in workers),
+    "adopted": parents == [forked.os.getpid()] * 2,
+    "template_gone": not Path(f"/proc/{template}").exists(),
+    "pdf_libraries_here": sorted(m for m in ("pypdf", "pypdfium2") if m in sys.modules),
+    "killed": victim.wait(timeout=10),
+    "reports": [r.to_dict() for r in reports],
+}))
+"""
+
+# Any other command stops the template before it runs (here at `gc --help`).
+OTHER_COMMAND = """
+import contextlib, io, json
+from pathlib import Path
+from app.cli import cli
+from app.formatcheck import forked
+forked.template_start(2)
+template = forked._TEMPLATE.pid
+alive = Path(f"/proc/{template}").exists()
+with contextlib.redirect_stdout(io.StringIO()):
+    cli(["gc", "--help"], standalone_mode=False)
+print(json.dumps([alive, forked._TEMPLATE is None, Path(f"/proc/{template}").exists()]))
+"""
+
 # Another thread is alive: a fork could copy a lock that thread holds, so a fresh interpreter is started.
 WITH_A_THREAD = """
 import json, threading
@@ -96,6 +136,22 @@ def test_forked_workers_report_what_the_checker_reports_in_input_order(papers: l
     assert [e["code"] for e in answer["reports"][1]["errors"]] == ["unreadable"]
     assert [e["code"] for e in answer["reports"][2]["errors"]] == ["page-size"]
     assert answer["killed"] == -9  # a forked worker is stopped and reaped like a started one
+
+
+def test_workers_come_from_the_template_and_become_children_of_the_command(papers: list[str]) -> None:
+    answer = _run(FROM_TEMPLATE, *papers)
+
+    assert isinstance(answer, dict)
+    assert answer["kinds"] == ["ForkedProcess", "ForkedProcess"]
+    assert answer["adopted"] is True  # the template has exited; its workers are this process's children
+    assert answer["template_gone"] is True
+    assert answer["pdf_libraries_here"] == []  # only the template imported the checker
+    assert answer["killed"] == -9
+    assert answer["reports"] == [check_pdf(p, "report").to_dict() for p in papers]
+
+
+def test_a_command_other_than_check_stops_the_template() -> None:
+    assert _run(OTHER_COMMAND) == [True, True, False]
 
 
 def test_workers_are_started_not_forked_while_other_threads_run() -> None:
