@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import gc
 import os
 import signal
 import subprocess
@@ -189,6 +190,9 @@ def _template_main(order_read: int, answer_write: int, pipes: list[_Pipes]) -> N
         count = Connection(order_read, writable=False).recv()
     except (EOFError, OSError):
         return  # the parent needs no workers (a usage error, --help) or has gone
+    # The imported modules' objects move out of the collector's reach: a worker's collections then
+    # neither scan them nor touch their pages, which stay shared with the other workers.
+    gc.freeze()
     pids = [_fork_one(p, worker.quiet_process, worker.serve) for p in pipes[:count]]
     Connection(answer_write, readable=False).send(pids)
 
