@@ -157,20 +157,21 @@ class _Template:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)  # once it has gone, its workers are this process's children
         workers = [_connect(pid, pipes) for pid, pipes in zip(pids, self.pipes, strict=False)]
-        for p in self.pipes[len(workers) :]:
-            os.close(p[1])
-            os.close(p[2])
+        _close_parent_ends(self.pipes[len(workers) :])
         if len(workers) == count:
             return workers
         _abandon(workers)
         return None
 
     def stop(self) -> None:
-        """Kill the template and reap it."""
+        """Kill the template, reap it, and close this process's ends of its pipes."""
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
+        os.close(self.orders)
+        os.close(self.answers)
+        _close_parent_ends(self.pipes)
 
 
 def _abandon(workers: list[ForkedWorker]) -> None:
@@ -204,6 +205,13 @@ def _become_subreaper() -> bool:
         return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
+
+
+def _close_parent_ends(pipes: list[_Pipes]) -> None:
+    """Close this process's ends of pipes no worker was forked for."""
+    for pipe in pipes:
+        os.close(pipe[1])
+        os.close(pipe[2])
 
 
 def _new_pipes() -> _Pipes:
