@@ -282,7 +282,8 @@ def main() -> None:
     # The checker's imports take as long as typer's start-up and parse (it imports pydantic for
     # its validators), so a template process imports the checker meanwhile, for `check`'s workers.
     # Nothing here looks at the command line: typer alone parses it, and the callback above stops
-    # the template for every other command.
+    # the template for every other command. The console script (app.launch) has started it
+    # already, before typer was imported; this covers `python -m app.cli`.
     template_start(os.cpu_count() or 1)
     cli()
 

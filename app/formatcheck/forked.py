@@ -7,9 +7,9 @@ thread at the fork would stay locked in the child forever) and is small (its add
 counts against the worker's memory cap), so the pool otherwise starts
 `python -m app.formatcheck.worker` as before.
 
-The checker's imports take as long as typer's parse of the command line, so `tracker` starts a
-template process before typer parses anything (template_start); commands other than `check`
-stop it at once. The template imports the checker while the parent parses, then forks the
+The checker's imports take as long as typer's start-up and parse of the command line, so
+`tracker` starts a template process before it imports typer (template_start, from app.launch);
+commands other than `check` stop it at once. The template imports the checker while the parent parses, then forks the
 workers the parent asks for and exits. The parent makes itself a child subreaper (Linux) first,
 so those workers become its own children, which it waits for and stops like any other.
 """

@@ -70,6 +70,24 @@ gone = forked._TEMPLATE is None and not Path(f"/proc/{template}").exists()
 print(json.dumps([alive, gone, sorted(os.listdir("/proc/self/fd")) == fds]))
 """
 
+# The console script: the template starts before typer is imported (app.cli's own call finds it started).
+LAUNCH = """
+import json, sys
+from app.formatcheck import forked
+typer_loaded = []
+start = forked.template_start
+def spy(slots):
+    typer_loaded.append("typer" in sys.modules)
+    start(slots)
+forked.template_start = spy
+sys.argv = ["tracker", "check", *sys.argv[1:], "--json"]
+from app.launch import main
+try:
+    main()
+except SystemExit as stop:
+    print(json.dumps({"typer_loaded": typer_loaded, "exit": stop.code}))
+"""
+
 # Another thread is alive: a fork could copy a lock that thread holds, so a fresh interpreter is started.
 WITH_A_THREAD = """
 import json, threading
@@ -155,6 +173,16 @@ def test_workers_come_from_the_template_and_become_children_of_the_command(paper
 def test_a_command_other_than_check_stops_the_template() -> None:
     # [alive before the command, gone and reaped after it, this process's descriptors as before]
     assert _run(OTHER_COMMAND) == [True, True, True]
+
+
+def test_the_console_script_starts_the_template_before_it_imports_typer(papers: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", LAUNCH, *papers], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+    )
+
+    *reports, spied = result.stdout.splitlines()
+    assert json.loads(spied) == {"typer_loaded": [False, True], "exit": 1}
+    assert [json.loads(line)["verdict"] for line in reports] == ["accept", "reject", "reject"]
 
 
 def test_workers_are_started_not_forked_while_other_threads_run() -> None:
