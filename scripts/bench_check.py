@@ -183,11 +183,12 @@ def timed_call(tree: Path, files: list[Path]) -> tuple[float, float, int]:
     )
     if tree == ROOT:
         command = tracker_command()
-    else:  # the same entry point, imported from the other tree
+    else:  # the same entry point as that tree's console script, imported from the other tree
+        entry = "app.launch" if (tree / "app" / "launch.py").is_file() else "app.cli"
         command = [
             sys.executable,
             "-c",
-            "import sys; from app.cli import main; sys.argv[0] = 'tracker'; sys.exit(main())",
+            f"import sys; from {entry} import main; sys.argv[0] = 'tracker'; sys.exit(main())",
         ]
     command += ["check", *(str(f.resolve()) for f in files), "--ruleset", "report", "--json"]
     env = dict(os.environ, PYTHONPATH=str(tree))
