@@ -101,7 +101,7 @@ def current_group_id(session: Session, *, course_id: int, user_id: int) -> int |
 
 # One query for what four would fetch (group, course, role, current group), built once: every group
 # route runs it. Both outer joins match at most one row (unique course role, one current group).
-_GROUP_WITH_ROLE = (
+GROUP_WITH_ROLE = (
     select(ProjectGroup, Course, CourseMember.role, GroupMembership.group_id)
     .join(Course, col(Course.id) == col(ProjectGroup.course_id))
     .outerjoin(
@@ -138,10 +138,21 @@ def group_for(session: Session, *, group_id: int, user: User, members: bool = Tr
     NotFound for those who may not see the group at all; Forbidden for members or staff whom this action excludes.
     """
     found = (
-        session.exec(_GROUP_WITH_ROLE, params={"group_id": group_id, "user_id": user.id}).first()
+        session.exec(GROUP_WITH_ROLE, params={"group_id": group_id, "user_id": user.id}).first()
         if is_row_id(group_id)
         else None
     )
+    return group_access(found, user=user, members=members, staff=staff)
+
+
+def group_access(
+    found: tuple[ProjectGroup, Course, str | None, int | None] | None,
+    *,
+    user: User,
+    members: bool = True,
+    staff: bool = True,
+) -> GroupAccess:
+    """GroupAccess from a row of GROUP_WITH_ROLE (None: no such group), refused as group_for refuses."""
     if found is None:
         raise NotFound("No such group.")
     group, course, member_role, current_group = found

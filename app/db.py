@@ -2,6 +2,7 @@
 
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -26,6 +28,11 @@ WRITE_OPTION = "tracker_write"
 _DEFERRED = "tracker_deferred"
 _WROTE = "tracker_wrote"
 _WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+_READ_UNIT = "tracker_read_unit"
+_RETURNED_AT = "tracker_returned_at"
+# A pooled PostgreSQL connection idle for longer than this is pinged before use; one in steady use
+# is not (a dead one is then met by the unit's first statement: see run_transaction).
+IDLE_PING_S = 1.0
 
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +55,7 @@ _generation = 0
 
 
 class WriteLockNeeded(Exception):
-    """A transaction begun as a read (SQLite DEFERRED) tried to write."""
+    """A unit of work begun as a read (SQLite DEFERRED, PostgreSQL autocommit) tried to write."""
 
 
 @event.listens_for(OrmSession, "after_flush")
@@ -157,7 +164,39 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.info.pop(_DEFERRED, None)
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return _postgres_engine(url, **kwargs)
+
+
+def _postgres_engine(url: str, **kwargs: Any) -> Engine:
+    """A PostgreSQL engine whose pool pings only idle connections and whose reads may run in autocommit."""
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # A ping on every checkout (pool_pre_ping) is a round trip per request, a fifth of a short
+        # read's; a connection that was just returned is as alive as the request that used it.
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned < IDLE_PING_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the database closed an idle connection") from exc  # the pool opens another
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_write_in_read(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        # A read runs in autocommit (no BEGIN or COMMIT round trips; at READ COMMITTED every statement
+        # takes its own snapshot inside a transaction too). A write there would commit statement by
+        # statement: stop it, and run_transaction re-runs the unit in a transaction.
+        if conn.get_execution_options().get(_READ_UNIT) and _WRITE_STATEMENT.match(statement):
+            raise WriteLockNeeded(statement.split(None, 1)[0])
+
+    return engine
 
 
 @lru_cache
@@ -192,23 +231,36 @@ def run_transaction(session: Session, work: Callable[..., T], /, *, write: bool,
     that lock or a connection, nothing moves until the timeouts fire. Ended in the thread that
     began it, a transaction is only ever held by a thread that is running.
 
-    `write=False` begins a read (DEFERRED on SQLite); if the work writes after all, it is rolled
-    back and run once more as a writer, so a wrong guess costs time, never correctness.
+    `write=False` begins a read (DEFERRED on SQLite, autocommit on PostgreSQL); if the work writes
+    after all, it is rolled back and run once more as a writer, so a wrong guess costs time, never
+    correctness. A read that met a connection the database had closed (a restart) runs once more
+    on a new one: it changed nothing.
     """
     for attempt in range(2):
         set_write_mode(session, write or attempt > 0)
         try:
+            if not (write or attempt) and not session.in_transaction():
+                _begin_read(session)
             result = work(session, **kwargs)
             _end(session, commit=True)
             return result
         except BaseException as exc:
             _end(session, commit=False)
-            if attempt == 0 and not write and _needs_write_lock(exc):
+            if attempt == 0 and not write and (_needs_write_lock(exc) or _connection_lost(exc)):
                 continue
             raise
         finally:
             set_write_mode(session, False)
     raise AssertionError("unreachable")
+
+
+def _begin_read(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT", _READ_UNIT: True})
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def _needs_write_lock(exc: BaseException | None) -> bool:

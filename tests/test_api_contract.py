@@ -89,3 +89,36 @@ def test_every_operation_keeps_the_contract(
     record_property("cases", cases)
     sys.stdout.write(f"\ncontract[{role}]: {operations} operations, {cases} cases, {len(failures)} failing\n")
     assert failures == []
+
+
+def _could_both_answer(a: str, b: str) -> bool:
+    """Whether some request path matches both route paths (segment by segment; `{x}` takes any one)."""
+    first, second = a.strip("/").split("/"), b.strip("/").split("/")
+    if any(s.endswith(":path}") for s in first + second):
+        return False  # a catch-all answers whatever nothing else does: it is included last
+    return len(first) == len(second) and all(
+        x == y or x.startswith("{") or y.startswith("{") for x, y in zip(first, second, strict=True)
+    )
+
+
+def test_no_api_path_is_answered_by_two_routes() -> None:
+    from fastapi.routing import APIRoute
+
+    from app.main import create_app
+
+    routes: list[tuple[str, set[str]]] = []
+    for route in create_app().routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        for context in contexts() if contexts else [route]:
+            original = getattr(context, "original_route", context)
+            if isinstance(original, APIRoute) and context.path_format.startswith("/api/"):
+                routes.append((context.path_format, set(original.methods)))
+    assert len(routes) > 70  # every API route, reached through the included routers
+    # The routers are included with the most frequent requests' first; that is only safe while no
+    # path could be answered by a route of another router that happens to come first.
+    assert [
+        (a, b)
+        for i, (a, methods_a) in enumerate(routes)
+        for b, methods_b in routes[i + 1 :]
+        if methods_a & methods_b and _could_both_answer(a, b)
+    ] == []

@@ -17,12 +17,12 @@ from sqlmodel import Session, func, select
 from app.access import group_for, is_row_id
 from app.audit.service import audit_record
 from app.config import Settings
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable
+from app.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, ServiceUnavailable
 from app.formatcheck import RULESETS, CheckReport, check_pdf_isolated
 from app.formatcheck.isolate import CheckOverloaded, default_pool
 from app.groups.service import group_can_submit
 from app.milestones.rules import Lateness, lateness, milestone_deadline
-from app.milestones.service import milestone_for
+from app.milestones.service import group_milestone_for
 from app.models import Course, Milestone, ProjectGroup, Submission, User
 from app.outbox.events import notice_upload_receipt
 from app.storage import FileStore, StagedFile
@@ -84,14 +84,13 @@ class VersionView:
 
 def submission_target(session: Session, *, user: User, group_id: int, key: str, lock: bool = False) -> UploadTarget:
     """Apply the refusal rules in order (404, too small 409, topic 409, selection 409); `lock` locks the group."""
-    access = group_for(session, group_id=group_id, user=user)
-    if not access.is_member:
-        raise Forbidden(ERR_MEMBERS_ONLY)
+    access, milestone = group_milestone_for(
+        session, user=user, group_id=group_id, key=key, members_only=ERR_MEMBERS_ONLY
+    )
     group = access.group
     if lock:
         # Waits for a concurrent upload of this group to commit, so max(version) below sees it.
         group = session.exec(select(ProjectGroup).where(ProjectGroup.id == group_id).with_for_update()).one()
-    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
     group_can_submit(session, group=group, course=access.course)
     if milestone.requires_approved_topic and not topic_is_approved(session, group_id=group_id):
         raise Conflict(ERR_TOPIC_NOT_APPROVED, code="topic_not_approved")
@@ -343,8 +342,8 @@ def submission_recheck(
 
 def submission_list(session: Session, *, user: User, group_id: int, key: str) -> tuple[Course, list[VersionView]]:
     """Every version of the group's work for a milestone, oldest first (members and staff)."""
-    access = group_for(session, group_id=group_id, user=user)
-    course, milestone = access.course, milestone_for(session, course_id=access.course.id or 0, key=key)
+    access, milestone = group_milestone_for(session, user=user, group_id=group_id, key=key)
+    course = access.course
     versions, graded_id, pinned, deadline = group_versions(
         session, course=course, milestone=milestone, group_id=group_id
     )
@@ -372,10 +371,9 @@ def ruleset_check(ruleset: str) -> str:
 
 def check_target(session: Session, *, user: User, group_id: int, key: str) -> UploadTarget:
     """Where a member checks a file without submitting: the milestone's rule set, no refusal rules but the 404s."""
-    access = group_for(session, group_id=group_id, user=user)
-    if not access.is_member:
-        raise Forbidden(ERR_MEMBERS_ONLY)
-    milestone = milestone_for(session, course_id=access.course.id or 0, key=key)
+    access, milestone = group_milestone_for(
+        session, user=user, group_id=group_id, key=key, members_only=ERR_MEMBERS_ONLY
+    )
     ruleset = milestone.ruleset
     if ruleset == "final":
         if access.group.deliverable is None:

@@ -73,7 +73,8 @@ def test_the_image_is_two_stages_from_a_hash_pinned_lock_and_runs_as_non_root() 
     lock = (ROOT / "requirements.txt").read_text(encoding="utf-8")
     pinned = {
         m.group(1).lower().replace("_", "-"): m.group(2)
-        for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, flags=re.MULTILINE)
+        # A pin may carry an environment marker (uvloop: not on Windows).
+        for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)(?: ;[^\\\n]*)? \\$", lock, flags=re.MULTILINE)
     }
     wanted = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
     names = {re.split(r"[\[<>=~!; ]", d, maxsplit=1)[0].lower().replace("_", "-") for d in wanted}
