@@ -124,6 +124,20 @@ def _prepare_sqlite(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _refuse_write_in_read(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    """Stop a write inside a unit begun as a read; run_transaction re-runs the unit as a writer.
+
+    SQLite: upgrading a DEFERRED transaction to a writer fails outright (SQLITE_BUSY_SNAPSHOT) when
+    another writer committed meanwhile, and would dodge the lock the race rules rely on.
+    PostgreSQL: a read runs in autocommit (no BEGIN or COMMIT round trips; at READ COMMITTED every
+    statement takes its own snapshot inside a transaction too), where a write would commit
+    statement by statement.
+    """
+    read = conn.info.get(_DEFERRED) or conn.get_execution_options().get(_READ_UNIT)
+    if read and _WRITE_STATEMENT.match(statement):
+        raise WriteLockNeeded(statement.split(None, 1)[0])
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets foreign keys, WAL, locked writes and lock-free reads."""
     if url.startswith("sqlite"):
@@ -150,13 +164,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.info[_DEFERRED] = not write
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
-        @event.listens_for(engine, "before_cursor_execute")
-        def _refuse_write_in_read(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-            # Upgrading a DEFERRED transaction to a writer fails outright (SQLITE_BUSY_SNAPSHOT)
-            # when another writer committed meanwhile, and would dodge the lock the race rules
-            # rely on: stop here instead, and run_transaction re-runs the unit with the write lock.
-            if conn.info.get(_DEFERRED) and _WRITE_STATEMENT.match(statement):
-                raise WriteLockNeeded(statement.split(None, 1)[0])
+        event.listen(engine, "before_cursor_execute", _refuse_write_in_read)
 
         @event.listens_for(engine, "commit")
         @event.listens_for(engine, "rollback")
@@ -188,14 +196,7 @@ def _postgres_engine(url: str, **kwargs: Any) -> Engine:
         except engine.dialect.loaded_dbapi.Error as exc:
             raise DisconnectionError("the database closed an idle connection") from exc  # the pool opens another
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _refuse_write_in_read(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-        # A read runs in autocommit (no BEGIN or COMMIT round trips; at READ COMMITTED every statement
-        # takes its own snapshot inside a transaction too). A write there would commit statement by
-        # statement: stop it, and run_transaction re-runs the unit in a transaction.
-        if conn.get_execution_options().get(_READ_UNIT) and _WRITE_STATEMENT.match(statement):
-            raise WriteLockNeeded(statement.split(None, 1)[0])
-
+    event.listen(engine, "before_cursor_execute", _refuse_write_in_read)
     return engine
 
 

@@ -53,7 +53,7 @@ def test_a_read_unit_begins_deferred_and_a_write_unit_immediate(backend: str, en
 
 
 def _autocommit(s: Session) -> bool:
-    return bool(s.connection().connection.dbapi_connection.autocommit)  # type: ignore[union-attr]  # psycopg's
+    return bool(s.connection().connection.dbapi_connection.autocommit)  # type: ignore[union-attr]  # the pool may hand out None: not here, inside a unit
 
 
 @pytest.mark.postgres_only

@@ -30,6 +30,27 @@ def _group_context(course: Course, group: ProjectGroup) -> dict[str, object]:
     }
 
 
+def _to_group(
+    session: Session,
+    *,
+    kind: str,
+    course: Course,
+    group: ProjectGroup,
+    now: datetime,
+    members: list[User] | None = None,
+    **context: object,
+) -> list[Notice]:
+    """A notice about a group to its current members (`members` when the caller read every group's at once)."""
+    return notice_enqueue(
+        session,
+        kind=kind,
+        users=group_members(session, group_id=group.id or 0) if members is None else members,
+        now=now,
+        course_id=course.id,
+        context={**_group_context(course, group), **context},
+    )
+
+
 def notice_activation(
     session: Session,
     *,
@@ -76,21 +97,18 @@ def notice_upload_receipt(
 ) -> list[Notice]:
     """The receipt of an upload, to every member: version, SHA-256, receipt time, lateness and format findings."""
     report = submission.format_report
-    return notice_enqueue(
+    return _to_group(
         session,
         kind="receipt",
-        users=group_members(session, group_id=group.id or 0),
+        course=course,
+        group=group,
         now=now,
-        course_id=course.id,
-        context={
-            **_group_context(course, group),
-            "milestone": milestone.title,
-            "submission": submission,
-            "deadline": deadline,
-            "lateness": lateness,
-            "errors": report.get("errors", []),
-            "warnings": report.get("warnings", []),
-        },
+        milestone=milestone.title,
+        submission=submission,
+        deadline=deadline,
+        lateness=lateness,
+        errors=report.get("errors", []),
+        warnings=report.get("warnings", []),
     )
 
 
@@ -98,14 +116,7 @@ def notice_topic_decision(
     session: Session, *, course: Course, group: ProjectGroup, topic: Topic, now: datetime
 ) -> list[Notice]:
     """The staff decision on a group's topic, with its comment, to every member."""
-    return notice_enqueue(
-        session,
-        kind="topic_decision",
-        users=group_members(session, group_id=group.id or 0),
-        now=now,
-        course_id=course.id,
-        context={**_group_context(course, group), "topic": topic},
-    )
+    return _to_group(session, kind="topic_decision", course=course, group=group, now=now, topic=topic)
 
 
 def notice_extension(
@@ -124,21 +135,18 @@ def notice_extension(
     """An extension `change`d (granted, changed or withdrawn), to every member, with the deadline that now holds."""
     if change not in ("granted", "changed", "withdrawn"):
         raise ValueError(change)
-    return notice_enqueue(
+    return _to_group(
         session,
         kind=f"extension_{change}",
-        users=group_members(session, group_id=group.id or 0),
+        course=course,
+        group=group,
         now=now,
-        course_id=course.id,
-        context={
-            **_group_context(course, group),
-            "milestone": milestone.title,
-            "change": change,
-            "due_at": due_at,
-            "deadline": deadline,
-            "reason": reason,
-            "previous": previous,
-        },
+        milestone=milestone.title,
+        change=change,
+        due_at=due_at,
+        deadline=deadline,
+        reason=reason,
+        previous=previous,
     )
 
 
@@ -171,17 +179,15 @@ def notice_selection_published(
     members = course_group_members(session, course_id=course.id or 0)  # one query, however many groups
     notices: list[Notice] = []
     for group in groups:
-        notices += notice_enqueue(
+        notices += _to_group(
             session,
             kind=kind,
-            users=members.get(group.id or 0, []),
+            course=course,
+            group=group,
             now=now,
-            course_id=course.id,
-            context={
-                **_group_context(course, group),
-                "deliverable": group.deliverable,
-                "place": (places or {}).get(group.id or 0),
-            },
+            members=members.get(group.id or 0, []),
+            deliverable=group.deliverable,
+            place=(places or {}).get(group.id or 0),
         )
     return notices
 
@@ -190,18 +196,15 @@ def notice_programme_placed(
     session: Session, *, course: Course, group: ProjectGroup, place: str, starts_at: datetime | None, now: datetime
 ) -> list[Notice]:
     """A group's presentation slot or poster board in the week-16 programme (`place` in words), to every member."""
-    return notice_enqueue(
+    return _to_group(
         session,
         kind="programme_placed",
-        users=group_members(session, group_id=group.id or 0),
+        course=course,
+        group=group,
         now=now,
-        course_id=course.id,
-        context={
-            **_group_context(course, group),
-            "deliverable": group.deliverable,
-            "place": place,
-            "starts_at": starts_at,
-        },
+        deliverable=group.deliverable,
+        place=place,
+        starts_at=starts_at,
     )
 
 
@@ -212,18 +215,16 @@ def notice_programme_published(
     members = course_group_members(session, course_id=course.id or 0)
     notices: list[Notice] = []
     for group, place, starts_at in places:
-        notices += notice_enqueue(
+        notices += _to_group(
             session,
             kind="programme_placed",
-            users=members.get(group.id or 0, []),
+            course=course,
+            group=group,
             now=now,
-            course_id=course.id,
-            context={
-                **_group_context(course, group),
-                "deliverable": group.deliverable,
-                "place": place,
-                "starts_at": starts_at,
-            },
+            members=members.get(group.id or 0, []),
+            deliverable=group.deliverable,
+            place=place,
+            starts_at=starts_at,
         )
     return notices
 
